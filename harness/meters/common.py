@@ -1,0 +1,69 @@
+"""The meter interface shared by every backend.
+
+A meter measures *windows*: ``token = meter.begin()`` then ``meter.end(token)`` returns a
+:class:`Measurement` of the energy spent between the two calls. Windows are independent, so
+they may nest or overlap. Both calls must cost microseconds: they sit on the runner's hot path.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Energy of one window.
+
+    ``total_j`` is the energy in joules counted once: a backend whose domains overlap (a RAPL
+    package contains its core and uncore zones) computes it from non-overlapping domains only.
+    ``domains_j`` maps every domain the meter reads to its energy in joules, overlapping or not.
+    ``duration_s`` is wall-clock seconds (``time.perf_counter``).
+    """
+
+    total_j: float
+    duration_s: float
+    domains_j: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def power_w(self) -> float:
+        """Mean power over the window in watts (0 for an empty window)."""
+        return self.total_j / self.duration_s if self.duration_s > 0 else 0.0
+
+
+class Meter(ABC):
+    """Base class of every energy meter.
+
+    ``name`` is what the results' ``meter`` column records. ``estimated`` is True when energy is
+    not read from a hardware counter but computed from a model (the ``estimate`` meter): every
+    row, table and figure built from such numbers must say so.
+    """
+
+    name: str = "meter"
+    estimated: bool = False
+
+    @abstractmethod
+    def begin(self) -> Any:
+        """Start a window; returns an opaque token for :meth:`end`."""
+
+    @abstractmethod
+    def end(self, token: Any) -> Measurement:
+        """Close the window opened by ``begin`` and return its energy."""
+
+    def domains(self) -> list[str]:
+        """Names of the domains this meter reports in ``Measurement.domains_j``."""
+        return []
+
+    def describe(self) -> dict:
+        """JSON-able facts for the run manifest (name, domains, parameters)."""
+        return {"name": self.name, "estimated": self.estimated, "domains": self.domains()}
+
+    def close(self) -> None:
+        """Release files, threads or library handles. Safe to call twice."""
+
+    def __enter__(self) -> "Meter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,60 @@
+"""The ``estimate`` meter: energy modelled from process CPU time, for machines with no counter.
+
+energy_j = cpu_s x per_core_w, where cpu_s is user + system CPU time of this process and of its
+reaped children over the window, and per_core_w = tdp_w / cores.
+
+Defaults: ``cores`` is ``os.cpu_count()``; ``tdp_w`` is 10 W per core (``DEFAULT_W_PER_CORE``), the
+order of magnitude of TDP / core count of current desktop and server CPUs. Set both to your CPU's
+datasheet values for a better estimate. The number is never a measurement: results carry
+``meter=estimate`` and every table and figure built from them says "estimated".
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from harness.errors import MeterError
+from harness.meters.common import Measurement, Meter
+
+DEFAULT_W_PER_CORE = 10.0
+
+
+def _cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class EstimateMeter(Meter):
+    name = "estimate"
+    estimated = True
+
+    def __init__(self, tdp_w: float | None = None, cores: int | None = None):
+        self.cores = int(cores) if cores is not None else (os.cpu_count() or 1)
+        if self.cores < 1:
+            raise MeterError(f"estimate.cores must be a whole number >= 1, got {cores}")
+        self.tdp_w = float(tdp_w) if tdp_w is not None else DEFAULT_W_PER_CORE * self.cores
+        if not self.tdp_w > 0:
+            raise MeterError(f"estimate.tdp_w must be a power in watts > 0, got {tdp_w}")
+        self.per_core_w = self.tdp_w / self.cores
+
+    def begin(self) -> tuple[float, float]:
+        return (time.perf_counter(), _cpu_s())
+
+    def end(self, token: tuple[float, float]) -> Measurement:
+        wall1, cpu1 = time.perf_counter(), _cpu_s()
+        wall0, cpu0 = token
+        energy = (cpu1 - cpu0) * self.per_core_w
+        return Measurement(total_j=energy, duration_s=wall1 - wall0, domains_j={"cpu": energy})
+
+    def domains(self) -> list[str]:
+        return ["cpu"]
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "tdp_w": self.tdp_w,
+            "cores": self.cores,
+            "per_core_w": self.per_core_w,
+            "formula": "energy_j = (user+system CPU s, children included) * tdp_w / cores",
+        }
