@@ -1,0 +1,85 @@
+"""Algorithms: the paper's six baselines by name, or any sklearn-compatible estimator by path.
+
+The baselines use scikit-learn defaults except ``class_weight="balanced"`` for SVC and random
+forest, as in the ICT4S'22 study.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import SpecError
+
+BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
+    "svm": ("sklearn.svm:SVC", {"class_weight": "balanced"}),
+    "decision_tree": ("sklearn.tree:DecisionTreeClassifier", {}),
+    "knn": ("sklearn.neighbors:KNeighborsClassifier", {}),
+    "random_forest": ("sklearn.ensemble:RandomForestClassifier", {"class_weight": "balanced"}),
+    "adaboost": ("sklearn.ensemble:AdaBoostClassifier", {}),
+    "bagging": ("sklearn.ensemble:BaggingClassifier", {}),
+}
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A named estimator recipe. ``make(seed)`` returns a fresh, unfitted estimator whose
+    ``random_state`` is the trial's seed (unless the spec fixed one in ``params``)."""
+
+    name: str
+    cls: type
+    params: dict[str, Any] = field(default_factory=dict)
+    seeded: bool = False  # the estimator takes random_state and the spec did not fix it
+
+    def make(self, seed: int):
+        est = self.cls(**self.params)
+        if self.seeded:
+            est.set_params(random_state=seed)
+        return est
+
+    def describe(self) -> dict:
+        return {"class": f"{self.cls.__module__}:{self.cls.__qualname__}", "params": self.params,
+                "random_state": "trial seed" if self.seeded else self.params.get("random_state")}
+
+
+def _import(path: str, where: str) -> type:
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}); is it installed?") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise SpecError(f"{where}.class: module {module_name!r} has no {attr!r}") from None
+
+
+def resolve(spec_alg, index: int) -> Algorithm:
+    """Turn an AlgorithmSpec into an Algorithm, failing early with the field at fault."""
+    where = f"algorithms.{index}"
+    if spec_alg.class_ is None:
+        path, defaults = BASELINES[spec_alg.name]
+    else:
+        path, defaults = spec_alg.class_, {}
+    cls = _import(path, where)
+    params = {**defaults, **spec_alg.params}
+    try:
+        est = cls(**params)
+    except TypeError as e:
+        raise SpecError(f"{where}.params: {cls.__name__} rejects these parameters ({e})") from None
+    validate = getattr(est, "_validate_params", None)  # sklearn >= 1.2 checks values only in fit
+    if callable(validate):
+        try:
+            validate()
+        except (ValueError, TypeError) as e:
+            raise SpecError(f"{where}.params: {' '.join(str(e).split())}") from None
+    if not (hasattr(est, "fit") and hasattr(est, "predict")):
+        raise SpecError(f"{where}.class: {path} is not an estimator with fit() and predict()")
+    seeded = False
+    if hasattr(est, "get_params"):
+        try:
+            seeded = "random_state" in est.get_params(deep=False) and "random_state" not in spec_alg.params
+        except Exception as e:  # a broken get_params is the user's bug, but say where
+            raise SpecError(f"{where}: {cls.__name__}.get_params() failed ({e})") from None
+    return Algorithm(spec_alg.name, cls, params, seeded)

@@ -1,0 +1,142 @@
+"""Datasets: the shipped SMS Spam Collection, or a user's CSV described in the spec.
+
+Loading verifies the file's sha256 when one is known, so an altered file fails loudly instead of
+quietly producing different results.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import DatasetError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# sha256 and layout of the shipped datasets (see datasets/<name>/SOURCE.md for provenance).
+BUILTIN = {
+    "sms_spam": {
+        "path": "sms_spam/SMSSpamCollection",
+        "sha256": "7d039a24a6083ed9ef0f806ebad56bbb976e3aeb8de05669173bfdc4996c239d",
+        "separator": "\t",
+        "columns": ["label", "message"],
+        "text_column": "message",
+        "label_column": "label",
+        "positive_label": "spam",
+    }
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows of one dataset. ``y`` is 1 for the positive class and 0 otherwise."""
+
+    name: str
+    path: Path
+    sha256: str
+    y: np.ndarray
+    positive_label: str
+    texts: list[str] | None = None
+    columns: np.ndarray | None = None  # numeric feature columns, float64, shape (n_rows, k)
+    column_names: tuple[str, ...] = ()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y)
+
+
+def datasets_dir() -> Path:
+    """Where shipped datasets live: $HARNESS_DATASETS_DIR, else the repository's datasets/."""
+    return Path(os.environ.get("HARNESS_DATASETS_DIR", REPO_ROOT / "datasets"))
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_file(path: Path, expected: str | None, field: str) -> str:
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file not found ({field}); check the path")
+    try:
+        digest = file_sha256(path)
+    except PermissionError:
+        raise DatasetError(f"{path}: permission denied reading the dataset; make it readable (chmod a+r)") from None
+    if expected and digest != expected.lower():
+        raise DatasetError(
+            f"{path}: sha256 is {digest[:16]}..., expected {expected[:16]}...; the file was altered "
+            "or truncated: restore the original (see SOURCE.md beside it)"
+        )
+    return digest
+
+
+def load_sms_spam(root: Path | None = None) -> Dataset:
+    """All 5,574 messages. Quoting is disabled: some messages hold unmatched double quotes that a
+    default CSV read would merge into neighbouring lines (5,572 rows)."""
+    meta = BUILTIN["sms_spam"]
+    path = (root or datasets_dir()) / meta["path"]
+    digest = _check_file(path, meta["sha256"], "dataset: sms_spam")
+    frame = pd.read_csv(path, sep="\t", header=None, names=meta["columns"], quoting=csv.QUOTE_NONE,
+                        dtype=str, keep_default_na=False, encoding="utf-8")
+    return _from_frame("sms_spam", path, digest, frame, meta["label_column"], meta["positive_label"],
+                       meta["text_column"], [])
+
+
+def _resolve_path(raw: str, spec_dir: Path | None) -> Path:
+    p = Path(raw).expanduser()
+    if p.is_absolute() or p.exists() or spec_dir is None:
+        return p
+    beside_spec = spec_dir / p
+    return beside_spec if beside_spec.exists() else p
+
+
+def load_csv(ds, spec_dir: Path | None = None) -> Dataset:
+    """A user's CSV as described by a DatasetSpec (path relative to the current directory, else
+    to the spec's folder)."""
+    path = _resolve_path(ds.path, spec_dir)
+    digest = _check_file(path, ds.sha256, "dataset.path")
+    try:
+        frame = pd.read_csv(path, sep=ds.separator, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise DatasetError(f"{path}: cannot parse as CSV ({' '.join(str(e).split())}); check dataset.separator") from None
+    missing = [c for c in [ds.label_column, ds.text_column, *ds.feature_columns] if c and c not in frame.columns]
+    if missing:
+        raise DatasetError(f"{path}: no column(s) {', '.join(map(repr, missing))}; it has {', '.join(frame.columns)}")
+    return _from_frame(ds.name or path.stem, path, digest, frame, ds.label_column, ds.positive_label,
+                       ds.text_column, ds.feature_columns)
+
+
+def _from_frame(name, path, digest, frame, label_column, positive, text_column, feature_columns) -> Dataset:
+    labels = frame[label_column]
+    if not (labels == positive).any():
+        raise DatasetError(f"{path}: no row has {label_column} == {positive!r}; check dataset.positive_label")
+    if (labels == positive).all():
+        raise DatasetError(f"{path}: every row is {positive!r}; a classifier needs two classes")
+    y = (labels == positive).to_numpy(dtype=np.int64)
+    columns = None
+    if feature_columns:
+        try:
+            columns = frame[feature_columns].astype(np.float64).to_numpy()
+        except ValueError as e:
+            raise DatasetError(f"{path}: feature_columns must be numeric ({e})") from None
+        if not np.isfinite(columns).all():
+            raise DatasetError(f"{path}: feature_columns hold empty, NaN or infinite values; clean them first")
+    texts = frame[text_column].tolist() if text_column else None
+    return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns))
+
+
+def load_dataset(spec_dataset, spec_dir: Path | None = None) -> Dataset:
+    if isinstance(spec_dataset, str):
+        if spec_dataset == "sms_spam":
+            return load_sms_spam()
+        raise DatasetError(f"dataset: unknown built-in dataset {spec_dataset!r}; use sms_spam or a CSV mapping")
+    return load_csv(spec_dataset, spec_dir)

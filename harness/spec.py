@@ -1,0 +1,197 @@
+"""The experiment spec: a YAML file validated into frozen pydantic models.
+
+Every validation failure becomes one SpecError line naming the file and the field, e.g.
+``experiments/x.yaml: sweeps.rows.row_fractions.0: must be > 0 and <= 1 (got 1.5)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.algorithms import BASELINES
+from harness.errors import SpecError
+
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Sweep(_Model):
+    """A grid of (row fraction, feature fraction) levels: every pair is one configuration.
+    The paper's one-factor sweeps hold one list at [1.0]; a full factorial lists both."""
+
+    row_fractions: list[Fraction] = Field(default=[1.0], min_length=1)
+    feature_fractions: list[Fraction] = Field(default=[1.0], min_length=1)
+
+    @field_validator("row_fractions", "feature_fractions")
+    @classmethod
+    def _unique(cls, v: list[float]) -> list[float]:
+        if len(set(v)) != len(v):
+            raise ValueError("levels must not repeat")
+        return v
+
+
+class AlgorithmSpec(_Model):
+    """A baseline by name, or any sklearn-compatible estimator by import path."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.+-]+$")
+    class_: str | None = Field(default=None, alias="class")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> "AlgorithmSpec":
+        if self.class_ is None and self.name not in BASELINES:
+            raise ValueError(
+                f"unknown algorithm {self.name!r}; use one of {', '.join(BASELINES)} "
+                "or give 'class: package.module:ClassName'"
+            )
+        if self.class_ is not None and ":" not in self.class_:
+            raise ValueError(f"class {self.class_!r} must look like 'package.module:ClassName'")
+        return self
+
+
+class DatasetSpec(_Model):
+    """A user's CSV: a text column (turned into tf-idf features), numeric feature columns, or both."""
+
+    path: str
+    label_column: str
+    positive_label: str
+    text_column: str | None = None
+    feature_columns: list[str] = Field(default_factory=list)
+    separator: str = ","
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _has_features(self) -> "DatasetSpec":
+        if self.text_column is None and not self.feature_columns:
+            raise ValueError("give text_column, feature_columns, or both")
+        return self
+
+
+class TextOptions(_Model):
+    """How text becomes features (the paper's settings by default)."""
+
+    stem: bool = True
+    stop_words: bool = True
+    length_feature: bool = True
+
+
+class EstimateOptions(_Model):
+    tdp_w: float | None = Field(default=None, gt=0)
+    cores: int | None = Field(default=None, ge=1)
+
+
+class Hygiene(_Model):
+    warmup_s: float = Field(default=0.0, ge=0)
+    cooldown_s: float = Field(default=0.0, ge=0)
+    baseline_s: float = Field(default=0.0, ge=0)
+    shuffle: bool = True
+    threads: int | None = Field(default=1, ge=1)
+
+
+class Spec(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    dataset: Union[Literal["sms_spam"], DatasetSpec] = "sms_spam"
+    protocol: Literal["ict4s22", "holdout"] = "ict4s22"
+    test_fraction: float = Field(default=0.3, gt=0, lt=1)
+    seed: int = Field(default=42, ge=0, lt=2**32)
+    repetitions: int = Field(default=30, ge=1)
+    algorithms: list[Union[str, AlgorithmSpec]] = Field(min_length=1)
+    sweeps: dict[str, Sweep] = Field(min_length=1)
+    text: TextOptions = TextOptions()
+    meter: Union[str, list[str]] = "auto"
+    estimate: EstimateOptions = EstimateOptions()
+    hygiene: Hygiene = Hygiene()
+
+    @field_validator("algorithms")
+    @classmethod
+    def _normalise_algorithms(cls, v: list) -> list[AlgorithmSpec]:
+        out = [AlgorithmSpec(name=a) if isinstance(a, str) else a for a in v]
+        names = [a.name for a in out]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"algorithm names must be unique; repeated: {', '.join(sorted(dup))}")
+        return out
+
+    @field_validator("meter")
+    @classmethod
+    def _known_meter(cls, v):
+        from harness.meters import METER_NAMES
+
+        names = [v] if isinstance(v, str) else v
+        if not names:
+            raise ValueError("name at least one meter")
+        for n in names:
+            if n not in METER_NAMES:
+                raise ValueError(f"unknown meter {n!r}; use one of {', '.join(METER_NAMES)}")
+        if "auto" in names and len(names) > 1:
+            raise ValueError("'auto' cannot be combined with other meters")
+        return v
+
+    @property
+    def meter_names(self) -> list[str]:
+        return [self.meter] if isinstance(self.meter, str) else list(self.meter)
+
+    @property
+    def dataset_name(self) -> str:
+        if isinstance(self.dataset, str):
+            return self.dataset
+        return self.dataset.name or Path(self.dataset.path).stem
+
+    def design_hash(self) -> str:
+        """sha256 of everything that shapes the results (all but the description)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude={"description"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _one_line(err: ValidationError) -> str:
+    errors = err.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key; check its spelling against the README's spec reference"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    else:
+        msg = first["msg"].removeprefix("Value error, ")
+        if "input" in first and first["type"] not in ("value_error",):
+            msg += f" (got {first['input']!r})"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{loc}: {msg}{more}"
+
+
+def parse_spec(data: Any, source: str = "<spec>") -> Spec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: the spec must be a YAML mapping of keys (name, algorithms, sweeps, ...)")
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(f"{source}: {_one_line(e)}") from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: spec file not found; give the path of a YAML spec such as experiments/spam.yaml") from None
+    except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:
+        raise SpecError(f"{path}: cannot read the spec ({e.__class__.__name__}); check the path and its permissions") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or "malformed YAML"
+        raise SpecError(f"{path}:{where}: {problem}; fix the YAML syntax") from None
+    return parse_spec(data, str(path))
