@@ -7,6 +7,8 @@ they may nest or overlap. Both calls must cost microseconds: they sit on the run
 
 from __future__ import annotations
 
+import math
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -55,9 +57,18 @@ class Meter(ABC):
         """Names of the domains this meter reports in ``Measurement.domains_j``."""
         return []
 
+    def total_domains(self) -> list[str]:
+        """The domains whose sum is ``Measurement.total_j`` (no two of them overlap)."""
+        return self.domains()
+
     def describe(self) -> dict:
         """JSON-able facts for the run manifest (name, domains, parameters)."""
-        return {"name": self.name, "estimated": self.estimated, "domains": self.domains()}
+        return {
+            "name": self.name,
+            "estimated": self.estimated,
+            "domains": self.domains(),
+            "total_domains": self.total_domains(),
+        }
 
     def close(self) -> None:
         """Release files, threads or library handles. Safe to call twice."""
@@ -67,3 +78,31 @@ class Meter(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def measure_baseline(meter: Meter, seconds: float) -> dict | None:
+    """Idle power: one window over ``time.sleep(seconds)``.
+
+    Returns ``{"duration_s": s, "total_w": W, "domains_w": {domain: W}}`` (energy / duration of
+    the window), or None when ``seconds`` is 0 (no baseline asked for). The harness's own process
+    sleeps, so this is the machine's power with nothing of ours running, not a true idle state.
+    """
+    from harness.errors import MeterError
+
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not seconds >= 0 or math.isinf(seconds):
+        raise MeterError(f"baseline seconds must be a number >= 0, got {seconds!r}")
+    if seconds == 0:
+        return None
+    token = meter.begin()
+    time.sleep(seconds)
+    m = meter.end(token)
+    d = m.duration_s
+    return {
+        "duration_s": d,
+        "total_w": m.total_j / d if d > 0 else 0.0,
+        "domains_w": {k: (j / d if d > 0 else 0.0) for k, j in m.domains_j.items()},
+    }

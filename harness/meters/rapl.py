@@ -1,0 +1,310 @@
+"""The ``rapl`` meter: Intel/AMD RAPL energy counters read directly from powercap sysfs.
+
+Layout (Linux ``intel_rapl`` driver; AMD Zen uses the same names)::
+
+    /sys/class/powercap/intel-rapl:0/                 name = "package-0"   (socket 0)
+    /sys/class/powercap/intel-rapl:0/intel-rapl:0:0/  name = "core"
+    /sys/class/powercap/intel-rapl:0/intel-rapl:0:1/  name = "uncore" or "dram"
+    /sys/class/powercap/intel-rapl:1/                 name = "package-1" or "psys"
+
+Each zone has ``energy_uj`` (microjoules, wraps to 0 at ``max_energy_range_uj``). The root comes
+from ``HARNESS_POWERCAP_ROOT`` (default ``/sys/class/powercap``) so tests can use a fake tree.
+Zones are found by their ``name`` files under every root entry called ``<type>:<N>`` whose type
+contains ``rapl`` (``intel-rapl:0``, ``intel-rapl-mmio:0``, ...) and their ``<type>:<N>:<M>``
+children. The control-type directory (``intel-rapl/``, which links the same zones again) is not
+walked, and a zone reached twice (same real path, or the same name through ``intel-rapl-mmio``)
+is read once.
+
+Domains in ``Measurement.domains_j``: ``package-N``, ``package-N/core``, ``package-N/uncore``,
+``package-N/dram``, ``psys`` (every zone found, overlapping or not).
+
+Total rule (``total_j`` counts each joule once):
+    * if there is at least one ``package-N`` zone: the sum of every ``package-N`` plus every
+      ``dram`` zone (DRAM is outside the package domain on server parts). ``core`` and ``uncore``
+      are inside their package and ``psys`` contains the packages, so neither is added;
+    * else if there is a ``psys`` zone: ``psys`` alone;
+    * else: the sum of the top-level zones.
+
+Wraparound: every read (``begin``, ``end`` or the background sampler) adds the difference to the
+previous read modulo ``max_energy_range_uj`` to a per-zone running total, and windows subtract
+running totals. This is exact as long as two consecutive reads of a zone are less than one wrap
+apart. A window may be longer than that: while at least one window is open, a daemon thread reads
+every ``period_s`` = (shortest wrap time at ``max_power_w``) / 4, so it only samples windows long
+enough for a wrap to be possible at that power (at 1000 W a real 262 kJ counter wraps after
+~4 minutes, so windows shorter than ~1 minute are never sampled).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import MeterError
+from harness.meters.common import Measurement, Meter
+
+ROOT_ENV = "HARNESS_POWERCAP_ROOT"
+DEFAULT_ROOT = "/sys/class/powercap"
+# Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
+DEFAULT_MAX_POWER_W = 1000.0
+MIN_PERIOD_S = 0.001
+
+_TOP_RE = re.compile(r"^(?P<type>[A-Za-z0-9_-]*rapl[A-Za-z0-9_-]*):(?P<n>\d+)$")
+
+ACCESS_FIX = (
+    "grant read access (udev rule or chmod/chgrp of energy_uj for a group, see docs/meters.md), "
+    "run as root, or use --meter estimate"
+)
+
+
+def powercap_root() -> Path:
+    """The powercap tree to read: ``$HARNESS_POWERCAP_ROOT`` or ``/sys/class/powercap``."""
+    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One RAPL zone: ``domain`` is its name in results, ``path`` its sysfs directory."""
+
+    domain: str
+    path: Path
+    top_level: bool
+    max_energy_range_uj: int
+
+
+def _read_text(path: Path) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode("ascii", "replace").strip()
+
+
+def _type_rank(ztype: str) -> tuple:
+    # Prefer the MSR interface (intel-rapl) over mmio duplicates of the same package.
+    return (ztype != "intel-rapl", "mmio" in ztype, ztype)
+
+
+def _energy_file_error(path: Path, err: OSError) -> MeterError:
+    if isinstance(err, PermissionError):
+        return MeterError(
+            f"cannot read {path}: permission denied (RAPL counters are root-only since Linux 5.10); "
+            + ACCESS_FIX
+        )
+    return MeterError(f"cannot read {path}: {err.strerror or err}; use --meter estimate")
+
+
+def discover_zones(root: Path | None = None) -> list[Zone]:
+    """Every RAPL zone under ``root``, top-level zones first in numeric order, each followed by
+    its subzones. Raises MeterError if there is none. Does not open ``energy_uj``."""
+    root = Path(root) if root is not None else powercap_root()
+    if not root.is_dir():
+        raise MeterError(
+            f"{root} does not exist: no powercap/RAPL interface on this machine (VM or container?); "
+            f"use --meter estimate"
+        )
+    tops = []
+    for entry in os.listdir(root):
+        m = _TOP_RE.match(entry)
+        if m:
+            tops.append((_type_rank(m["type"]), int(m["n"]), m["type"], entry))
+    tops.sort()
+
+    zones: list[Zone] = []
+    seen_paths: set[str] = set()
+    seen_domains: set[str] = set()
+
+    def add(path: Path, domain: str, top_level: bool) -> None:
+        real = os.path.realpath(path)
+        if real in seen_paths or domain in seen_domains or not (path / "energy_uj").exists():
+            return
+        try:
+            max_uj = int(_read_text(path / "max_energy_range_uj"))
+        except (OSError, ValueError) as e:
+            raise MeterError(f"cannot read {path / 'max_energy_range_uj'}: {e}; use --meter estimate")
+        if max_uj <= 0:
+            raise MeterError(f"{path / 'max_energy_range_uj'} is {max_uj}, expected > 0")
+        seen_paths.add(real)
+        seen_domains.add(domain)
+        zones.append(Zone(domain, path, top_level, max_uj))
+
+    for _, n, ztype, entry in tops:
+        top = root / entry
+        try:
+            top_name = _read_text(top / "name")
+        except OSError:
+            continue
+        if top_name in seen_domains:  # e.g. intel-rapl-mmio:0 is package-0 again
+            continue
+        add(top, top_name, True)
+        child_re = re.compile(rf"^{re.escape(ztype)}:{n}:(\d+)$")
+        children = sorted(
+            (int(m.group(1)), e) for e in os.listdir(top) if (m := child_re.match(e))
+        )
+        for _, child in children:
+            try:
+                child_name = _read_text(top / child / "name")
+            except OSError:
+                continue
+            domain = f"{top_name}/{child_name}"
+            k = 2
+            while domain in seen_domains:  # two subzones with one name: keep both, distinctly
+                domain = f"{top_name}/{child_name}{k}"
+                k += 1
+            add(top / child, domain, False)
+    if not zones:
+        raise MeterError(
+            f"no RAPL zone (a '*rapl:N' directory with name and energy_uj) under {root}; "
+            f"use --meter estimate"
+        )
+    return zones
+
+
+def total_domains(domains: list[str], top_level: list[bool]) -> list[str]:
+    """The domains whose sum is the total: see the module docstring for the rule."""
+    packages = [d for d, top in zip(domains, top_level) if top and d.startswith("package-")]
+    if packages:
+        return [d for d in domains if d in packages or d.rsplit("/", 1)[-1] == "dram"]
+    if "psys" in domains:
+        return ["psys"]
+    return [d for d, top in zip(domains, top_level) if top]
+
+
+class RaplMeter(Meter):
+    """Reads every RAPL zone from powercap sysfs; see the module docstring.
+
+    ``max_power_w`` is a power no zone reaches; it sets the sampling period of long windows.
+    ``begin``/``end`` cost a few microseconds per zone: the ``energy_uj`` files stay open and
+    are read with ``os.pread``.
+    """
+
+    name = "rapl"
+    estimated = False
+
+    def __init__(self, root: str | Path | None = None, max_power_w: float = DEFAULT_MAX_POWER_W):
+        self.root = Path(root) if root is not None else powercap_root()
+        try:
+            self.max_power_w = float(max_power_w)
+        except (TypeError, ValueError):
+            self.max_power_w = 0.0
+        if not self.max_power_w > 0:
+            raise MeterError(f"rapl.max_power_w must be a power in watts > 0, got {max_power_w!r}")
+        self._fds: list[int] = []
+        self._thread: threading.Thread | None = None
+        zones = discover_zones(self.root)
+        try:
+            for z in zones:
+                path = z.path / "energy_uj"
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError as e:
+                    raise _energy_file_error(path, e) from None
+                self._fds.append(fd)
+                try:
+                    int(os.pread(fd, 32, 0))
+                except OSError as e:
+                    raise _energy_file_error(path, e) from None
+                except ValueError:
+                    raise MeterError(f"{path} does not hold an integer; use --meter estimate") from None
+        except BaseException:
+            self.close()
+            raise
+        self.zones = zones
+        self._names = tuple(z.domain for z in zones)
+        self._ranges = tuple(z.max_energy_range_uj for z in zones)
+        self._total_names = tuple(total_domains(list(self._names), [z.top_level for z in zones]))
+        self._total_idx = tuple(self._names.index(d) for d in self._total_names)
+        # Shortest time any zone needs to wrap at max_power_w; sampling 4x as often leaves margin
+        # for a sampler thread delayed by the GIL or the scheduler.
+        wrap_s = min(self._ranges) * 1e-6 / self.max_power_w
+        self.period_s = max(MIN_PERIOD_S, wrap_s / 4)
+
+        self._lock = threading.Lock()
+        self._last = [int(os.pread(fd, 32, 0)) for fd in self._fds]
+        self._acc = [0] * len(self._fds)
+        self._open_windows = 0
+        self._wake = threading.Event()  # set while a window is open
+        self._stop = threading.Event()
+
+    # -- hot path ---------------------------------------------------------------------------
+    def _read_locked(self) -> tuple[int, ...]:
+        """Advance the running totals (µJ) to now; caller holds ``_lock``."""
+        acc, last, ranges, pread = self._acc, self._last, self._ranges, os.pread
+        for i, fd in enumerate(self._fds):
+            raw = int(pread(fd, 32, 0))
+            d = raw - last[i]
+            if d < 0:
+                d += ranges[i]
+            acc[i] += d
+            last[i] = raw
+        return tuple(acc)
+
+    def begin(self) -> tuple[float, tuple[int, ...]]:
+        with self._lock:
+            acc = self._read_locked()
+            self._open_windows += 1
+        if not self._wake.is_set():
+            self._start_sampler()
+        return (time.perf_counter(), acc)
+
+    def end(self, token: tuple[float, tuple[int, ...]]) -> Measurement:
+        t1 = time.perf_counter()
+        with self._lock:
+            acc1 = self._read_locked()
+            if self._open_windows > 0:
+                self._open_windows -= 1
+        t0, acc0 = token
+        domains = {n: (a1 - a0) * 1e-6 for n, a1, a0 in zip(self._names, acc1, acc0)}
+        total = sum((acc1[i] - acc0[i]) for i in self._total_idx) * 1e-6
+        return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains)
+
+    # -- long windows -----------------------------------------------------------------------
+    def _start_sampler(self) -> None:
+        if self._stop.is_set():
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._sample_loop, name="rapl-sampler", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _sample_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stop.wait(self.period_s):
+                return
+            with self._lock:
+                if self._open_windows > 0:
+                    self._read_locked()
+                else:
+                    self._wake.clear()
+
+    # -- the rest ---------------------------------------------------------------------------
+    def domains(self) -> list[str]:
+        return list(self._names)
+
+    def total_domains(self) -> list[str]:
+        return list(self._total_names)
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "root": str(self.root),
+            "max_energy_range_uj": dict(zip(self._names, self._ranges)),
+            "max_power_w": self.max_power_w,
+            "sample_period_s": self.period_s,
+        }
+
+    def close(self) -> None:
+        stop = getattr(self, "_stop", None)
+        if stop is not None:
+            stop.set()
+            self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

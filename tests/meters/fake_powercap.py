@@ -1,0 +1,144 @@
+"""A fake powercap (RAPL) sysfs tree whose counters a background thread raises at a known power.
+
+Laid out like the real one: zones live under ``<root>/intel-rapl/intel-rapl:N`` and the root has
+``intel-rapl:N`` symlinks to them, so a meter that walks both would count twice. Use it from any
+test (run pytest from the repository root)::
+
+    from tests.meters.fake_powercap import make_fake_powercap
+    fake = make_fake_powercap(tmp_path, sockets=1)
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
+    fake.start({"package-0": 20.0, "package-0/dram": 3.0})   # watts per domain
+    ...
+    fake.stop()
+
+Counters are written in place (same inode, fixed width) because the meter keeps the files open.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+REAL_MAX_ENERGY_RANGE_UJ = 262143328850  # a typical Intel package counter: ~262 kJ
+
+
+class FakePowercap:
+    """Handle on a fake tree: ``zones`` maps domain name ("package-0", "package-0/dram", "psys")
+    to its directory; ``set_uj`` writes a counter; ``start``/``stop`` run the writer thread."""
+
+    WIDTH = 20  # digits written; int() accepts the leading spaces
+
+    def __init__(self, root: Path, zones: dict[str, Path], max_energy_range_uj: int):
+        self.root = root
+        self.zones = zones
+        self.max_energy_range_uj = max_energy_range_uj
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._fds: dict[str, int] = {}
+
+    def energy_path(self, domain: str) -> Path:
+        return self.zones[domain] / "energy_uj"
+
+    def set_uj(self, domain: str, value_uj: int) -> None:
+        """Write a counter value (µJ, wrapped at max_energy_range_uj) in place."""
+        value = int(value_uj) % self.max_energy_range_uj
+        data = f"{value:>{self.WIDTH}d}\n".encode()
+        fd = self._fds.get(domain)
+        if fd is None:
+            fd = os.open(self.energy_path(domain), os.O_WRONLY)
+            self._fds[domain] = fd
+        os.pwrite(fd, data, 0)
+
+    def get_uj(self, domain: str) -> int:
+        return int(self.energy_path(domain).read_bytes())
+
+    def start(self, power_w: dict[str, float], start_uj: dict[str, int] | None = None,
+              interval_s: float = 0.001) -> "FakePowercap":
+        """Raise each named domain's counter at ``power_w[domain]`` watts from now on (values
+        follow wall time, so the writer's own delays do not change the mean power).
+        ``power_w`` may use "dram" for "package-0/dram". ``start_uj`` sets initial values."""
+        self.stop()
+        power = {self._resolve(d): float(w) for d, w in power_w.items()}
+        start = {self._resolve(d): int(v) for d, v in (start_uj or {}).items()}
+        for d in power:
+            start.setdefault(d, self.get_uj(d))
+        t0 = time.perf_counter()
+        self._stop = threading.Event()
+
+        def write_all() -> None:
+            dt = time.perf_counter() - t0
+            for d, w in power.items():
+                self.set_uj(d, start[d] + int(w * dt * 1e6))
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                write_all()
+
+        write_all()
+        self._thread = threading.Thread(target=loop, name="fake-powercap-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def _resolve(self, domain: str) -> str:
+        if domain in self.zones:
+            return domain
+        matches = [z for z in self.zones if z.rsplit("/", 1)[-1] == domain]
+        if len(matches) != 1:
+            raise KeyError(f"{domain!r} is not one zone of {sorted(self.zones)}")
+        return matches[0]
+
+
+def _zone(path: Path, name: str, max_uj: int, value_uj: int = 0) -> Path:
+    path.mkdir(parents=True)
+    (path / "name").write_text(name + "\n")
+    (path / "max_energy_range_uj").write_text(f"{max_uj}\n")
+    (path / "energy_uj").write_text(f"{value_uj:>{FakePowercap.WIDTH}d}\n")
+    return path
+
+
+def make_fake_powercap(
+    root: Path,
+    sockets: int = 1,
+    max_energy_range_uj: int = REAL_MAX_ENERGY_RANGE_UJ,
+    with_dram: bool = True,
+    with_core: bool = True,
+    with_uncore: bool = False,
+    with_psys: bool = False,
+) -> FakePowercap:
+    """Build ``root/intel-rapl/intel-rapl:N`` (package-N with core, uncore, dram subzones as asked),
+    an optional psys zone after the packages, and ``root/intel-rapl:N`` symlinks, like sysfs.
+    Every counter starts at 0."""
+    root = Path(root)
+    ctl = root / "intel-rapl"
+    ctl.mkdir(parents=True)
+    (ctl / "enabled").write_text("1\n")
+    zones: dict[str, Path] = {}
+    tops: list[tuple[str, str]] = []  # (dir name, zone name)
+    for s in range(sockets):
+        tops.append((f"intel-rapl:{s}", f"package-{s}"))
+    if with_psys:
+        tops.append((f"intel-rapl:{sockets}", "psys"))
+    for dirname, zname in tops:
+        top = _zone(ctl / dirname, zname, max_energy_range_uj)
+        zones[zname] = top
+        os.symlink(os.path.join("intel-rapl", dirname), root / dirname)
+        if zname == "psys":
+            continue
+        subs = [n for n, on in (("core", with_core), ("uncore", with_uncore), ("dram", with_dram)) if on]
+        for m, sub in enumerate(subs):
+            zones[f"{zname}/{sub}"] = _zone(top / f"{dirname}:{m}", sub, max_energy_range_uj)
+    return FakePowercap(root, zones, max_energy_range_uj)
