@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from harness.algorithms import BASELINES
 from harness.errors import SpecError
@@ -101,22 +101,29 @@ class Hygiene(_Model):
 class Spec(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
-    dataset: Union[Literal["sms_spam"], DatasetSpec] = "sms_spam"
+    dataset: Annotated[
+        Union[Annotated[Literal["sms_spam"], Tag("builtin")], Annotated[DatasetSpec, Tag("csv")]],
+        Discriminator(lambda v: "builtin" if isinstance(v, str) else "csv"),
+    ] = "sms_spam"
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
     repetitions: int = Field(default=30, ge=1)
-    algorithms: list[Union[str, AlgorithmSpec]] = Field(min_length=1)
+    algorithms: list[AlgorithmSpec] = Field(min_length=1)
     sweeps: dict[str, Sweep] = Field(min_length=1)
     text: TextOptions = TextOptions()
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
     hygiene: Hygiene = Hygiene()
 
+    @field_validator("algorithms", mode="before")
+    @classmethod
+    def _names_to_mappings(cls, v):
+        return [{"name": a} if isinstance(a, str) else a for a in v] if isinstance(v, list) else v
+
     @field_validator("algorithms")
     @classmethod
-    def _normalise_algorithms(cls, v: list) -> list[AlgorithmSpec]:
-        out = [AlgorithmSpec(name=a) if isinstance(a, str) else a for a in v]
+    def _unique_names(cls, out: list[AlgorithmSpec]) -> list[AlgorithmSpec]:
         names = [a.name for a in out]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
@@ -154,10 +161,13 @@ class Spec(_Model):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+_UNION_TAGS = {"builtin", "csv"}
+
+
 def _one_line(err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = ".".join(str(p) for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
     if first["type"] == "extra_forbidden":
         msg = "unknown key; check its spelling against the README's spec reference"
     elif first["type"] == "missing":
@@ -166,6 +176,8 @@ def _one_line(err: ValidationError) -> str:
         msg = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] not in ("value_error",):
             msg += f" (got {first['input']!r})"
+    if loc == "dataset" and first["type"] == "literal_error":
+        msg += "; use a built-in name (sms_spam) or a mapping with path, label_column, positive_label and text_column or feature_columns"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{loc}: {msg}{more}"
 

@@ -1,0 +1,32 @@
+"""Shared fixtures. Every test gets its own feature cache so no test reads a stale file from
+another test or from the user's ~/.cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory):
+    old = os.environ.get("HARNESS_CACHE_DIR")
+    os.environ["HARNESS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("HARNESS_CACHE_DIR", None)
+    else:
+        os.environ["HARNESS_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+def write_spec(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -1,0 +1,37 @@
+import numpy as np
+
+from harness.datasets import load_sms_spam
+from harness.features import build_features, make_analyzer
+from harness.spec import TextOptions
+
+
+def test_analyzer_matches_the_paper_steps():
+    analyze = make_analyzer()
+    # punctuation stripped, Snowball-stemmed (lower-cased), stop words dropped
+    assert analyze("Hello, World! The runners are RUNNING.") == ["hello", "world", "runner", "run"]
+    assert make_analyzer(stem=False, stop_words=False)("The Cats") == ["the", "cats"]
+
+
+def test_sms_spam_features_have_length_column_and_are_cached():
+    ds = load_sms_spam()
+    first = build_features(ds, TextOptions())
+    assert first.X.shape[0] == 5574 and first.n_features > 5000
+    lengths = np.asarray(first.X[:, -1].todense()).ravel()
+    assert lengths.tolist() == [len(t) for t in ds.texts]
+    # tf-idf rows are L2-normalised before the length column is appended
+    norms = np.sqrt(np.asarray(first.X[:, :-1].multiply(first.X[:, :-1]).sum(axis=1)).ravel())
+    assert np.allclose(norms[norms > 0], 1.0)
+    second = build_features(ds, TextOptions())
+    assert second.from_cache and second.cache_key == first.cache_key
+    assert (second.X != first.X).nnz == 0
+    other = build_features(ds, TextOptions(length_feature=False))
+    assert other.cache_key != first.cache_key and other.n_features == first.n_features - 1
+
+
+def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
+    ds = load_sms_spam()
+    fm = build_features(ds, TextOptions())
+    (tmp_path / f"features-{fm.cache_key}.npz").write_bytes(b"not a numpy file")
+    again = build_features(ds, TextOptions())
+    assert not again.from_cache and (again.X != fm.X).nnz == 0
