@@ -17,6 +17,8 @@ from harness.errors import HarnessError
 # Modules that define a ``register(subparsers)``; order is the order of --help.
 COMMAND_MODULES = [
     "harness.runner",
+    "harness.meters.command",
+    "harness.analysis.command",
 ]
 
 

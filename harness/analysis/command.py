@@ -1,0 +1,138 @@
+"""Subcommands ``analyze``, ``figures`` and ``compare``: the edge where the analysis reads results,
+writes files and prints. See docs/analysis.md for what each table and figure means."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.analysis import stats
+from harness.analysis.load import Results, load_results, net_of_baseline
+from harness.analysis.tables import Options, analysis_tables, compare_table, to_markdown, write_tables
+from harness.errors import HarnessError
+
+REPORT = "analysis.md"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "analyze", help="RQ1-RQ3 and trade-off tables (Markdown, LaTeX, CSV) from a run",
+        description="Clean, test normality, answer RQ1-RQ3 and the energy/F1 trade-off; write "
+                    "Markdown, LaTeX and CSV tables and print the Markdown.")
+    _path_args(p, "analysis")
+    _stat_args(p)
+    p.set_defaults(func=run_analyze)
+
+    p = subparsers.add_parser(
+        "figures", help="RQ1-RQ3, QQ and trade-off figures (PNG and PDF) from a run",
+        description="Draw the study's figures as PNG and PDF.")
+    _path_args(p, "figures")
+    p.add_argument("--log", action="store_true", help="log scale for the RQ1 energy bar chart")
+    p.add_argument("--no-clean", action="store_true", help="keep every trial (no cleaning)")
+    p.add_argument("--net", action="store_true", help="energy net of the manifest's idle baseline")
+    p.set_defaults(func=run_figures)
+
+    p = subparsers.add_parser(
+        "compare", help="a candidate algorithm against baselines: ratio, tests, effect, verdict",
+        description="Compare a candidate's training energy and F1 with each baseline at every "
+                    "shared configuration and overall.")
+    _path_args(p, "analysis")
+    p.add_argument("--candidate", required=True, metavar="NAME", help="algorithm name as in the results")
+    p.add_argument("--baselines", metavar="A,B,...",
+                   help="comma-separated algorithm names (default: every other algorithm)")
+    _stat_args(p)
+    p.set_defaults(func=run_compare)
+
+
+def _path_args(p: argparse.ArgumentParser, default_dir: str) -> None:
+    p.add_argument("path", metavar="PATH",
+                   help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")
+    p.add_argument("--out", metavar="DIR",
+                   help=f"output directory (default: PATH/{default_dir}/; for a CSV file, "
+                        f"a '<name>-{default_dir}' directory beside it)")
+
+
+def _stat_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-clean", action="store_true",
+                   help="keep every trial (the published analysis kept them)")
+    p.add_argument("--net", action="store_true",
+                   help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
+    p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
+                   help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
+    p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
+
+
+def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
+    if out:
+        return Path(out)
+    path = Path(path)
+    if path.is_dir():
+        return path / default_dir
+    if path.name == "trials.csv":
+        return path.parent / default_dir
+    return path.with_name(f"{path.stem}-{default_dir}")
+
+
+def _load(args) -> Results:
+    results = load_results(args.path)
+    return net_of_baseline(results) if args.net else results
+
+
+def _options(args) -> Options:
+    if not args.f1_tolerance >= 0:
+        raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
+    if args.bootstrap < 100:
+        raise HarnessError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
+    return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance,
+                   n_resamples=args.bootstrap, seed=args.seed)
+
+
+def header(results: Results, options: Options) -> str:
+    t = results.trials
+    kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
+    lines = [f"## Analysis of {results.source}", "",
+             f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
+             f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
+             "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
+             "Cleaning: " + ("on (training energy <= 0 J, then |z| >= 3 per configuration)"
+                             if options.clean else "off (--no-clean)") + ".", ""]
+    return "\n".join(lines)
+
+
+def run_analyze(args) -> int:
+    options = _options(args)
+    results = _load(args)
+    tables, _ = analysis_tables(results, options)
+    out = out_dir(args.path, args.out, "analysis")
+    write_tables(tables, out)
+    # The per-configuration normality table is long: it goes to its files, not to the terminal.
+    report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables if t.name != "normality")
+    (out / REPORT).write_text(report, encoding="utf-8")
+    print(report)
+    print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; full report {REPORT}).")
+    return 0
+
+
+def run_figures(args) -> int:
+    from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
+
+    results = _load(args)
+    out = out_dir(args.path, args.out, "figures")
+    written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log)
+    for path in written:
+        print(path)
+    return 0
+
+
+def run_compare(args) -> int:
+    options = _options(args)
+    results = _load(args)
+    baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
+    table = compare_table(results, args.candidate, baselines, options)
+    out = out_dir(args.path, args.out, "analysis")
+    write_tables([table], out)
+    print(to_markdown(table))
+    print(f"Written to {out}/{table.name}.{{md,tex,csv}}.")
+    return 0

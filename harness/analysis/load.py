@@ -1,0 +1,228 @@
+"""Read results for analysis: a run directory (trials.csv + manifest.json) or the ICT4S'22 published
+CSV, normalised to one DataFrame with the columns of ``harness.store.COLUMNS``.
+
+The ICT4S'22 replication package (Verdecchia et al., "Data-centric Green AI", ICT4S 2022) has one
+CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
+
+- ``RQ`` 2.1 is the rows sweep (``sweep="rows"``, ``feature_fraction=1``), 2.2 the features sweep
+  (``sweep="features"``, ``row_fraction=1``);
+- ``no_datapoints`` -> ``n_train`` (it counts training rows), ``no_features`` -> ``n_features``;
+- the fraction of a level is the rank of ``no_datapoints`` (rows sweep) or ``no_features`` (features
+  sweep) among the distinct values of its algorithm and RQ, divided by the number of levels: ten
+  levels give 0.1, 0.2, ..., 1.0. The rank of the count, not the ``experiment_id`` order, because in
+  the published rows sweep the ids run 90%, 80%, ..., 10%, 100% (their subsampling kept the train
+  part of ``train_test_split(test_size=fraction)``); the counts are what was trained on;
+- ``experiment_id`` -> ``config_id``, ``iteration`` -> ``repetition``;
+- ``meter="codecarbon (published)"`` and ``energy_estimated=False``: CodeCarbon measured their
+  machine; it is not this harness's CPU-time estimate;
+- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessError, ResultsError
+from harness.store import COLUMNS, MANIFEST, TRIALS, read_manifest, read_trials
+
+ICT4S22_COLUMNS = (
+    "algorithm", "RQ", "experiment_id", "iteration", "no_datapoints", "no_features",
+    "preprocessing_energy(J)", "preprocessing_time(s)", "train_energy(J)", "train_time(s)",
+    "predict_energy(J)", "predict_time(s)", "datatype", "accuracy", "precision", "recall", "f1",
+)
+
+ICT4S22_ALGORITHMS = {
+    "SVM": "svm",
+    "Decision Tree": "decision_tree",
+    "KNN": "knn",
+    "Random Forest": "random_forest",
+    "AdaBoost": "adaboost",
+    "Bagging Classifier": "bagging",
+    "Naive Bayes": "naive_bayes",
+}
+
+ICT4S22_METER = "codecarbon (published)"
+
+# What the statistics read; a trials.csv without one of these cannot be analysed.
+REQUIRED = (
+    "algorithm", "sweep", "row_fraction", "feature_fraction", "repetition", "n_train", "n_features",
+    "preprocess_energy_j", "preprocess_s", "train_energy_j", "train_s", "predict_energy_j",
+    "predict_s", "meter", "energy_estimated", "f1",
+)
+
+PHASES = ("preprocess", "train", "predict")
+
+ESTIMATED_LABEL = "estimated energy (CPU-time model, not measured)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    """Trials ready for analysis, with what the tables must say about their energy.
+
+    ``trials`` has the ``COLUMNS`` of trials.csv (fractions as floats, ``energy_estimated`` as
+    bool). ``baseline`` is the manifest's idle baseline (``duration_s``, ``total_w``, ...) or None.
+    ``net`` is True once ``net_of_baseline`` has subtracted it.
+    """
+
+    trials: pd.DataFrame
+    source: Path
+    layout: str  # "run" or "ict4s22"
+    baseline: dict | None = None
+    net: bool = False
+
+    @property
+    def estimated(self) -> bool:
+        """True when any energy in the trials is modelled rather than measured."""
+        t = self.trials
+        return bool(t["energy_estimated"].any() or (t["meter"] == "estimate").any())
+
+    @property
+    def meters(self) -> list[str]:
+        return sorted(self.trials["meter"].dropna().astype(str).unique())
+
+    def energy_notes(self) -> list[str]:
+        """Qualifiers every table and figure must carry about the energy it shows."""
+        notes = []
+        if self.estimated:
+            notes.append(ESTIMATED_LABEL)
+        if self.net:
+            notes.append(f"net of the idle baseline ({self.baseline['total_w']:.3g} W x phase duration)")
+        if self.layout == "ict4s22":
+            notes.append(f"published ICT4S'22 measurements, meter {ICT4S22_METER}")
+        return notes
+
+
+def load_results(path: str | Path) -> Results:
+    """Results from a run directory, a trials.csv, or an ICT4S'22-layout CSV (told by its header)."""
+    path = Path(path)
+    if path.is_dir():
+        return _from_run(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such run directory or CSV file; pass a run directory "
+                           "(with trials.csv) or the ICT4S'22 experiment_data.csv")
+    header = _header(path)
+    if set(ICT4S22_COLUMNS) <= set(header):
+        return Results(trials=read_ict4s22(path), source=path, layout="ict4s22")
+    if path.name == TRIALS or set(REQUIRED) <= set(header):
+        return _from_run(path.parent)
+    raise ResultsError(f"{path}: header is neither a harness trials.csv nor the ICT4S'22 layout "
+                       f"({','.join(ICT4S22_COLUMNS[:4])},...); pass a run directory or that CSV")
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
+def _from_run(run_dir: Path) -> Results:
+    trials = read_trials(run_dir)
+    missing = [c for c in REQUIRED if c not in trials.columns]
+    if missing:
+        raise ResultsError(f"{run_dir / TRIALS}: missing column(s) {', '.join(missing)}; "
+                           "it was not written by this harness's 'run'")
+    if trials.empty:
+        raise ResultsError(f"{run_dir / TRIALS}: no finished trials yet; run the experiment first")
+    trials = trials.copy()
+    trials["energy_estimated"] = _as_bool(trials["energy_estimated"])
+    for col in ("row_fraction", "feature_fraction"):
+        trials[col] = trials[col].astype(float)
+    trials["algorithm"] = trials["algorithm"].astype(str)
+    trials["sweep"] = trials["sweep"].astype(str)
+    trials["meter"] = trials["meter"].astype(str)
+    baseline = read_manifest(run_dir).get("baseline") or None
+    if (run_dir / MANIFEST).is_file() and baseline is not None and "total_w" not in baseline:
+        raise ResultsError(f"{run_dir / MANIFEST}: 'baseline' has no 'total_w'; "
+                           "re-measure the idle baseline or drop --net")
+    return Results(trials=trials, source=run_dir, layout="run", baseline=baseline)
+
+
+def _as_bool(col: pd.Series) -> pd.Series:
+    if col.dtype == bool:
+        return col
+    return col.astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+
+
+def read_ict4s22(path: str | Path) -> pd.DataFrame:
+    """The ICT4S'22 published CSV as a DataFrame with our ``COLUMNS`` (see the module docstring)."""
+    path = Path(path)
+    raw = pd.read_csv(path)
+    missing = [c for c in ICT4S22_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing ICT4S'22 column(s) {', '.join(missing)}")
+    rq = raw["RQ"].astype(str).str.strip()
+    unknown = sorted(set(rq) - {"2.1", "2.2"})
+    if unknown:
+        raise ResultsError(f"{path}: RQ must be 2.1 (rows sweep) or 2.2 (features sweep), "
+                           f"found {', '.join(unknown)}")
+    algorithm = raw["algorithm"].astype(str).str.strip().map(
+        lambda name: ICT4S22_ALGORITHMS.get(name, _snake(name)))
+    sweep = rq.map({"2.1": "rows", "2.2": "features"})
+    out = pd.DataFrame({
+        "run": "ict4s22-published",
+        "trial_id": np.arange(len(raw)),
+        "config_id": raw["experiment_id"].astype(int),
+        "algorithm": algorithm,
+        "dataset": "sms_spam",
+        "protocol": "ict4s22",
+        "sweep": sweep,
+        "row_fraction": 1.0,
+        "feature_fraction": 1.0,
+        "repetition": raw["iteration"].astype(int),
+        "seed": np.nan,
+        "started_at": None,
+        "finished_at": None,
+        "n_train": raw["no_datapoints"].astype(int),
+        "n_test": np.nan,
+        "n_features": raw["no_features"].astype(int),
+        "preprocess_energy_j": raw["preprocessing_energy(J)"].astype(float),
+        "preprocess_s": raw["preprocessing_time(s)"].astype(float),
+        "train_energy_j": raw["train_energy(J)"].astype(float),
+        "train_s": raw["train_time(s)"].astype(float),
+        "predict_energy_j": raw["predict_energy(J)"].astype(float),
+        "predict_s": raw["predict_time(s)"].astype(float),
+        "meter": ICT4S22_METER,
+        "energy_estimated": False,
+        "accuracy": raw["accuracy"].astype(float),
+        "precision": raw["precision"].astype(float),
+        "recall": raw["recall"].astype(float),
+        "f1": raw["f1"].astype(float),
+        "preprocess_domains_j": None,
+        "train_domains_j": None,
+        "predict_domains_j": None,
+    })
+    for name, count, fraction in (("rows", "n_train", "row_fraction"),
+                                  ("features", "n_features", "feature_fraction")):
+        part = out["sweep"] == name
+        levels = out[part].groupby("algorithm")[count].rank(method="dense")
+        n_levels = out[part].groupby("algorithm")[count].transform("nunique")
+        out.loc[part, fraction] = (levels / n_levels).round(6)
+    return out[list(COLUMNS)]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def net_of_baseline(results: Results) -> Results:
+    """Energies minus the idle baseline: ``energy_j - total_w * phase_s`` for each phase.
+
+    Raises HarnessError when the results have no idle baseline. Net energies may be zero or
+    negative for short phases; cleaning drops those.
+    """
+    if results.baseline is None:
+        where = results.source / MANIFEST if results.layout == "run" else results.source
+        raise HarnessError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
+                           "and there is none; re-run with a baseline or drop --net")
+    if results.net:
+        return results
+    watts = float(results.baseline["total_w"])
+    trials = results.trials.copy()
+    for phase in PHASES:
+        trials[f"{phase}_energy_j"] = trials[f"{phase}_energy_j"] - watts * trials[f"{phase}_s"]
+    return dataclasses.replace(results, trials=trials, net=True)

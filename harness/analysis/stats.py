@@ -1,0 +1,445 @@
+"""The study's statistics as pure functions: trials DataFrame in, DataFrame out.
+
+Energies are J, times s, F1 in [0, 1]; F1 changes and differences are reported in points
+(F1 x 100). Energy is rarely normal, so everything here is non-parametric: medians, Spearman,
+Mann-Whitney U, Cliff's delta, percentile bootstrap. Undefined statistics (constant input, too few
+trials) are NaN, never an exception or a warning; the tables print them as "undefined".
+
+A configuration is one ``CONFIG`` tuple: (algorithm, sweep, row_fraction, feature_fraction).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from harness.errors import HarnessError
+
+CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
+LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
+ALPHA = 0.05
+Z_LIMIT = 3.0
+N_RESAMPLES = 2000
+SEED = 0
+
+# The two one-factor analyses: name -> (count column, fraction column).
+FACTORS = {"rows": ("n_train", "row_fraction"), "features": ("n_features", "feature_fraction")}
+
+# Romano et al. (2006) thresholds for |Cliff's delta|.
+CLIFF_THRESHOLDS = ((0.147, "negligible"), (0.33, "small"), (0.474, "medium"))
+
+
+def _is_one(col: pd.Series) -> pd.Series:
+    return pd.Series(np.isclose(col.astype(float), 1.0), index=col.index)
+
+
+# ---------------------------------------------------------------- cleaning and normality
+
+def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop, per configuration, trials with training energy <= 0 J, then trials whose training
+    energy has |z| >= ``z_limit`` (z with the population standard deviation of the remaining
+    trials of that configuration).
+
+    Returns (kept trials, report) where the report has one row per configuration with
+    ``n_trials``, ``dropped_nonpositive``, ``dropped_outliers`` and ``n_kept``. A configuration of
+    identical energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so
+    a configuration needs at least 11 trials for one outlier to reach |z| >= 3.
+    """
+    positive = trials["train_energy_j"] > 0
+
+    def z(energy: pd.Series) -> pd.Series:
+        sd = energy.std(ddof=0)
+        if len(energy) < 2 or not sd > 0:
+            return energy * 0.0
+        return (energy - energy.mean()) / sd
+
+    pos = trials[positive]
+    zs = pos.groupby(CONFIG, sort=False)["train_energy_j"].transform(z)
+    outlier = pd.Series(False, index=trials.index)
+    outlier.loc[pos.index] = zs.abs() >= z_limit
+    kept = trials[positive & ~outlier]
+    flags = pd.DataFrame({"nonpositive": ~positive, "outlier": outlier})
+    report = (pd.concat([trials[CONFIG], flags], axis=1)
+              .groupby(CONFIG, sort=True)
+              .agg(n_trials=("nonpositive", "size"), dropped_nonpositive=("nonpositive", "sum"),
+                   dropped_outliers=("outlier", "sum"))
+              .reset_index())
+    report["n_kept"] = report["n_trials"] - report["dropped_nonpositive"] - report["dropped_outliers"]
+    return kept, report
+
+
+def shapiro(values) -> tuple[float, float]:
+    """Shapiro-Wilk (W, p); NaN for fewer than 3 values or values that are all equal."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 3 or np.ptp(x) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sps.shapiro(x)
+    return float(res.statistic), float(res.pvalue)
+
+
+def normality(trials: pd.DataFrame, columns=("train_energy_j", "f1"),
+              alpha: float = ALPHA) -> pd.DataFrame:
+    """Shapiro-Wilk per configuration for each column: ``<col>_w``, ``<col>_p`` and
+    ``<col>_normal`` (p >= alpha; NA when the test is undefined)."""
+    rows = []
+    for key, g in trials.groupby(CONFIG, sort=True):
+        row = dict(zip(CONFIG, key), n_trials=len(g))
+        for col in columns:
+            w, p = shapiro(g[col])
+            row[f"{col}_w"], row[f"{col}_p"] = w, p
+            row[f"{col}_normal"] = pd.NA if math.isnan(p) else bool(p >= alpha)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def count_non_normal(table: pd.DataFrame, column: str = "train_energy_j") -> tuple[int, int]:
+    """(non-normal, tested) configurations in a ``normality`` table; untestable ones excluded."""
+    flags = table[f"{column}_normal"].dropna().astype(bool)
+    return int((~flags).sum()), int(len(flags))
+
+
+# ---------------------------------------------------------------- slices of the design
+
+def full_data(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials at 100% of rows and 100% of features, whatever their sweep."""
+    return trials[_is_one(trials["row_fraction"]) & _is_one(trials["feature_fraction"])]
+
+
+def one_factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The trials of the rows analysis and of the features analysis.
+
+    Rows: trials of every sweep in which row_fraction varies, restricted to feature_fraction == 1.
+    Features: likewise with the roles swapped. A one-factor sweep is kept whole; a factorial grid
+    contributes its two one-factor slices through 100%. A slice with a single level is dropped.
+    """
+    out = {}
+    for name, (_, fraction) in FACTORS.items():
+        other = "feature_fraction" if fraction == "row_fraction" else "row_fraction"
+        parts = []
+        for _, g in trials.groupby("sweep", sort=True):
+            if g[fraction].nunique() > 1:
+                part = g[_is_one(g[other])]
+                if part[fraction].nunique() > 1:
+                    parts.append(part)
+        out[name] = pd.concat(parts) if parts else trials.iloc[0:0]
+    return out
+
+
+def median_trial_position(energies) -> int:
+    """Position (0-based, in the given order) of the median trial by the nearest-rank rule.
+
+    Values are sorted ascending (stably, so ties keep their order) and the trial of rank
+    ceil(n / 2) (1-based) is chosen: the lower middle one for an even count.
+    """
+    x = np.asarray(energies, dtype=float)
+    if len(x) == 0:
+        raise ValueError("median_trial_position needs at least one value")
+    order = np.argsort(x, kind="stable")
+    return int(order[math.ceil(len(x) / 2) - 1])
+
+
+def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """One trial per configuration: the one whose training energy is the median (nearest rank)."""
+    picks = []
+    for _, g in trials.groupby(CONFIG, sort=True):
+        g = g.sort_values("repetition", kind="stable")
+        picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
+    return pd.DataFrame(picks).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- research questions
+
+def spearman(x, y) -> tuple[float, float]:
+    """Spearman (rho, p); NaN for fewer than 3 pairs or a constant input."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sps.spearmanr(x, y)
+    return float(res.statistic), float(res.pvalue)
+
+
+def rq1(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per algorithm at full data: median training energy (J) and time (s), and each median's
+    ratio to the smallest one. Sorted by median energy."""
+    full = full_data(trials)
+    table = (full.groupby("algorithm")
+             .agg(n_trials=("train_energy_j", "size"),
+                  median_train_energy_j=("train_energy_j", "median"),
+                  median_train_s=("train_s", "median"))
+             .reset_index()
+             .sort_values("median_train_energy_j", kind="stable")
+             .reset_index(drop=True))
+    smallest = table["median_train_energy_j"].min() if len(table) else math.nan
+    table["ratio_to_min"] = table["median_train_energy_j"] / smallest if smallest > 0 else math.nan
+    return table
+
+
+def rq1_spread(table: pd.DataFrame) -> float:
+    """max/min of the RQ1 median training energies; NaN when undefined."""
+    e = table["median_train_energy_j"]
+    if len(e) < 1 or not e.min() > 0:
+        return math.nan
+    return float(e.max() / e.min())
+
+
+def _correlations(slices: dict[str, pd.DataFrame], y: str) -> pd.DataFrame:
+    rows = []
+    for factor, df in slices.items():
+        x, fraction = FACTORS[factor]
+        for algorithm, g in df.groupby("algorithm", sort=True):
+            rho, p = spearman(g[x], g[y])
+            rows.append({"algorithm": algorithm, "factor": factor, "variable": x,
+                         "n_levels": g[fraction].nunique(), "n_trials": len(g), "rho": rho, "p": p})
+    return pd.DataFrame(rows, columns=["algorithm", "factor", "variable", "n_levels", "n_trials",
+                                       "rho", "p"])
+
+
+def rq2(trials: pd.DataFrame) -> pd.DataFrame:
+    """Spearman between training energy and n_train (rows slice) / n_features (features slice),
+    per algorithm, over all trials."""
+    return _correlations(one_factor_slices(trials), "train_energy_j")
+
+
+def rq3(trials: pd.DataFrame) -> pd.DataFrame:
+    """Spearman between F1 and n_train / n_features, per algorithm, over the representative
+    (median-energy) trial of each configuration. ``n_trials`` counts those trials."""
+    slices = {k: representative_trials(v) if len(v) else v
+              for k, v in one_factor_slices(trials).items()}
+    return _correlations(slices, "f1")
+
+
+# ---------------------------------------------------------------- trade-off
+
+def bootstrap_median_ratio(a, b, n_resamples: int = N_RESAMPLES, seed: int = SEED,
+                           confidence: float = 0.95) -> tuple[float, float, float]:
+    """median(a) / median(b) and its percentile bootstrap CI, resampling a and b independently.
+
+    Seeded, so the same input gives the same interval. NaN CI with fewer than 2 values on either
+    side, NaN everything when median(b) <= 0.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if len(a) == 0 or len(b) == 0 or not np.median(b) > 0:
+        return math.nan, math.nan, math.nan
+    ratio = float(np.median(a) / np.median(b))
+    if len(a) < 2 or len(b) < 2:
+        return ratio, math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        res = sps.bootstrap(
+            (a, b), lambda x, y, axis: np.median(x, axis=axis) / np.median(y, axis=axis),
+            n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+            vectorized=True, rng=np.random.default_rng(seed))
+    return ratio, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = SEED) -> pd.DataFrame:
+    """Per algorithm, factor and level: training-energy saving versus 100% and F1 change.
+
+    ``saving_pct`` = 100 x (1 - median E(level) / median E(100%)), with a bootstrap 95% CI
+    (``saving_ci_low_pct``, ``saving_ci_high_pct``); ``f1_change_pts`` = 100 x (median F1(level) -
+    median F1(100%)). The 100% reference is the slice's own full-data configuration, or, if the
+    slice has none, every full-data trial of the algorithm. The reference row itself has saving 0
+    and no CI.
+    """
+    full = full_data(trials)
+    rows = []
+    for factor, df in one_factor_slices(trials).items():
+        _, fraction = FACTORS[factor]
+        for algorithm, g in df.groupby("algorithm", sort=True):
+            ref = full_data(g)
+            if ref.empty:
+                ref = full[full["algorithm"] == algorithm]
+            if ref.empty:
+                continue
+            e_ref, f1_ref = ref["train_energy_j"].to_numpy(), ref["f1"].median()
+            for level, h in g.groupby(fraction, sort=True):
+                is_ref = bool(np.isclose(level, 1.0))
+                ratio, low, high = ((1.0, math.nan, math.nan) if is_ref else
+                                    bootstrap_median_ratio(h["train_energy_j"], e_ref, n_resamples, seed))
+                rows.append({
+                    "algorithm": algorithm, "factor": factor, "fraction": float(level),
+                    "n_train": float(h["n_train"].median()),
+                    "n_features": float(h["n_features"].median()), "n_trials": len(h),
+                    "median_train_energy_j": float(h["train_energy_j"].median()),
+                    "saving_pct": 100 * (1 - ratio),
+                    "saving_ci_low_pct": 100 * (1 - high), "saving_ci_high_pct": 100 * (1 - low),
+                    "median_f1": float(h["f1"].median()),
+                    "f1_change_pts": 100 * (float(h["f1"].median()) - float(f1_ref)),
+                })
+    cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials",
+            "median_train_energy_j", "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct",
+            "median_f1", "f1_change_pts"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
+    """Per algorithm and factor, the reduced level with the largest saving whose F1 drop is at
+    most ``f1_tolerance`` (F1 units: 0.01 is 1 point). NaN level when no reduction qualifies."""
+    rows = []
+    for (algorithm, factor), g in trade.groupby(["algorithm", "factor"], sort=True):
+        ok = g[(~np.isclose(g["fraction"], 1.0)) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)]
+        if ok.empty:
+            rows.append({"algorithm": algorithm, "factor": factor, "fraction": math.nan,
+                         "saving_pct": math.nan, "saving_ci_low_pct": math.nan,
+                         "saving_ci_high_pct": math.nan, "f1_change_pts": math.nan})
+            continue
+        best = ok.loc[ok["saving_pct"].idxmax()]
+        rows.append({k: best[k] for k in ("algorithm", "factor", "fraction", "saving_pct",
+                                          "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts")})
+    return pd.DataFrame(rows, columns=["algorithm", "factor", "fraction", "saving_pct",
+                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts"])
+
+
+def pareto_front(energy, f1) -> np.ndarray:
+    """Boolean mask of points no other point beats: none has energy <= and F1 >= with one strict."""
+    e = np.asarray(energy, dtype=float)
+    f = np.asarray(f1, dtype=float)
+    mask = np.ones(len(e), dtype=bool)
+    for i in range(len(e)):
+        dominated = (e <= e[i]) & (f >= f[i]) & ((e < e[i]) | (f > f[i]))
+        mask[i] = not dominated.any()
+    return mask
+
+
+# ---------------------------------------------------------------- candidate versus baselines
+
+def cliffs_delta(candidate, baseline) -> tuple[float, float]:
+    """(Cliff's delta, Mann-Whitney two-sided p) of candidate versus baseline.
+
+    delta = 2 U / (n1 n2) - 1 with U the candidate's Mann-Whitney statistic, i.e.
+    P(candidate > baseline) - P(candidate < baseline): negative means the candidate's values are
+    lower (for energy: greener). NaN with an empty side.
+    """
+    x = np.asarray(candidate, dtype=float)
+    y = np.asarray(baseline, dtype=float)
+    if len(x) == 0 or len(y) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sps.mannwhitneyu(x, y, alternative="two-sided")
+    p = float(res.pvalue)
+    return 2 * float(res.statistic) / (len(x) * len(y)) - 1, p
+
+
+def cliffs_magnitude(delta: float) -> str:
+    """Romano et al. labels: |d| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large."""
+    if math.isnan(delta):
+        return "undefined"
+    for limit, label in CLIFF_THRESHOLDS:
+        if abs(delta) < limit:
+            return label
+    return "large"
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-adjusted p-values; NaN inputs stay NaN and are not counted in the family."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(len(p), math.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+def verdict(ratio_low: float, ratio_high: float, p_holm: float, f1_diff: float,
+            f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str:
+    """One line on a candidate versus a baseline.
+
+    Energy: "greener" when the ratio CI's upper bound < 1 and Holm p < alpha; "costlier" when its
+    lower bound > 1 and Holm p < alpha; otherwise "no clear energy difference".
+    Accuracy (``f1_diff`` = median F1 candidate - baseline, F1 units): "as accurate" when
+    |diff| <= f1_tolerance, else "more accurate" or "less accurate".
+    """
+    significant = not math.isnan(p_holm) and p_holm < alpha
+    if significant and ratio_high < 1:
+        energy = "greener"
+    elif significant and ratio_low > 1:
+        energy = "costlier"
+    else:
+        energy = "no clear energy difference"
+    if math.isnan(f1_diff):
+        accuracy = "F1 unknown"
+    elif abs(f1_diff) <= f1_tolerance + 1e-12:
+        accuracy = "as accurate"
+    else:
+        accuracy = "more accurate" if f1_diff > 0 else "less accurate"
+    if energy.startswith("no clear"):
+        return f"{energy}, {accuracy}"
+    opposed = (energy, accuracy) in (("greener", "less accurate"), ("costlier", "more accurate"))
+    return f"{energy} {'but' if opposed else 'and'} {accuracy}"
+
+
+def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = None,
+            f1_tolerance: float = 0.01, n_resamples: int = N_RESAMPLES, seed: int = SEED,
+            alpha: float = ALPHA) -> pd.DataFrame:
+    """Candidate versus each baseline, at every configuration level (sweep, fractions) both have
+    and overall (all their trials at those shared levels pooled).
+
+    Columns: baseline, scope, level fields, n_candidate, n_baseline, energy_ratio (median
+    candidate / median baseline) with ratio_ci_low/high, mw_p, holm_p (Holm over every row of the
+    table), cliffs_delta (negative: candidate uses less energy), magnitude, f1_diff_pts (median F1
+    candidate - baseline, points), verdict. Raises HarnessError for an unknown algorithm name.
+    """
+    known = sorted(trials["algorithm"].unique())
+    if candidate not in known:
+        raise HarnessError(f"--candidate {candidate!r} is not in the results; algorithms: {', '.join(known)}")
+    if baselines is None:
+        baselines = [a for a in known if a != candidate]
+    unknown = [b for b in baselines if b not in known]
+    if unknown:
+        raise HarnessError(f"--baselines: {', '.join(unknown)} not in the results; algorithms: {', '.join(known)}")
+    baselines = [b for b in baselines if b != candidate]
+    if not baselines:
+        raise HarnessError("--baselines: name at least one algorithm other than the candidate")
+    cand = trials[trials["algorithm"] == candidate]
+    rows = []
+    for base_name in baselines:
+        base = trials[trials["algorithm"] == base_name]
+        levels = sorted(set(map(tuple, cand[LEVEL].to_numpy().tolist()))
+                        & set(map(tuple, base[LEVEL].to_numpy().tolist())))
+        if not levels:
+            continue
+        pooled_c, pooled_b = [], []
+        for level in levels:
+            c = cand[(cand[LEVEL] == pd.Series(level, index=LEVEL)).all(axis=1)]
+            b = base[(base[LEVEL] == pd.Series(level, index=LEVEL)).all(axis=1)]
+            pooled_c.append(c)
+            pooled_b.append(b)
+            rows.append(_comparison(base_name, "level", dict(zip(LEVEL, level)), c, b,
+                                    n_resamples, seed))
+        rows.append(_comparison(base_name, "overall", dict.fromkeys(LEVEL, math.nan),
+                                pd.concat(pooled_c), pd.concat(pooled_b), n_resamples, seed))
+    if not rows:
+        raise HarnessError(f"{candidate} shares no configuration (sweep and fractions) with "
+                           f"{', '.join(baselines)}; run them in the same spec")
+    table = pd.DataFrame(rows)
+    table["holm_p"] = holm(table["mw_p"])
+    table["verdict"] = [verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
+                                f1_tolerance, alpha) for r in table.itertuples()]
+    table.insert(0, "candidate", candidate)
+    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline", "energy_ratio",
+            "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "cliffs_delta", "magnitude",
+            "f1_diff_pts", "verdict"]
+    return table[cols]
+
+
+def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
+    ratio, low, high = bootstrap_median_ratio(c["train_energy_j"], b["train_energy_j"], n_resamples, seed)
+    delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
+    return {"baseline": base_name, "scope": scope, **level,
+            "n_candidate": len(c), "n_baseline": len(b),
+            "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high, "mw_p": p,
+            "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
+            "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}

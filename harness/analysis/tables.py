@@ -1,0 +1,338 @@
+"""Tables of the analysis: built from ``stats`` results, written as Markdown, LaTeX and CSV.
+
+A ``Table`` holds the raw numbers (the CSV) and their display form (Markdown and LaTeX). Every
+table that shows energy carries the results' energy notes ("estimated energy (CPU-time model,
+not measured)", "net of the idle baseline ...") in its title and, in the CSV, in an
+``energy_basis`` column. Undefined statistics are empty cells in the CSV and "undefined" in the
+Markdown and LaTeX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from harness.analysis import stats
+from harness.analysis.load import Results
+from harness.errors import ResultsError
+
+UNDEFINED = "undefined"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    name: str             # file stem
+    title: str
+    frame: pd.DataFrame   # raw values, written to CSV
+    display: pd.DataFrame  # strings, written to Markdown and LaTeX
+    notes: tuple[str, ...] = ()
+    energy: bool = True   # shows energy, so carries the energy notes
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    clean: bool = True
+    f1_tolerance: float = 0.01
+    n_resamples: int = stats.N_RESAMPLES
+    seed: int = stats.SEED
+    alpha: float = stats.ALPHA
+
+
+# ---------------------------------------------------------------- cell formatting
+
+def num(x, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return UNDEFINED
+    return f"{x:.{digits}g}"
+
+
+def pval(p) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return UNDEFINED
+    return "<1e-300" if p == 0 else f"{p:.3g}"
+
+
+def pct(x, digits: int = 1) -> str:
+    return UNDEFINED if x is None or math.isnan(x) else f"{x:.{digits}f}"
+
+
+def fraction(x) -> str:
+    return "" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
+
+
+def ci(low, high, fmt=pct) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "-"
+    return f"[{fmt(low)}, {fmt(high)}]"
+
+
+# ---------------------------------------------------------------- analysis tables
+
+def analysis_tables(results: Results, options: Options = Options()) -> tuple[list[Table], pd.DataFrame]:
+    """All tables of ``analyze``, and the trials they were computed from (after cleaning)."""
+    trials = results.trials
+    kept, cleaning = stats.clean(trials)
+    if options.clean:
+        trials = kept
+    if trials.empty:
+        raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
+                           "<= 0 J?); check the meter or use --no-clean")
+    tables = [_cleaning_table(cleaning, options.clean)]
+    norm = stats.normality(trials, alpha=options.alpha)
+    tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
+    rq1 = stats.rq1(trials)
+    tables.append(_rq1_table(rq1))
+    tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
+                                     "energy with rows and features, all trials", stats.rq2(trials)))
+    tables.append(_correlation_table(
+        "rq3_f1_spearman", "RQ3: Spearman correlation of F1 with rows and features, "
+        "median-energy trial per configuration", stats.rq3(trials), energy=False))
+    trade = stats.tradeoff(trials, options.n_resamples, options.seed)
+    tables.append(_tradeoff_table(trade))
+    tables.append(_best_table(stats.best_saving(trade, options.f1_tolerance), options.f1_tolerance))
+    return [_with_notes(t, results) for t in tables], trials
+
+
+def _with_notes(table: Table, results: Results) -> Table:
+    if not table.energy:
+        return table
+    notes = results.energy_notes()
+    frame = table.frame.copy()
+    frame["energy_basis"] = "; ".join(notes) if notes else f"measured ({', '.join(results.meters)})"
+    title = f"{table.title} [{'; '.join(notes)}]" if notes else table.title
+    return dataclasses.replace(table, title=title, frame=frame)
+
+
+def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
+    dropped = report[(report["dropped_nonpositive"] > 0) | (report["dropped_outliers"] > 0)]
+    n, n_np, n_out = (int(report["n_trials"].sum()), int(report["dropped_nonpositive"].sum()),
+                      int(report["dropped_outliers"].sum()))
+    if cleaned:
+        note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J and {n_out} outlier(s) "
+                f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) dropped of {n}; "
+                f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv).")
+    else:
+        note = (f"Not cleaned (--no-clean): all {n} trials kept; the rule would have dropped "
+                f"{n_np} with training energy <= 0 J and {n_out} outlier(s) (|z| >= {stats.Z_LIMIT:g}).")
+    frame = report.assign(cleaned=cleaned)
+    display = _config_display(dropped).assign(**{
+        "trials": dropped["n_trials"].astype(str).to_numpy(),
+        "<= 0 J": dropped["dropped_nonpositive"].astype(str).to_numpy(),
+        "outliers": dropped["dropped_outliers"].astype(str).to_numpy(),
+        "kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
+    })
+    return Table("cleaning", "Cleaning per configuration (configurations that lost trials)",
+                 frame, display, notes=(note,))
+
+
+def _config_display(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "algorithm": df["algorithm"].to_numpy(),
+        "sweep": df["sweep"].to_numpy(),
+        "rows": [fraction(x) for x in df["row_fraction"]],
+        "features": [fraction(x) for x in df["feature_fraction"]],
+    })
+
+
+def _normality_table(norm: pd.DataFrame, alpha: float) -> Table:
+    display = _config_display(norm).assign(**{
+        "trials": norm["n_trials"].astype(str).to_numpy(),
+        "energy W": [num(x, 3) for x in norm["train_energy_j_w"]],
+        "energy p": [pval(x) for x in norm["train_energy_j_p"]],
+        "F1 p": [pval(x) for x in norm["f1_p"]],
+    })
+    return Table("normality", f"Shapiro-Wilk normality per configuration (normal if p >= {alpha:g})",
+                 norm, display)
+
+
+def _normality_summary(norm: pd.DataFrame, alpha: float) -> Table:
+    rows = []
+    for algorithm, g in norm.groupby("algorithm", sort=True):
+        e_bad, e_n = stats.count_non_normal(g, "train_energy_j")
+        f_bad, f_n = stats.count_non_normal(g, "f1")
+        rows.append({"algorithm": algorithm, "configurations": len(g),
+                     "energy_tested": e_n, "energy_non_normal": e_bad,
+                     "f1_tested": f_n, "f1_non_normal": f_bad})
+    frame = pd.DataFrame(rows)
+    e_bad, e_n = stats.count_non_normal(norm, "train_energy_j")
+    f_bad, f_n = stats.count_non_normal(norm, "f1")
+    note = (f"{e_bad} of {e_n} testable configurations have non-normal training energy and "
+            f"{f_bad} of {f_n} non-normal F1 (Shapiro-Wilk, p < {alpha:g}); hence non-parametric "
+            "statistics. Untestable: fewer than 3 trials or all values equal.")
+    display = pd.DataFrame({
+        "algorithm": frame["algorithm"],
+        "configurations": frame["configurations"].astype(str),
+        "energy non-normal": [f"{b} of {n}" for b, n in zip(frame["energy_non_normal"], frame["energy_tested"])],
+        "F1 non-normal": [f"{b} of {n}" for b, n in zip(frame["f1_non_normal"], frame["f1_tested"])],
+    })
+    return Table("normality_summary", "Normality: configurations that fail Shapiro-Wilk",
+                 frame, display, notes=(note,))
+
+
+def _rq1_table(rq1: pd.DataFrame) -> Table:
+    spread = stats.rq1_spread(rq1)
+    display = pd.DataFrame({
+        "algorithm": rq1["algorithm"],
+        "trials": rq1["n_trials"].astype(str),
+        "median train energy (J)": [num(x) for x in rq1["median_train_energy_j"]],
+        "median train time (s)": [num(x) for x in rq1["median_train_s"]],
+        "x smallest": [num(x, 3) for x in rq1["ratio_to_min"]],
+    })
+    note = (f"Max/min ratio of median training energy: {num(spread, 3)}" +
+            (f" ({math.log10(spread):.1f} orders of magnitude)." if spread > 0 else "."))
+    return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features",
+                 rq1, display, notes=(note,))
+
+
+def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool = True) -> Table:
+    display = pd.DataFrame({
+        "algorithm": corr["algorithm"],
+        "factor": corr["factor"],
+        "variable": corr["variable"],
+        "levels": corr["n_levels"].astype(str),
+        "trials": corr["n_trials"].astype(str),
+        "rho": [num(x, 3) for x in corr["rho"]],
+        "p": [pval(x) for x in corr["p"]],
+    })
+    notes = ("rho is undefined when either variable is constant or there are fewer than 3 trials.",)
+    return Table(name, title, corr, display, notes=notes, energy=energy)
+
+
+def _tradeoff_table(trade: pd.DataFrame) -> Table:
+    display = pd.DataFrame({
+        "algorithm": trade["algorithm"],
+        "factor": trade["factor"],
+        "level": [fraction(x) for x in trade["fraction"]],
+        "n_train": [num(x, 6) for x in trade["n_train"]],
+        "n_features": [num(x, 6) for x in trade["n_features"]],
+        "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
+        "saving (%)": [pct(x) for x in trade["saving_pct"]],
+        "95% CI": [ci(lo, hi) for lo, hi in zip(trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
+    })
+    notes = ("Saving = 100 x (1 - median training energy at the level / median at 100%); "
+             "CI: percentile bootstrap of the ratio of medians. F1 change = median F1 at the level "
+             "minus median F1 at 100%, in points (F1 x 100).",)
+    return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
+                 trade, display, notes=notes)
+
+
+def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
+    display = pd.DataFrame({
+        "algorithm": best["algorithm"],
+        "factor": best["factor"],
+        "level": [fraction(x) if not math.isnan(x) else "none" for x in best["fraction"]],
+        "saving (%)": [pct(x) for x in best["saving_pct"]],
+        "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
+    })
+    return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {tolerance:g} "
+                 f"({100 * tolerance:g} F1 points)", best.assign(f1_tolerance=tolerance), display)
+
+
+# ---------------------------------------------------------------- compare
+
+def compare_table(results: Results, candidate: str, baselines: list[str] | None,
+                  options: Options = Options()) -> Table:
+    trials = stats.clean(results.trials)[0] if options.clean else results.trials
+    table = stats.compare(trials, candidate, baselines, options.f1_tolerance, options.n_resamples,
+                          options.seed, options.alpha)
+    scope = ["overall" if s == "overall" else
+             f"{sw}: rows {fraction(r)}, features {fraction(f)}"
+             for s, sw, r, f in zip(table["scope"], table["sweep"], table["row_fraction"],
+                                    table["feature_fraction"])]
+    display = pd.DataFrame({
+        "baseline": table["baseline"],
+        "configuration": scope,
+        "n": [f"{a}/{b}" for a, b in zip(table["n_candidate"], table["n_baseline"])],
+        "energy ratio": [num(x, 3) for x in table["energy_ratio"]],
+        "95% CI": [ci(lo, hi, lambda v: num(v, 3)) for lo, hi in
+                   zip(table["ratio_ci_low"], table["ratio_ci_high"])],
+        "MW p": [pval(x) for x in table["mw_p"]],
+        "Holm p": [pval(x) for x in table["holm_p"]],
+        "Cliff's delta": [num(x, 3) for x in table["cliffs_delta"]],
+        "magnitude": table["magnitude"],
+        "F1 diff (pts)": [pct(x, 2) for x in table["f1_diff_pts"]],
+        "verdict": table["verdict"],
+    })
+    notes = (f"Energy ratio = median training energy of {candidate} / baseline (below 1: "
+             f"{candidate} uses less); CI: percentile bootstrap. Mann-Whitney U two-sided, Holm over "
+             f"all {len(table)} rows. Cliff's delta < 0: {candidate} lower energy. Greener: CI upper "
+             f"bound < 1 and Holm p < {options.alpha:g}; as accurate: |median F1 difference| <= "
+             f"{options.f1_tolerance:g}. Overall pools the trials of all shared configurations.",)
+    return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines",
+                             table, display, notes=notes), results)
+
+
+# ---------------------------------------------------------------- writers
+
+def to_markdown(table: Table, level: int = 3) -> str:
+    lines = [f"{'#' * level} {table.title}", ""]
+    lines += [f"{n}" for n in table.notes] + ([""] if table.notes else [])
+    d = table.display
+    if d.empty:
+        lines += ["(none)", ""]
+        return "\n".join(lines)
+    cells = [[_md_cell(v) for v in row] for row in d.itertuples(index=False)]
+    lines.append("| " + " | ".join(_md_cell(c) for c in d.columns) + " |")
+    lines.append("|" + "|".join("---" for _ in d.columns) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _md_cell(v) -> str:
+    return str(v).replace("|", "\\|")
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def tex_escape(text) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in str(text))
+
+
+def to_latex(table: Table) -> str:
+    """A ``table`` float with a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``)."""
+    d = table.display
+    align = "".join("l" if d[c].map(_is_text).any() else "r" for c in d.columns) if len(d) else "l"
+    caption = tex_escape(" ".join([table.title + "."] + list(table.notes)))
+    lines = [r"\begin{table}[t]", r"\centering", r"\small",
+             rf"\caption{{{caption}}}", rf"\label{{tab:{table.name.replace('_', '-')}}}",
+             rf"\begin{{tabular}}{{{align}}}", r"\toprule",
+             " & ".join(tex_escape(c) for c in d.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(tex_escape(v) for v in row) + r" \\" for row in d.itertuples(index=False)]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def _is_text(v) -> bool:
+    try:
+        float(str(v).rstrip("%"))
+        return False
+    except ValueError:
+        return str(v) not in (UNDEFINED, "-")
+
+
+def write_tables(tables: list[Table], out_dir: Path) -> list[Path]:
+    """Write ``<name>.md``, ``.tex`` and ``.csv`` for each table; returns the paths written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ResultsError(f"{out_dir}: cannot create the output directory ({e.strerror}); "
+                           "pass a writable --out") from e
+    written = []
+    for t in tables:
+        for suffix, text in ((".md", to_markdown(t)), (".tex", to_latex(t))):
+            path = out_dir / f"{t.name}{suffix}"
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        path = out_dir / f"{t.name}.csv"
+        t.frame.to_csv(path, index=False)
+        written.append(path)
+    return written

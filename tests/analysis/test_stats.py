@@ -1,0 +1,180 @@
+"""Statistics on synthetic results with known answers."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import fabricate
+
+from harness.analysis import stats
+from harness.errors import HarnessError
+
+
+def test_energy_exactly_linear_in_rows_gives_rho_one():
+    trials = fabricate(noise=0.0, repetitions=3)
+    table = stats.rq2(trials)
+    assert set(table["factor"]) == {"rows", "features"}
+    assert np.allclose(table["rho"], 1.0)
+    assert (table["p"] < 1e-6).all()
+    assert (table["n_levels"] == 10).all()
+
+
+def test_planted_outlier_is_dropped_and_kept_without_cleaning():
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=30, noise=0.0)
+    # evenly spread energies: no natural |z| >= 3 (the largest is about 1.7)
+    trials["train_energy_j"] *= 1 + trials["repetition"] / 100
+    target = trials.index[(trials["sweep"] == "rows") & (trials["row_fraction"] == 0.5)][7]
+    trials.loc[target, "train_energy_j"] *= 50
+    zero = trials.index[(trials["sweep"] == "features") & (trials["feature_fraction"] == 0.3)][0]
+    trials.loc[zero, "train_energy_j"] = 0.0
+    kept, report = stats.clean(trials)
+    assert target not in kept.index and zero not in kept.index
+    assert len(kept) == len(trials) - 2
+    assert report["dropped_outliers"].sum() == 1
+    assert report["dropped_nonpositive"].sum() == 1
+    row = report[(report["sweep"] == "rows") & (report["row_fraction"] == 0.5)].iloc[0]
+    assert (row["n_trials"], row["dropped_outliers"], row["n_kept"]) == (30, 1, 29)
+
+
+def test_identical_energies_have_no_outlier():
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=12, noise=0.0)
+    kept, report = stats.clean(trials)
+    assert len(kept) == len(trials) and report["dropped_outliers"].sum() == 0
+
+
+def test_median_trial_uses_nearest_rank_on_even_count():
+    # sorted: 1 (pos 1), 2 (pos 3), 3 (pos 2), 4 (pos 0); rank ceil(4/2) = 2 -> value 2, position 3
+    assert stats.median_trial_position([4.0, 1.0, 3.0, 2.0]) == 3
+    assert stats.median_trial_position([5.0, 1.0, 3.0]) == 2  # odd: the middle one
+    assert stats.median_trial_position([2.0, 2.0]) == 0       # ties keep their order
+
+
+def test_representative_trial_is_the_median_energy_trial():
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=4, noise=0.3, seed=3)
+    reps = stats.representative_trials(trials)
+    assert len(reps) == trials.groupby(stats.CONFIG).ngroups
+    for _, rep in reps.iterrows():
+        g = trials[(trials[stats.CONFIG] == rep[stats.CONFIG]).all(axis=1)]
+        energies = np.sort(g["train_energy_j"].to_numpy())
+        assert rep["train_energy_j"] == energies[1]  # rank 2 of 4
+
+
+def test_constant_f1_gives_undefined_without_warnings():
+    trials = fabricate(repetitions=3, f1={"svm": lambda r, f: 0.5})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = stats.rq3(trials)
+        stats.normality(trials)
+    svm = table[table["algorithm"] == "svm"]
+    assert svm["rho"].isna().all() and svm["p"].isna().all()
+    other = table[table["algorithm"] != "svm"]
+    assert np.allclose(other["rho"], 1.0)
+
+
+def test_rq1_medians_and_spread():
+    trials = fabricate(algorithms={"a": 10.0, "b": 0.1}, noise=0.0, repetitions=3)
+    table = stats.rq1(trials)
+    assert list(table["algorithm"]) == ["b", "a"]
+    assert table["median_train_energy_j"].tolist() == pytest.approx([0.1, 10.0])
+    assert table["n_trials"].tolist() == [6, 6]  # 100% of both sweeps
+    assert stats.rq1_spread(table) == pytest.approx(100.0)
+
+
+def test_tradeoff_saving_and_best_within_tolerance():
+    f1 = {"svm": lambda r, f: 0.9 if r * f >= 0.5 else 0.5}
+    trials = fabricate(algorithms={"svm": 1.0}, noise=0.0, repetitions=3, f1=f1)
+    trade = stats.tradeoff(trials, n_resamples=200)
+    rows = trade[trade["factor"] == "rows"].set_index("fraction")
+    assert rows.loc[0.1, "saving_pct"] == pytest.approx(90.0)
+    assert rows.loc[0.1, "f1_change_pts"] == pytest.approx(-40.0)
+    assert rows.loc[1.0, "saving_pct"] == 0.0
+    best = stats.best_saving(trade, f1_tolerance=0.01).set_index("factor")
+    assert best.loc["rows", "fraction"] == pytest.approx(0.5)
+    assert best.loc["rows", "saving_pct"] == pytest.approx(50.0)
+    assert best.loc["rows", "saving_ci_low_pct"] == pytest.approx(50.0)
+
+
+def test_bootstrap_is_seeded():
+    rng = np.random.default_rng(1)
+    a, b = rng.lognormal(size=20), rng.lognormal(size=20)
+    assert stats.bootstrap_median_ratio(a, b, 500, 7) == stats.bootstrap_median_ratio(a, b, 500, 7)
+    assert math.isnan(stats.bootstrap_median_ratio(a, [0.0, 0.0])[0])
+    assert math.isnan(stats.bootstrap_median_ratio([1.0], b)[1])
+
+
+def test_ten_times_cheaper_candidate():
+    trials = fabricate(algorithms={"cheap": 0.1, "base": 1.0}, repetitions=10, noise=0.05, seed=4)
+    table = stats.compare(trials, "cheap", ["base"], n_resamples=500)
+    overall = table[table["scope"] == "overall"].iloc[0]
+    assert overall["ratio_ci_low"] <= 0.1 <= overall["ratio_ci_high"]
+    assert overall["energy_ratio"] == pytest.approx(0.1, rel=0.1)
+    assert overall["cliffs_delta"] < -0.474 and overall["magnitude"] == "large"
+    assert overall["verdict"] == "greener and as accurate"
+    level = table[(table["scope"] == "level") & (table["row_fraction"] == 1.0)
+                  & (table["feature_fraction"] == 1.0) & (table["sweep"] == "rows")].iloc[0]
+    assert level["cliffs_delta"] == -1.0
+    assert level["ratio_ci_low"] <= 0.1 <= level["ratio_ci_high"]
+    assert len(table) == 21  # 20 shared levels + overall
+    assert (table["holm_p"] >= table["mw_p"]).all()
+
+
+def test_compare_rejects_unknown_names():
+    trials = fabricate(algorithms={"a": 1.0, "b": 1.0}, repetitions=2)
+    with pytest.raises(HarnessError, match="candidate"):
+        stats.compare(trials, "zzz")
+    with pytest.raises(HarnessError, match="baselines"):
+        stats.compare(trials, "a", ["zzz"])
+
+
+def test_cliffs_delta_sign_and_magnitudes():
+    d, p = stats.cliffs_delta([1, 2, 3], [4, 5, 6])
+    assert d == -1.0 and p < 0.2
+    assert stats.cliffs_delta([4, 5, 6], [1, 2, 3])[0] == 1.0
+    assert [stats.cliffs_magnitude(x) for x in (0.1, -0.2, 0.4, -0.5, math.nan)] == \
+        ["negligible", "small", "medium", "large", "undefined"]
+    assert stats.cliffs_magnitude(0.147) == "small" and stats.cliffs_magnitude(0.474) == "large"
+
+
+def test_holm_matches_hand_computation_and_skips_nan():
+    out = stats.holm([0.01, 0.04, math.nan, 0.03])
+    assert out[0] == pytest.approx(0.03) and out[3] == pytest.approx(0.06)
+    assert out[1] == pytest.approx(0.06) and math.isnan(out[2])
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((0.08, 0.12, 0.001, 0.0), "greener and as accurate"),
+    ((0.08, 0.12, 0.001, -0.05), "greener but less accurate"),
+    ((0.08, 0.12, 0.2, 0.0), "no clear energy difference, as accurate"),
+    ((1.5, 2.0, 0.001, 0.02), "costlier but more accurate"),
+    ((1.5, 2.0, 0.001, -0.02), "costlier and less accurate"),
+    ((0.5, 1.2, 0.001, 0.01), "no clear energy difference, as accurate"),
+])
+def test_verdict_rules(args, expected):
+    assert stats.verdict(*args, f1_tolerance=0.01) == expected
+
+
+def test_factorial_grid_contributes_its_slices_through_full_data():
+    grid = []
+    for rf in (0.5, 1.0):
+        for ff in (0.5, 1.0):
+            for rep in range(3):
+                grid.append({"algorithm": "svm", "sweep": "grid", "row_fraction": rf,
+                             "feature_fraction": ff, "repetition": rep, "n_train": 100 * rf,
+                             "n_features": 10 * ff, "train_energy_j": rf * ff + rep / 100,
+                             "train_s": 1.0, "f1": 0.9})
+    slices = stats.one_factor_slices(pd.DataFrame(grid))
+    rows, feats = slices["rows"], slices["features"]
+    assert set(rows["feature_fraction"]) == {1.0} and set(rows["row_fraction"]) == {0.5, 1.0}
+    assert set(feats["row_fraction"]) == {1.0} and set(feats["feature_fraction"]) == {0.5, 1.0}
+    assert len(rows) == len(feats) == 6
+
+
+def test_single_level_sweep_gives_no_slice():
+    trials = fabricate(levels=(1.0,), repetitions=3)
+    slices = stats.one_factor_slices(trials)
+    assert slices["rows"].empty and slices["features"].empty
+    assert stats.rq2(trials).empty and stats.tradeoff(trials).empty
