@@ -1,7 +1,9 @@
 """Energy meters: pick one by name, or ``auto`` for the best one this machine can read.
 
-``open_meter(names, options)`` returns a :class:`Selection`: the meter and, for ``auto``, why
-each meter that was not picked could not be used.
+``open_meter(names, options)`` returns a :class:`Selection`: the meter and why each meter that
+was not picked was not used. Backends, one file each: ``rapl`` (powercap sysfs), ``pyrapl`` (the
+pyRAPL package), ``nvml`` (NVIDIA GPUs), ``estimate`` (a CPU-time model); ``combined`` joins a CPU
+meter and GPU meters. ``auto`` = rapl if readable, else pyrapl, else estimate.
 """
 
 from __future__ import annotations
@@ -9,12 +11,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.combined import CombinedMeter
+from harness.meters.common import Measurement, Meter, measure_baseline
 from harness.meters.estimate import EstimateMeter
 
-__all__ = ["Measurement", "Meter", "Selection", "open_meter", "METER_NAMES"]
+__all__ = [
+    "Measurement",
+    "Meter",
+    "Selection",
+    "open_meter",
+    "measure_baseline",
+    "EstimateMeter",
+    "CombinedMeter",
+    "METER_NAMES",
+    "CPU_METERS",
+    "METER_OPTIONS",
+]
 
-METER_NAMES = ("auto", "estimate")
+METER_NAMES = ("auto", "rapl", "pyrapl", "nvml", "estimate")
+# At most one of these per run: they all measure the CPU, so two would count it twice.
+CPU_METERS = ("auto", "rapl", "pyrapl", "estimate")
+# Options each meter accepts in ``options[name]``; a None value means "the default".
+METER_OPTIONS = {
+    "auto": (),
+    "rapl": ("max_power_w",),
+    "pyrapl": (),
+    "nvml": ("devices",),
+    "estimate": ("tdp_w", "cores"),
+}
+AUTO_ORDER = ("rapl", "pyrapl", "estimate")
 
 
 @dataclass
@@ -27,19 +52,114 @@ class Selection:
         line = f"meter: {self.meter.name}"
         if self.meter.estimated:
             line += " (ESTIMATED energy, not measured)"
+        total = self.meter.total_domains()
+        if total:
+            line += f", total = {' + '.join(total)}"
         if self.reasons:
             line += "; not used: " + "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
         return line
 
 
-def open_meter(names: str | list[str], options: dict | None = None) -> Selection:
-    """Open the meter(s) named. Raises MeterError with a one-line fix when one cannot be used."""
-    options = options or {}
+def _options_for(name: str, options: dict) -> dict:
+    given = options.get(name) or {}
+    if not isinstance(given, dict):
+        raise MeterError(f"meter options for {name} must be a mapping, got {given!r}")
+    allowed = METER_OPTIONS[name]
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise MeterError(
+            f"unknown option {name}.{unknown[0]}; {name} accepts: {', '.join(allowed) or 'no options'}"
+        )
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _open_one(name: str, options: dict) -> Meter:
+    """Open one concrete meter (not auto). Backends are imported here so that a missing optional
+    library only matters to the meter that needs it."""
+    kw = _options_for(name, options)
+    if name == "rapl":
+        from harness.meters.rapl import RaplMeter
+
+        return RaplMeter(**kw)
+    if name == "pyrapl":
+        from harness.meters.pyrapl import PyRaplMeter
+
+        return PyRaplMeter(**kw)
+    if name == "nvml":
+        from harness.meters.nvml import NvmlMeter
+
+        return NvmlMeter(**kw)
+    if name == "estimate":
+        return EstimateMeter(**kw)
+    raise MeterError(f"unknown meter {name!r}; choose from {', '.join(METER_NAMES)}")
+
+
+def _open_auto(options: dict) -> tuple[Meter, dict[str, str]]:
+    reasons: dict[str, str] = {}
+    for i, name in enumerate(AUTO_ORDER):
+        try:
+            meter = _open_one(name, options)
+        except MeterError as e:
+            if name == "estimate":  # the last resort failing is a bad option: say so
+                raise
+            reasons[name] = str(e)
+            continue
+        for later in AUTO_ORDER[i + 1:]:
+            reasons[later] = f"not needed, {name} is readable"
+        return meter, reasons
+    raise AssertionError("unreachable: estimate always opens or raises")
+
+
+def _normalise(names) -> list[str]:
     if isinstance(names, str):
         names = [names]
-    if names != ["estimate"] and names != ["auto"]:
-        raise MeterError(f"meter {names!r} is not available in this build; use 'estimate' or 'auto'")
-    reasons = {}
-    if names == ["auto"]:
-        reasons["rapl"] = "not implemented yet"
-    return Selection(EstimateMeter(**options.get("estimate", {})), reasons)
+    try:
+        names = list(names)
+    except TypeError:
+        names = [names]
+    if not names:
+        raise MeterError(f"meter is empty; choose from {', '.join(METER_NAMES)}")
+    for n in names:
+        if n not in METER_NAMES:
+            raise MeterError(f"unknown meter {n!r}; choose from {', '.join(METER_NAMES)}")
+    if len(set(names)) != len(names):
+        raise MeterError(f"meter {names} names a meter twice")
+    cpu = [n for n in names if n in CPU_METERS]
+    if len(cpu) > 1:
+        raise MeterError(
+            f"meter {names} names {len(cpu)} CPU meters ({', '.join(cpu)}), which would count the "
+            f"CPU twice; keep one (add nvml for GPUs)"
+        )
+    return names
+
+
+def open_meter(names: str | list[str], options: dict | None = None) -> Selection:
+    """Open the meter(s) named: one name, or a list of one CPU meter plus ``nvml``.
+
+    ``options`` maps a meter name to its keyword options, e.g. ``{"estimate": {"tdp_w": 65}}``.
+    Raises MeterError with a one-line fix when a named meter cannot be used; nothing is left
+    open then. ``auto`` never fails for want of counters: it falls back to ``estimate``.
+    """
+    names = _normalise(names)
+    options = options or {}
+    if not isinstance(options, dict):
+        raise MeterError(f"meter options must be a mapping of meter name to options, got {options!r}")
+    for key in options:
+        if key not in METER_NAMES:
+            raise MeterError(f"options for unknown meter {key!r}; choose from {', '.join(METER_NAMES)}")
+    meters: list[Meter] = []
+    reasons: dict[str, str] = {}
+    try:
+        for n in names:
+            if n == "auto":
+                meter, why = _open_auto(options)
+                reasons.update(why)
+            else:
+                meter = _open_one(n, options)
+            meters.append(meter)
+    except BaseException:
+        for m in meters:
+            m.close()
+        raise
+    meter = meters[0] if len(meters) == 1 else CombinedMeter(meters)
+    return Selection(meter, reasons)

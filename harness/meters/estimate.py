@@ -11,6 +11,7 @@ datasheet values for a better estimate. The number is never a measurement: resul
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 
@@ -30,12 +31,21 @@ class EstimateMeter(Meter):
     estimated = True
 
     def __init__(self, tdp_w: float | None = None, cores: int | None = None):
-        self.cores = int(cores) if cores is not None else (os.cpu_count() or 1)
-        if self.cores < 1:
-            raise MeterError(f"estimate.cores must be a whole number >= 1, got {cores}")
-        self.tdp_w = float(tdp_w) if tdp_w is not None else DEFAULT_W_PER_CORE * self.cores
-        if not self.tdp_w > 0:
-            raise MeterError(f"estimate.tdp_w must be a power in watts > 0, got {tdp_w}")
+        if cores is None:
+            self.cores = os.cpu_count() or 1
+        elif isinstance(cores, bool) or not isinstance(cores, numbers.Integral) or cores < 1:
+            raise MeterError(f"estimate.cores must be a whole number >= 1, got {cores!r}")
+        else:
+            self.cores = int(cores)
+        if tdp_w is None:
+            self.tdp_w = DEFAULT_W_PER_CORE * self.cores
+        else:
+            try:
+                self.tdp_w = float(tdp_w)
+            except (TypeError, ValueError):
+                self.tdp_w = float("nan")
+            if isinstance(tdp_w, bool) or not 0 < self.tdp_w < float("inf"):
+                raise MeterError(f"estimate.tdp_w must be a power in watts > 0, got {tdp_w!r}")
         self.per_core_w = self.tdp_w / self.cores
 
     def begin(self) -> tuple[float, float]:

@@ -1,0 +1,72 @@
+"""``python -m harness meters``: which energy meters this machine can use, and what they read.
+
+For each meter: available or not with the reason, its domains, and a sample reading in watts over
+``--seconds`` (default 1; every available meter is read over the same window). Respects
+``HARNESS_POWERCAP_ROOT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from harness.errors import MeterError
+from harness.meters import AUTO_ORDER, METER_NAMES, open_meter
+from harness.meters.rapl import ROOT_ENV, powercap_root
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "meters",
+        help="show which energy meters work on this machine, with a sample reading",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument("--seconds", type=float, default=1.0, metavar="S",
+                   help="length of the sample reading in seconds (default 1; 0 skips it)")
+    p.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    seconds = args.seconds
+    if not seconds >= 0:
+        raise MeterError(f"--seconds must be >= 0, got {seconds}")
+    print(f"powercap root: {powercap_root()} (set {ROOT_ENV} to read another tree)")
+    opened, status = {}, {}
+    for name in (n for n in METER_NAMES if n != "auto"):
+        try:
+            opened[name] = open_meter(name).meter
+            status[name] = "available"
+        except MeterError as e:
+            status[name] = f"unavailable: {e}"
+    auto = next(n for n in AUTO_ORDER if n in opened)
+    print(f"auto picks: {auto}")
+    try:
+        samples = _sample(opened, seconds)
+        width = max(len(n) for n in status)
+        for name, state in status.items():
+            print(f"{name:<{width}}  {state}")
+            meter = opened.get(name)
+            if meter is None:
+                continue
+            indent = " " * (width + 2)
+            print(f"{indent}domains: {', '.join(meter.domains()) or '-'}; "
+                  f"total = {' + '.join(meter.total_domains()) or '-'}")
+            m = samples.get(name)
+            if m is not None:
+                d = m.duration_s
+                parts = ", ".join(f"{k} {j / d:.2f} W" for k, j in m.domains_j.items())
+                note = " (ESTIMATED from CPU time)" if meter.estimated else ""
+                print(f"{indent}sample over {d:.2f} s: total {m.total_j / d:.2f} W{note}; {parts}")
+    finally:
+        for meter in opened.values():
+            meter.close()
+    return 0
+
+
+def _sample(meters: dict, seconds: float) -> dict:
+    """One window of ``seconds`` read by every meter at once."""
+    if seconds == 0 or not meters:
+        return {}
+    tokens = {n: m.begin() for n, m in meters.items()}
+    time.sleep(seconds)
+    return {n: meters[n].end(tokens[n]) for n in meters}
