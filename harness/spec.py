@@ -172,6 +172,8 @@ def _one_line(err: ValidationError) -> str:
         msg = "unknown key; check its spelling against the README's spec reference"
     elif first["type"] == "missing":
         msg = "required field is missing"
+    elif "fractions" in loc and first["type"] in ("greater_than", "less_than_equal"):
+        msg = f"must be a fraction in (0, 1], e.g. 0.1 keeps 10% (got {first['input']!r})"
     else:
         msg = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] not in ("value_error",):

@@ -1,0 +1,68 @@
+"""Bad input: one line on stderr naming the field or file, exit code 2, no traceback, no trials.csv."""
+
+import pytest
+
+from clitools import harness
+
+GOOD = """name: t
+algorithms: [decision_tree]
+repetitions: 1
+sweeps: {rows: {row_fractions: [1.0]}}
+meter: estimate
+"""
+
+
+def assert_clean_failure(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("name: t\nalgorithms: [svm\n", ["line", "column"]),
+    (GOOD.replace("decision_tree", "svmm"), ["algorithms.0", "unknown algorithm 'svmm'"]),
+    (GOOD + "colour: blue\n", ["colour: unknown key"]),
+    (GOOD.replace("[1.0]", "[1.2]"), ["sweeps.rows.row_fractions.0", "(0, 1]", "1.2"]),
+    (GOOD.replace("meter: estimate", "meter: geiger"), ["meter", "unknown meter 'geiger'"]),
+    (GOOD + "dataset: {path: nowhere.csv, label_column: y, positive_label: '1', text_column: t}\n",
+     ["nowhere.csv", "not found"]),
+    (GOOD.replace("algorithms: [decision_tree]", "algorithms: [{name: svm, params: {C: -3}}]"),
+     ["algorithms.0.params"]),
+])
+def test_bad_spec(tmp_path, text, needles):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(text)
+    proc = harness("run", spec, "--results-dir", tmp_path / "out")
+    assert_clean_failure(proc, *needles)
+    assert not list(tmp_path.glob("out/**/trials.csv"))
+
+
+def test_missing_spec_file(tmp_path):
+    assert_clean_failure(harness("run", tmp_path / "nope.yaml"), "nope.yaml", "not found")
+
+
+def test_unwritable_results_dir(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(GOOD)
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    proc = harness("run", spec, "--results-dir", blocker / "runs")
+    assert_clean_failure(proc, "runs", "--results-dir")
+    assert not list(tmp_path.glob("**/trials.csv"))
+
+
+def test_bad_meter_override(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(GOOD)
+    assert_clean_failure(harness("run", spec, "--meter", "nope", "--results-dir", tmp_path / "o"), "--meter", "nope")
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, repo):
+    proc = harness("run", repo / "experiments/spam.yaml", "--dry-run", "--results-dir", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    assert "3600 trials = 120 configurations x 30 repetitions" in proc.stdout
+    assert "sweep rows" in proc.stdout and "sweep features" in proc.stdout
+    assert not (tmp_path / "o").exists()
