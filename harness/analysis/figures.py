@@ -1,0 +1,245 @@
+"""Figures of the study, PNG and PDF, sized for a two-column paper (7.16 in wide, 7-8 pt text).
+
+Each ``*_figure`` function builds one matplotlib Figure from trials and draws nothing else;
+``draw_all`` saves them. Every energy axis says when energy is estimated or net of the idle
+baseline, and so does every figure title.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats as sps  # noqa: E402
+
+from harness.analysis import stats  # noqa: E402
+from harness.analysis.load import Results  # noqa: E402
+from harness.errors import ResultsError  # noqa: E402
+
+WIDTH_IN = 7.16  # text width of a two-column paper (IEEE, ACM)
+PANEL_IN = 1.35  # smallest readable panel width
+RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
+      "ytick.labelsize": 7, "legend.fontsize": 7, "figure.dpi": 100, "savefig.dpi": 200,
+      "axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42}
+FACTOR_LABEL = {"rows": "training rows (n_train)", "features": "features (n_features)"}
+
+
+def energy_label(results: Results, what: str = "training energy") -> str:
+    """``what (J)``, with "estimated" and "net of idle" inside the parentheses when they apply."""
+    notes = ["J"]
+    if results.estimated:
+        notes.append("estimated")
+    if results.net:
+        notes.append("net of idle")
+    return f"{what} ({', '.join(notes)})"
+
+
+def _title(results: Results, title: str) -> str:
+    notes = results.energy_notes()
+    return title + ("\n" + "; ".join(notes) if notes else "")
+
+
+def _width(n_panels: int) -> float:
+    return max(WIDTH_IN, PANEL_IN * n_panels)
+
+
+# ---------------------------------------------------------------- RQ1
+
+def rq1_figure(results: Results, trials: pd.DataFrame, log: bool = False) -> plt.Figure:
+    table = stats.rq1(trials)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2 + 0.4 * max(0, len(table) - 4), 2.6),
+                           layout="constrained")
+    bars = ax.bar(table["algorithm"], table["median_train_energy_j"], color="#4c72b0")
+    ax.bar_label(bars, labels=[f"{v:.3g}" for v in table["median_train_energy_j"]], fontsize=7,
+                 padding=1)
+    ax.set_ylabel(energy_label(results, "median training energy"))
+    if log:
+        ax.set_yscale("log")
+    ax.margins(y=0.15)
+    ax.tick_params(axis="x", rotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_title(_title(results, "RQ1: training energy at 100% data"))
+    return fig
+
+
+# ---------------------------------------------------------------- RQ2 and RQ3 small multiples
+
+def _medians(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    return df.groupby(x, sort=True)[y].median().reset_index()
+
+
+def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd.DataFrame, y: str,
+                     ylabel: str, title: str) -> plt.Figure:
+    algorithms = sorted(set().union(*(set(df["algorithm"]) for df in slices.values())))
+    if not algorithms:
+        raise ResultsError(f"{results.source}: no sweep varies rows or features; RQ2/RQ3 figures "
+                           "need at least two levels of one fraction")
+    fig, axes = plt.subplots(2, len(algorithms), figsize=(_width(len(algorithms)), 3.6),
+                             layout="constrained", squeeze=False)
+    for col, algorithm in enumerate(algorithms):
+        for row, factor in enumerate(("rows", "features")):
+            ax = axes[row][col]
+            x = stats.FACTORS[factor][0]
+            df = slices[factor]
+            df = df[df["algorithm"] == algorithm]
+            if row == 0:
+                ax.set_title(algorithm)
+            if col == 0:
+                ax.set_ylabel(f"{factor} sweep\n{ylabel}")
+            ax.set_xlabel(FACTOR_LABEL[factor] if col == 0 else x)
+            if df.empty:
+                ax.text(0.5, 0.5, "no sweep", ha="center", va="center", transform=ax.transAxes)
+                continue
+            med = _medians(df, x, y)
+            ax.plot(med[x], med[y], "o", ms=3.5, color="#4c72b0")
+            if len(med) >= 2 and np.ptp(med[x]) > 0:
+                slope, icept = np.polyfit(med[x], med[y], 1)
+                xs = np.array([med[x].min(), med[x].max()])
+                ax.plot(xs, slope * xs + icept, "-", lw=1, color="#dd8452")
+            hit = corr[(corr["algorithm"] == algorithm) & (corr["factor"] == factor)]
+            rho = hit["rho"].iloc[0] if len(hit) else math.nan
+            ax.text(0.03, 0.97, "rho undefined" if math.isnan(rho) else f"rho={rho:.2f}",
+                    transform=ax.transAxes, va="top", fontsize=7)
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
+            ax.tick_params(axis="x", labelsize=6)
+    fig.suptitle(_title(results, title))
+    return fig
+
+
+def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
+    return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
+                            "train_energy_j", energy_label(results, "energy"),
+                            "RQ2: training energy against rows (top) and features (bottom)\n"
+                            "median per level, linear fit; rho: Spearman over all trials")
+
+
+def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
+    slices = {k: stats.representative_trials(v) if len(v) else v
+              for k, v in stats.one_factor_slices(trials).items()}
+    return _small_multiples(results, slices, stats.rq3(trials), "f1", "F1",
+                            "RQ3: F1 against rows (top) and features (bottom)\n"
+                            "median-energy trial per level, linear fit; rho: Spearman")
+
+
+# ---------------------------------------------------------------- QQ plots
+
+def _grid(n: int, per_row: int = 4, height: float = 1.9):
+    ncols = min(n, per_row)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height * nrows + 0.5),
+                             layout="constrained", squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str) -> plt.Figure:
+    """Per algorithm, the values standardised within their configuration (z) against normal
+    quantiles; configurations of identical values are left out."""
+    algorithms = sorted(trials["algorithm"].unique())
+    fig, axes = _grid(len(algorithms))
+    for ax, algorithm in zip(axes, algorithms):
+        df = trials[trials["algorithm"] == algorithm]
+        z = df.groupby(stats.CONFIG)[column].transform(
+            lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and s.std(ddof=1) > 0 else np.nan)
+        z = z.dropna().to_numpy()
+        ax.set_title(algorithm)
+        if len(z) < 3:
+            ax.text(0.5, 0.5, "too few varying values", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=7)
+            continue
+        (theo, obs), _ = sps.probplot(z, dist="norm")
+        ax.plot(theo, obs, ".", ms=2, color="#4c72b0")
+        lim = [min(theo.min(), obs.min()), max(theo.max(), obs.max())]
+        ax.plot(lim, lim, "-", lw=0.8, color="#dd8452")
+        ax.set_xlabel("normal quantile")
+        ax.set_ylabel(f"z of {label}")
+    fig.suptitle(_title(results, f"QQ plots: {label} standardised per configuration"))
+    return fig
+
+
+# ---------------------------------------------------------------- trade-off
+
+def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
+    """Per algorithm, median training energy against median F1 of every configuration, rows
+    sweep (circles) and features sweep (triangles), with the Pareto front (lower energy, higher
+    F1) as a step line through ringed points."""
+    slices = stats.one_factor_slices(trials)
+    points = []
+    for factor, df in slices.items():
+        frac = stats.FACTORS[factor][1]
+        if len(df):
+            med = df.groupby(["algorithm", frac]).agg(energy=("train_energy_j", "median"),
+                                                      f1=("f1", "median")).reset_index()
+            points.append(med.assign(factor=factor, level=med[frac]).drop(columns=frac))
+    if not points:
+        full = stats.full_data(trials)
+        points.append(full.groupby("algorithm").agg(energy=("train_energy_j", "median"),
+                                                    f1=("f1", "median")).reset_index()
+                      .assign(factor="full", level=1.0))
+    pts = pd.concat(points, ignore_index=True)
+    algorithms = sorted(pts["algorithm"].unique())
+    fig, axes = _grid(len(algorithms), height=2.0)
+    markers = {"rows": "o", "features": "^", "full": "s"}
+    for ax, algorithm in zip(axes, algorithms):
+        p = pts[pts["algorithm"] == algorithm].reset_index(drop=True)
+        front = stats.pareto_front(p["energy"], p["f1"])
+        for factor, g in p.groupby("factor"):
+            ax.plot(g["energy"], g["f1"], markers[factor], ms=3.5, alpha=0.8, label=factor,
+                    color="#4c72b0" if factor == "rows" else "#55a868")
+        f = p[front].sort_values("energy")
+        ax.step(f["energy"], f["f1"], where="post", lw=1, color="#c44e52", label="Pareto front")
+        ax.plot(f["energy"], f["f1"], "o", ms=6, mfc="none", mec="#c44e52")
+        for _, r in f.iterrows():
+            ax.annotate(f"{100 * r['level']:.0f}%", (r["energy"], r["f1"]), fontsize=6,
+                        xytext=(3, -7), textcoords="offset points")
+        ax.set_title(algorithm)
+        ax.set_xlabel(energy_label(results, "median train energy"))
+        ax.set_ylabel("median F1")
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
+    axes[0].legend(loc="lower right", frameon=False)
+    fig.suptitle(_title(results, "Trade-off: energy against F1 per configuration; ringed: Pareto front\n(lower energy, higher F1)"))
+    return fig
+
+
+# ---------------------------------------------------------------- all
+
+def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool = False) -> list[Path]:
+    """Draw every figure into ``out_dir`` as PNG and PDF; returns the paths written."""
+    trials = stats.clean(results.trials)[0] if clean else results.trials
+    if trials.empty:
+        raise ResultsError(f"{results.source}: no trial left after cleaning; use --no-clean")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ResultsError(f"{out_dir}: cannot create the output directory ({e.strerror}); "
+                           "pass a writable --out") from e
+    builders = {
+        "rq1_energy": lambda: rq1_figure(results, trials, log),
+        "rq2_energy": lambda: rq2_figure(results, trials),
+        "rq3_f1": lambda: rq3_figure(results, trials),
+        "qq_energy": lambda: qq_figure(results, trials, "train_energy_j",
+                                       "training energy"),
+        "qq_f1": lambda: qq_figure(results, trials, "f1", "F1"),
+        "tradeoff": lambda: tradeoff_figure(results, trials),
+    }
+    written = []
+    with plt.rc_context(RC):
+        for name, build in builders.items():
+            fig = build()
+            try:
+                for suffix in (".png", ".pdf"):
+                    path = out_dir / f"{name}{suffix}"
+                    fig.savefig(path)
+                    written.append(path)
+            finally:
+                plt.close(fig)
+    return written

@@ -1,0 +1,90 @@
+"""End to end through the CLI: analyze, figures and compare on a run directory."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import fabricate, write_run
+
+from harness.cli import main
+from harness.store import read_trials
+
+
+@pytest.fixture
+def run_with_outlier(tmp_path):
+    trials = fabricate(algorithms={"svm": 1.0, "knn": 0.1}, repetitions=12, noise=0.0)
+    trials["train_energy_j"] *= 1 + trials["repetition"] / 100
+    outlier = trials.index[(trials["algorithm"] == "svm") & (trials["sweep"] == "rows")
+                           & (trials["row_fraction"] == 1.0)][5]
+    trials.loc[outlier, "train_energy_j"] = 1000.0
+    return write_run(tmp_path / "run", trials)
+
+
+def test_analyze_writes_tables_that_agree_with_trials_csv(run_with_outlier, capsys):
+    assert main(["analyze", str(run_with_outlier), "--bootstrap", "200"]) == 0
+    printed = capsys.readouterr().out
+    out = run_with_outlier / "analysis"
+    for name in ("cleaning", "normality", "normality_summary", "rq1_energy", "rq2_energy_spearman",
+                 "rq3_f1_spearman", "tradeoff", "tradeoff_best"):
+        for suffix in (".md", ".tex", ".csv"):
+            assert (out / f"{name}{suffix}").is_file(), name + suffix
+    assert printed.startswith((out / "analysis.md").read_text()[:200])
+    assert "estimated energy (CPU-time model, not measured)" in printed
+
+    trials = read_trials(run_with_outlier)
+    full = trials[(trials["row_fraction"] == 1.0) & (trials["feature_fraction"] == 1.0)]
+    full = full[full["train_energy_j"] < 1000]  # the planted outlier is cleaned away
+    expected = full.groupby("algorithm")["train_energy_j"].median()
+    rq1 = pd.read_csv(out / "rq1_energy.csv").set_index("algorithm")
+    assert rq1["median_train_energy_j"].to_dict() == pytest.approx(expected.to_dict())
+    assert rq1.loc["svm", "n_trials"] == 23
+    assert f"{expected['svm']:.4g}" in printed
+
+    cleaning = pd.read_csv(out / "cleaning.csv")
+    assert cleaning["dropped_outliers"].sum() == 1 and cleaning["cleaned"].all()
+
+
+def test_no_clean_keeps_the_outlier(run_with_outlier, tmp_path, capsys):
+    out = tmp_path / "kept"
+    assert main(["analyze", str(run_with_outlier), "--no-clean", "--out", str(out),
+                 "--bootstrap", "200"]) == 0
+    assert "Not cleaned (--no-clean)" in capsys.readouterr().out
+    rq1 = pd.read_csv(out / "rq1_energy.csv").set_index("algorithm")
+    assert rq1.loc["svm", "n_trials"] == 24
+    trade = pd.read_csv(out / "tradeoff.csv")
+    assert trade["n_trials"].sum() == 2 * 2 * 10 * 12
+
+
+def test_compare_ten_times_cheaper(tmp_path, capsys):
+    run = write_run(tmp_path / "run", fabricate(algorithms={"cheap": 0.1, "base": 1.0},
+                                                repetitions=10, noise=0.05))
+    assert main(["compare", str(run), "--candidate", "cheap", "--baselines", "base",
+                 "--bootstrap", "500"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(run / "analysis" / "compare_cheap.csv")
+    overall = table[table["scope"] == "overall"].iloc[0]
+    assert overall["ratio_ci_low"] <= 0.1 <= overall["ratio_ci_high"]
+    assert overall["magnitude"] == "large" and overall["verdict"] == "greener and as accurate"
+    assert "greener and as accurate" in printed
+
+
+def test_figures_are_written(tmp_path, capsys):
+    run = write_run(tmp_path / "run", fabricate(repetitions=3))
+    assert main(["figures", str(run), "--log"]) == 0
+    for name in ("rq1_energy", "rq2_energy", "rq3_f1", "qq_energy", "qq_f1", "tradeoff"):
+        for suffix in (".png", ".pdf"):
+            path = run / "figures" / f"{name}{suffix}"
+            assert path.is_file() and path.stat().st_size > 1000, path
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "{run}", "--candidate", "nope"], "not in the results"),
+    (["analyze", "{run}", "--net"], "--net needs an idle baseline"),
+    (["analyze", "{run}/missing.csv"], "no such run directory"),
+    (["analyze", "{run}", "--f1-tolerance", "-1"], "--f1-tolerance"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    assert main([a.format(run=run) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,127 @@
+"""Reading runs and the ICT4S'22 published layout; net energy; the estimated label."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import fabricate, write_run
+
+from harness.analysis import stats
+from harness.analysis.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_METER, load_results,
+                                   net_of_baseline)
+from harness.analysis.tables import analysis_tables, compare_table, to_latex, to_markdown
+from harness.errors import HarnessError, ResultsError
+
+# Their rows-sweep experiment ids run 90%, 80%, ..., 10%, then 100% (see load.py); features ascend.
+ROWS_IDS = {0.9: 1, 0.8: 2, 0.7: 3, 0.6: 4, 0.5: 5, 0.4: 6, 0.3: 7, 0.2: 8, 0.1: 9, 1.0: 10}
+
+
+def write_ict4s22(path, algorithms=("Random Forest", "Bagging Classifier", "Naive Bayes"), iterations=3):
+    lines = [",".join(ICT4S22_COLUMNS)]
+    rng = np.random.default_rng(0)
+    for a, name in enumerate(algorithms):
+        for level, exp in ROWS_IDS.items():
+            for it in range(iterations):
+                rows = round(3900 * level)
+                e = 2.0 * level * (1 + 0.01 * it)
+                lines.append(f"{name},2.1,{a * 40 + exp},{it},{rows},8169,0.01,1.4,{e},{2 + e},"
+                             f"0.05,1.5,float64,0.96,0.9,0.8,{0.8 + 0.01 * level}")
+        for i, level in enumerate(np.round(np.arange(1, 11) / 10, 1)):
+            for it in range(iterations):
+                feats = round(8169 * level)
+                e = 3.0 * level + rng.uniform(0, 0.01)
+                lines.append(f"{name},2.2,{a * 40 + 31 + i},{it},3900,{feats},0.02,1.4,{e},{2 + e},"
+                             f"0.06,1.5,float64,0.97,0.9,0.8,0.85")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_ict4s22_layout_is_read_and_mapped(tmp_path):
+    results = load_results(write_ict4s22(tmp_path / "experiment_data.csv"))
+    t = results.trials
+    assert results.layout == "ict4s22" and not results.estimated
+    assert set(t["algorithm"]) == {"random_forest", "bagging", "naive_bayes"}
+    assert set(t["sweep"]) == {"rows", "features"}
+    assert (t["meter"] == ICT4S22_METER).all()
+    rows = t[t["sweep"] == "rows"]
+    assert (rows["feature_fraction"] == 1.0).all()
+    # the fraction follows the count of training rows, not the experiment id
+    assert np.allclose(rows["row_fraction"], (rows["n_train"] / 3900).round(1))
+    assert rows.loc[rows["n_train"] == 390, "config_id"].iloc[0] == 9
+    feats = t[t["sweep"] == "features"]
+    assert (feats["row_fraction"] == 1.0).all()
+    assert sorted(feats["feature_fraction"].unique()) == pytest.approx(np.arange(1, 11) / 10)
+    assert t["train_energy_j"].dtype == float and t["repetition"].max() == 2
+    assert ESTIMATED_LABEL not in " ".join(results.energy_notes())
+    rq2 = stats.rq2(t)
+    assert (rq2["rho"] > 0.99).all() and len(rq2) == 6
+
+
+def test_ict4s22_tables_are_labelled_published_not_estimated(tmp_path):
+    results = load_results(write_ict4s22(tmp_path / "data.csv"))
+    tables, _ = analysis_tables(results)
+    text = "\n".join(to_markdown(t) for t in tables)
+    assert "published ICT4S'22" in text and "estimated energy" not in text
+
+
+def test_unknown_csv_layout_is_rejected(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ResultsError, match="header"):
+        load_results(path)
+    with pytest.raises(ResultsError, match="no such"):
+        load_results(tmp_path / "missing")
+
+
+def test_run_directory_and_its_trials_csv_load_the_same(tmp_path):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    a, b = load_results(run), load_results(run / "trials.csv")
+    assert a.layout == b.layout == "run" and len(a.trials) == len(b.trials) == 120
+    assert a.trials["energy_estimated"].dtype == bool and a.estimated
+
+
+def test_estimated_energy_is_labelled_in_every_energy_table(tmp_path):
+    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=3)))
+    tables, _ = analysis_tables(results)
+    tables.append(compare_table(results, "knn", ["svm"]))
+    for t in tables:
+        if t.energy:
+            assert ESTIMATED_LABEL in to_markdown(t).splitlines()[0], t.name
+            assert ESTIMATED_LABEL in to_latex(t), t.name
+            assert (t.frame["energy_basis"] == ESTIMATED_LABEL).all(), t.name
+    assert {t.name for t in tables if not t.energy} == {"rq3_f1_spearman"}
+
+
+def test_measured_energy_is_not_labelled_estimated(tmp_path):
+    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=3, meter="rapl")))
+    tables, _ = analysis_tables(results)
+    assert not results.estimated
+    assert all(ESTIMATED_LABEL not in to_markdown(t) for t in tables)
+    assert (tables[-1].frame["energy_basis"] == "measured (rapl)").all()
+
+
+def test_net_energy_subtracts_baseline_power_times_duration(tmp_path):
+    trials = fabricate(repetitions=2, meter="rapl")
+    manifest = {"baseline": {"duration_s": 10.0, "total_w": 0.1, "domains_w": {"package-0": 0.1}}}
+    results = load_results(write_run(tmp_path / "run", trials, manifest))
+    net = net_of_baseline(results)
+    raw = results.trials
+    for phase in ("preprocess", "train", "predict"):
+        expected = raw[f"{phase}_energy_j"] - 0.1 * raw[f"{phase}_s"]
+        assert np.allclose(net.trials[f"{phase}_energy_j"], expected)
+    assert net.net and "net of the idle baseline" in "; ".join(net.energy_notes())
+    tables, _ = analysis_tables(net)
+    assert "net of the idle baseline" in to_markdown(tables[3])
+
+
+def test_net_without_baseline_is_a_one_line_error(tmp_path):
+    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=2),
+                                     {"run": "x", "baseline": None}))
+    with pytest.raises(HarnessError, match="--net needs an idle baseline") as err:
+        net_of_baseline(results)
+    assert "\n" not in str(err.value)
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps({"run": "x"}))
+    with pytest.raises(HarnessError):
+        net_of_baseline(load_results(tmp_path / "run"))
