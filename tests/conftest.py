@@ -22,7 +22,7 @@ def _session_cache(tmp_path_factory):
         os.environ["HARNESS_CACHE_DIR"] = old
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
 

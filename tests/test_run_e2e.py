@@ -83,7 +83,9 @@ def test_every_trial_exactly_once(quick_run):
     assert (df["meter"] == "estimate").all() and df["energy_estimated"].all()
     for phase in ("preprocess", "train", "predict"):
         assert (df[f"{phase}_s"] > 0).all() and (df[f"{phase}_energy_j"] >= 0).all()
-    assert df["f1"].between(0, 1).all() and (df["accuracy"] > 0.8).all()
+    assert df["f1"].between(0, 1).all() and df["accuracy"].between(0, 1).all()
+    full = df[(df.row_fraction == 1.0) & (df.feature_fraction == 1.0)]
+    assert full.groupby("algorithm")["accuracy"].median()["random_forest"] > 0.95  # the paper's best F1
     assert (pd.to_datetime(df["finished_at"]) > pd.to_datetime(df["started_at"])).all()
     assert df["started_at"].str.endswith("+00:00").all()
 
