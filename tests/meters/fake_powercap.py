@@ -37,6 +37,8 @@ class FakePowercap:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._fds: dict[str, int] = {}
+        self._written = threading.Condition()
+        self._writes = 0
 
     def energy_path(self, domain: str) -> Path:
         return self.zones[domain] / "energy_uj"
@@ -71,6 +73,9 @@ class FakePowercap:
             dt = time.perf_counter() - t0
             for d, w in power.items():
                 self.set_uj(d, start[d] + int(w * dt * 1e6))
+            with self._written:
+                self._writes += 1
+                self._written.notify_all()
 
         def loop() -> None:
             while not self._stop.wait(interval_s):
@@ -80,6 +85,15 @@ class FakePowercap:
         self._thread = threading.Thread(target=loop, name="fake-powercap-writer", daemon=True)
         self._thread.start()
         return self
+
+    def sync(self, timeout_s: float = 1.0) -> None:
+        """Return just after the writer's next write, so that a read right after it sees counters
+        that lag wall time by microseconds, whatever delays the writer thread had before (the
+        machine may be busy)."""
+        with self._written:
+            n = self._writes
+            if not self._written.wait_for(lambda: self._writes > n, timeout_s):
+                raise TimeoutError("the fake powercap writer is not running")
 
     def stop(self) -> None:
         if self._thread is not None:

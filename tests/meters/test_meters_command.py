@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_lists_every_meter_with_a_sample(powercap, capsys, monkeypatch):
     assert f"powercap root: {fake.root}" in out
     assert "auto picks: rapl" in out
     assert "domains: package-0, package-0/core, package-0/dram; total = package-0 + package-0/dram" in out
-    assert "total 23.0" in out or "total 22.9" in out or "total 23.1" in out
+    rapl_w = float(re.search(r"sample over [\d.]+ s: total ([\d.]+) W;", out).group(1))
+    assert rapl_w == pytest.approx(23.0, rel=0.2)  # loose: the fake's writer may lag on a busy machine
     assert "nvml      unavailable: nvidia-ml-py is not installed" in out
     assert "ESTIMATED" in out
 

@@ -13,9 +13,14 @@ from harness.errors import MeterError
 from harness.meters.rapl import RaplMeter, discover_zones, total_domains
 
 
-def window(meter, seconds):
+def window(meter, seconds, fake=None):
+    """One window of ``seconds``; with ``fake``, both ends follow a fresh write of its counters."""
+    if fake is not None:
+        fake.sync()
     token = meter.begin()
     time.sleep(seconds)
+    if fake is not None:
+        fake.sync()
     return meter.end(token)
 
 
@@ -32,7 +37,7 @@ def test_reads_23_w_within_2_percent(powercap):
     fake = powercap(sockets=1)
     with RaplMeter() as meter:
         fake.start({"package-0": 20.0, "dram": 3.0, "package-0/core": 12.0})
-        m = window(meter, 0.5)
+        m = window(meter, 0.5, fake)
     assert m.total_j / m.duration_s == pytest.approx(23.0, rel=0.02)
     assert m.domains_j["package-0"] / m.duration_s == pytest.approx(20.0, rel=0.02)
     assert m.domains_j["package-0/dram"] / m.duration_s == pytest.approx(3.0, rel=0.02)
@@ -120,7 +125,7 @@ def test_many_wraps_inside_one_long_window_are_corrected(powercap):
     with RaplMeter(max_power_w=100.0) as meter:
         assert meter.period_s == pytest.approx(1.0 / 100.0 / 4)
         fake.start({"package-0": 20.0, "dram": 3.0})
-        m = window(meter, 0.5)
+        m = window(meter, 0.5, fake)
     assert m.total_j / m.duration_s == pytest.approx(23.0, rel=0.02)
     assert m.domains_j["package-0"] / m.duration_s == pytest.approx(20.0, rel=0.02)
 
@@ -229,7 +234,7 @@ def test_windows_from_two_threads(powercap):
         fake.start({"package-0": 20.0})
 
         def work():
-            results.append(window(meter, 0.3))
+            results.append(window(meter, 0.3, fake))
 
         threads = [threading.Thread(target=work) for _ in range(2)]
         for t in threads:

@@ -122,16 +122,24 @@ def test_combined_prefixes_clashing_domains():
     assert m.total_j == pytest.approx(sum(m.domains_j.values()))
 
 
-def test_baseline_is_power_per_domain(powercap):
+def test_baseline_is_power_per_domain():
+    meter = Constant("c", ["package-0", "package-0/dram"], 3.0)
+    b = measure_baseline(meter, 0.05)
+    assert set(b) == {"duration_s", "total_w", "domains_w"}
+    assert b["duration_s"] >= 0.05
+    assert b["total_w"] == pytest.approx(6.0)
+    assert b["domains_w"] == {"package-0": pytest.approx(3.0), "package-0/dram": pytest.approx(3.0)}
+    assert measure_baseline(meter, 0) is None
+
+
+def test_baseline_on_a_fake_tree(powercap):
     fake = powercap(sockets=1)
     with RaplMeter() as meter:
         fake.start({"package-0": 20.0, "dram": 3.0})
         b = measure_baseline(meter, 0.3)
-    assert set(b) == {"duration_s", "total_w", "domains_w"}
-    assert b["duration_s"] >= 0.3
-    assert b["total_w"] == pytest.approx(23.0, rel=0.03)
-    assert b["domains_w"]["package-0/dram"] == pytest.approx(3.0, rel=0.03)
-    assert measure_baseline(meter, 0) is None
+    # measure_baseline cannot wait for the fake's writer thread, which a busy machine delays
+    assert b["total_w"] == pytest.approx(23.0, rel=0.2)
+    assert b["domains_w"]["package-0/dram"] / b["total_w"] == pytest.approx(3 / 23, rel=0.2)
 
 
 def test_baseline_rejects_negative_seconds():
