@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
@@ -96,7 +97,7 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
             ax.set_xlabel(FACTOR_LABEL[factor] if col == 0 else x)
             if df.empty:
-                ax.text(0.5, 0.5, "no sweep", ha="center", va="center", transform=ax.transAxes)
+                ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
             med = _medians(df, x, y)
             ax.plot(med[x], med[y], "o", ms=3.5, color="#4c72b0")
@@ -108,8 +109,8 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
             rho = hit["rho"].iloc[0] if len(hit) else math.nan
             ax.text(0.03, 0.97, "rho undefined" if math.isnan(rho) else f"rho={rho:.2f}",
                     transform=ax.transAxes, va="top", fontsize=7)
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
-            ax.tick_params(axis="x", labelsize=6)
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 2k, not 2 with a "1e3" offset
+            ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.suptitle(_title(results, title))
     return fig
 

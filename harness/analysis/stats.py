@@ -157,8 +157,16 @@ def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- research questions
 
+EXACT_SPEARMAN_MAX_N = 8  # up to 8! = 40320 pairings, enumerated in well under a second
+
+
 def spearman(x, y) -> tuple[float, float]:
-    """Spearman (rho, p); NaN for fewer than 3 pairs or a constant input."""
+    """Spearman (rho, p); NaN for fewer than 3 pairs or a constant input.
+
+    p is scipy's t-approximation, except for n <= ``EXACT_SPEARMAN_MAX_N`` where it is the exact
+    two-sided permutation p (all n! pairings): the approximation gives p = 0 for rho = 1 even with
+    3 points, where the exact p is 1/3.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -166,7 +174,21 @@ def spearman(x, y) -> tuple[float, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sps.spearmanr(x, y)
-    return float(res.statistic), float(res.pvalue)
+        rho, p = float(res.statistic), float(res.pvalue)
+        if len(x) <= EXACT_SPEARMAN_MAX_N:
+            rx, ry = sps.rankdata(x), sps.rankdata(y)
+
+            cx = rx - rx.mean()
+
+            def rank_corr(b, axis=-1):  # only y is permuted: n! pairings, not (n!)^2
+                b = b - b.mean(axis=axis, keepdims=True)
+                return (cx * b).sum(axis=axis) / np.sqrt((cx * cx).sum() * (b * b).sum(axis=axis))
+
+            exact = sps.permutation_test((ry,), rank_corr, permutation_type="pairings",
+                                         vectorized=True, n_resamples=np.inf,
+                                         alternative="two-sided")
+            p = float(min(1.0, exact.pvalue))
+    return rho, p
 
 
 def rq1(trials: pd.DataFrame) -> pd.DataFrame:

@@ -50,9 +50,10 @@ def num(x, digits: int = 4) -> str:
 
 
 def pval(p) -> str:
+    """Three significant digits; below 0.001 as "<0.001" (the CSV keeps the number)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return UNDEFINED
-    return "<1e-300" if p == 0 else f"{p:.3g}"
+    return "<0.001" if p < 0.001 else f"{p:.3g}"
 
 
 def pct(x, digits: int = 1) -> str:
@@ -114,6 +115,12 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
         note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J and {n_out} outlier(s) "
                 f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) dropped of {n}; "
                 f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv).")
+        emptied = report[report["n_kept"] == 0]
+        if len(emptied):
+            names = "; ".join(f"{r.algorithm} ({r.sweep} sweep: rows {fraction(r.row_fraction)}, "
+                              f"features {fraction(r.feature_fraction)})" for r in emptied.itertuples())
+            note += (f" Every trial dropped, so absent below: {names}. Training energy <= 0 J "
+                     "usually means a meter too coarse for a short phase.")
     else:
         note = (f"Not cleaned (--no-clean): all {n} trials kept; the rule would have dropped "
                 f"{n_np} with training energy <= 0 J and {n_out} outlier(s) (|z| >= {stats.Z_LIMIT:g}).")
@@ -230,7 +237,7 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
     })
     return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {tolerance:g} "
-                 f"({100 * tolerance:g} F1 points)", best.assign(f1_tolerance=tolerance), display)
+                 f"({100 * tolerance:g} F1 point{'' if 100 * tolerance == 1 else 's'})", best.assign(f1_tolerance=tolerance), display)
 
 
 # ---------------------------------------------------------------- compare

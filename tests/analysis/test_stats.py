@@ -75,6 +75,13 @@ def test_constant_f1_gives_undefined_without_warnings():
     assert np.allclose(other["rho"], 1.0)
 
 
+def test_spearman_p_is_exact_for_few_points():
+    assert stats.spearman([1, 2, 3], [10, 20, 30]) == pytest.approx((1.0, 1 / 3))
+    rho, p = stats.spearman(range(10), range(10))
+    assert rho == pytest.approx(1.0) and p < 1e-6
+    assert all(math.isnan(v) for v in stats.spearman([1, 2], [1, 2]))
+
+
 def test_rq1_medians_and_spread():
     trials = fabricate(algorithms={"a": 10.0, "b": 0.1}, noise=0.0, repetitions=3)
     table = stats.rq1(trials)
