@@ -1,0 +1,46 @@
+"""benchmarks/overhead.py still runs: every part of its table on a tiny spec, a few windows each.
+No timing is asserted: timings belong to the benchmark's output, not to a test."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_overhead():
+    spec = importlib.util.spec_from_file_location("bench_overhead", REPO / "benchmarks" / "overhead.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_overhead_benchmark_prints_every_part(tmp_path, monkeypatch):
+    bench = _load_overhead()
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))  # never this machine's counters
+    tiny = {"algorithms": ["decision_tree", "knn"], "repetitions": 1,
+            "sweeps": {"rows": {"row_fractions": [0.1], "feature_fractions": [1.0]}}}
+    sections, ratio = bench.benchmark(repeat=5, skip_codecarbon=True, spec_overrides=tiny, workdir=tmp_path)
+
+    meters, run, bookkeeping, memory = sections
+    labels = meters.labels()
+    assert labels[0].startswith("estimate")
+    assert labels[1].startswith("rapl on a fake powercap tree")
+    assert labels[2].startswith("pyrapl on a fake powercap tree")
+    assert labels[3].startswith("rapl on this machine") and meters.rows[3][1].startswith("unavailable: ")
+    assert labels[-1] == "codecarbon" and meters.rows[-1][1].startswith("unavailable: ")
+    assert [r[1] for r in meters.rows[:3]] == [5, 5, 5]
+
+    assert run.labels()[:2] == ["run time: first trial start -> last trial end",
+                                "measured phases: preprocess + train + predict"]
+    assert any(label.startswith("bare calls (floor)") for label in run.labels())
+    assert len(bookkeeping.rows) == 4
+    assert [label for label in memory.labels() if label.startswith("one trial:")] == [
+        "one trial: decision_tree (largest rows x features)", "one trial: knn (largest rows x features)"]
+    assert ratio > 0
+
+    text = bench.format_sections(sections)
+    assert "1. Per-window cost" in text and "4. Peak memory" in text
