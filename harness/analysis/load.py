@@ -7,11 +7,13 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
 - ``RQ`` 2.1 is the rows sweep (``sweep="rows"``, ``feature_fraction=1``), 2.2 the features sweep
   (``sweep="features"``, ``row_fraction=1``);
 - ``no_datapoints`` -> ``n_train`` (it counts training rows), ``no_features`` -> ``n_features``;
-- the fraction of a level is the rank of ``no_datapoints`` (rows sweep) or ``no_features`` (features
-  sweep) among the distinct values of its algorithm and RQ, divided by the number of levels: ten
-  levels give 0.1, 0.2, ..., 1.0. The rank of the count, not the ``experiment_id`` order, because in
-  the published rows sweep the ids run 90%, 80%, ..., 10%, 100% (their subsampling kept the train
-  part of ``train_test_split(test_size=fraction)``); the counts are what was trained on;
+- the fraction of a level is its count over the full count, to two decimals: ``no_datapoints`` /
+  the largest ``no_datapoints`` in the file (rows sweep), ``no_features`` / the largest
+  ``no_features`` (features sweep); 389 / 3900 -> 0.1, 7352 / 8169 -> 0.9. On the complete file
+  this equals the rank of the count among the ten levels divided by ten, and unlike the rank it
+  stays right for an excerpt that lacks some levels. The count, not the ``experiment_id`` order,
+  because in the published rows sweep the ids run 90%, 80%, ..., 10%, 100% (their subsampling kept
+  the train part of ``train_test_split(test_size=fraction)``); the counts are what was trained on;
 - ``experiment_id`` -> ``config_id``, ``iteration`` -> ``repetition``;
 - ``meter="codecarbon (published)"`` and ``energy_estimated=False``: CodeCarbon measured their
   machine; it is not this harness's CPU-time estimate;
@@ -198,10 +200,9 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),
                                   ("features", "n_features", "feature_fraction")):
+        # The full count is the largest in the whole file: the other sweep always runs at 100%.
         part = out["sweep"] == name
-        levels = out[part].groupby("algorithm")[count].rank(method="dense")
-        n_levels = out[part].groupby("algorithm")[count].transform("nunique")
-        out.loc[part, fraction] = (levels / n_levels).round(6)
+        out.loc[part, fraction] = (out.loc[part, count] / out[count].max()).round(2)
     return out[list(COLUMNS)]
 
 

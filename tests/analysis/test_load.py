@@ -125,3 +125,16 @@ def test_net_without_baseline_is_a_one_line_error(tmp_path):
     (tmp_path / "run" / "manifest.json").write_text(json.dumps({"run": "x"}))
     with pytest.raises(HarnessError):
         net_of_baseline(load_results(tmp_path / "run"))
+
+
+def test_ict4s22_excerpt_missing_levels_keeps_true_fractions(tmp_path):
+    full = tmp_path / "full.csv"
+    write_ict4s22(full, algorithms=("SVM",), iterations=1)
+    lines = full.read_text().splitlines()
+    # keep the header, the 90% rows level (id 1, 3510 rows) and the 30% features level only
+    keep = [lines[0]] + [l for l in lines[1:] if l.split(",")[2] in ("1", "33")]
+    excerpt = tmp_path / "excerpt.csv"
+    excerpt.write_text("\n".join(keep) + "\n")
+    t = load_results(excerpt).trials.set_index("sweep")
+    assert t.loc["rows", "row_fraction"] == 0.9 and t.loc["rows", "feature_fraction"] == 1.0
+    assert t.loc["features", "feature_fraction"] == 0.3 and t.loc["features", "row_fraction"] == 1.0
