@@ -1,7 +1,7 @@
 """The ``estimate`` meter: energy modelled from process CPU time, for machines with no counter.
 
 energy_j = cpu_s x per_core_w, where cpu_s is user + system CPU time of this process and of its
-reaped children over the window, and per_core_w = tdp_w / cores.
+reaped children over the window (time.process_time and getrusage(RUSAGE_CHILDREN), sub-microsecond resolution), and per_core_w = tdp_w / cores.
 
 Defaults: ``cores`` is ``os.cpu_count()``; ``tdp_w`` is 10 W per core (``DEFAULT_W_PER_CORE``), the
 order of magnitude of TDP / core count of current desktop and server CPUs. Set both to your CPU's
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import resource
 import time
 
 from harness.errors import MeterError
@@ -22,8 +23,13 @@ DEFAULT_W_PER_CORE = 10.0
 
 
 def _cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    """CPU seconds of this process (all threads) and its reaped children.
+
+    ``time.process_time`` reads CLOCK_PROCESS_CPUTIME_ID (nanosecond resolution); ``os.times``
+    would count in 10 ms clock ticks, too coarse for phases of a few milliseconds.
+    """
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 class EstimateMeter(Meter):
