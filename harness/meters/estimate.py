@@ -1,7 +1,8 @@
 """The ``estimate`` meter: energy modelled from process CPU time, for machines with no counter.
 
 energy_j = cpu_s x per_core_w, where cpu_s is user + system CPU time of this process and of its
-reaped children over the window (time.process_time and getrusage(RUSAGE_CHILDREN), sub-microsecond resolution), and per_core_w = tdp_w / cores.
+reaped children over the window (time.process_time and getrusage(RUSAGE_CHILDREN), sub-microsecond
+resolution), and per_core_w = tdp_w / cores.
 
 Defaults: ``cores`` is ``os.cpu_count()``; ``tdp_w`` is 10 W per core (``DEFAULT_W_PER_CORE``), the
 order of magnitude of TDP / core count of current desktop and server CPUs. Set both to your CPU's
