@@ -8,8 +8,8 @@ Prints one table in four parts:
    tracker per window, as the ICT4S'22 scripts used it, with the ratio to ours;
 2. a whole run of the quick spec (warm-up, cool-down and baseline set to 0, meter ``estimate``):
    run time (first trial's start to last trial's end, from trials.csv) against the sum of the
-   measured phases and against the same preprocessing, fits and predictions done with bare calls
-   in this process (the floor);
+   measured phases and against the same fits and predictions done with bare calls in this
+   process, once before and once after the run (the floor);
 3. what each trial spends outside its measured phases (scores, the fsynced row, timestamps);
 4. peak memory (RSS) of preparing the features and of one full-size trial of each algorithm,
    each in a fresh process (peak RSS only grows within a process).
@@ -310,7 +310,8 @@ def _setup(spec_path: Path):
 
 def bare_run(spec_path: Path) -> dict:
     """The floor: the same trials, in the same order and thread limit, with plain calls and no
-    meter, scores or writing. fit_predict_s times only ``fit`` + ``predict``."""
+    meter, scores or writing. fit_predict_s times only ``fit`` + ``predict``; preprocess_s the
+    protocol's preprocess (the same work as the run's preprocess phase)."""
     from threadpoolctl import threadpool_limits
 
     from harness.plan import execution_order
@@ -333,7 +334,9 @@ def bare_run(spec_path: Path) -> dict:
     return {"trials": len(plan), "preprocess_s": pre, "fit_predict_s": fitpred, "load_after": os.getloadavg()[0]}
 
 
-def run_section(spec_path: Path, run: dict, floor: dict) -> Section:
+def run_section(spec_path: Path, run: dict, before: dict, after: dict) -> Section:
+    """``before`` and ``after``: bare passes over the same trials just before and just after the
+    run, so that drift of the machine (other load, caches, frequency) shows as their spread."""
     sec = Section(f"2. Whole run: {spec_path.name}, {run['trials']} trials, meter estimate, "
                   "warm-up / cool-down / baseline 0", ("what", "seconds", "/ measured phases"))
     ph = run["phases_s"]
@@ -344,17 +347,21 @@ def run_section(spec_path: Path, run: dict, floor: dict) -> Section:
     row("run time: first trial start -> last trial end", run["run_s"])
     row("measured phases: preprocess + train + predict", ph)
     row("  of which train + predict", run["fit_predict_s"])
-    row("bare calls (floor): preprocess + fit + predict", floor["preprocess_s"] + floor["fit_predict_s"])
-    row("  of which fit + predict", floor["fit_predict_s"])
+    row("bare calls (floor) before the run: fit + predict", before["fit_predict_s"])
+    row("bare calls (floor) after the run: fit + predict", after["fit_predict_s"])
     gap = run["run_s"] - ph
     row("harness outside the phases (run time - phases)", gap)
     row("run_spec wall time (setup, manifest, loop, close)", run["wall_s"])
+    floor = (before["fit_predict_s"] + after["fit_predict_s"]) / 2
     sec.notes.append(f"outside the phases: {gap / max(run['trials'], 1) * 1e3:.2f} ms per trial")
-    sec.notes.append("bare calls ran after the harness run, in the same process; the phases and the floor "
-                     "differ by run-to-run noise of the classifiers as well as by meter cost")
+    sec.notes.append(f"run time / floor (mean of the two bare passes): {run['run_s'] / floor:.4f}; train + predict / "
+                     f"floor: {run['fit_predict_s'] / floor:.4f}; the two bare passes differ by "
+                     f"{abs(before['fit_predict_s'] - after['fit_predict_s']) / floor:.1%} (run-to-run noise)")
+    sec.notes.append(f"bare preprocess (not in the floor above): {before['preprocess_s']:.3f} s before, "
+                     f"{after['preprocess_s']:.3f} s after; the run's preprocess phases: {run['preprocess_s']:.3f} s")
     sec.notes.append(f"1-minute load average on {os.cpu_count()} CPUs: {run['load_before']:.2f} before the run, "
-                     f"{run['load_after']:.2f} after it, {floor['load_after']:.2f} after the bare calls "
-                     "(above ~1 means other processes competed for the CPUs)")
+                     f"{run['load_after']:.2f} after it (this benchmark adds ~1; more means other processes "
+                     "competed for the CPUs)")
     return sec
 
 
@@ -512,9 +519,10 @@ def benchmark(spec_path: Path = DEFAULT_SPEC, repeat: int = 2000, codecarbon_rep
         spec_copy = zero_hygiene_spec(spec_path, workdir, spec_overrides)
         ratio = None
         if not skip_run:
+            before = bare_run(spec_copy)
             run = timed_run(spec_copy, workdir)
-            floor = bare_run(spec_copy)
-            sections.append(run_section(spec_path, run, floor))
+            after = bare_run(spec_copy)
+            sections.append(run_section(spec_path, run, before, after))
             sections.append(bookkeeping_section(run, workdir))
             ratio = run["run_s"] / run["phases_s"]
         if not skip_memory:
