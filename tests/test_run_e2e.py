@@ -141,3 +141,36 @@ def test_changed_spec_or_meter_is_refused(quick_run, tmp_path, repo):
     again = harness("run", repo / "experiments/spam-quick.yaml", "--results-dir", run_dir.parent,
                     "--meter", "estimate", "--quiet")
     assert again.returncode == 0 and f"{N_QUICK} of {N_QUICK} trials already done, 0 to go" in again.stdout
+
+
+def test_analyze_figures_compare_on_the_quick_run(quick_run, tmp_path):
+    """The statistics commands on a real run: files exist and the numbers agree with trials.csv."""
+    run_dir, _ = quick_run
+    df = pd.read_csv(run_dir / "trials.csv")
+    analyze = harness("analyze", run_dir, "--out", tmp_path / "a")
+    assert analyze.returncode == 0, analyze.stderr
+    assert "RQ1" in analyze.stdout and "estimated energy" in analyze.stdout
+    rq1 = pd.read_csv(tmp_path / "a/rq1_energy.csv").set_index("algorithm")
+    full = df[(df.row_fraction == 1) & (df.feature_fraction == 1)]
+    expected = full.groupby("algorithm")["train_energy_j"].median()  # 4 trials: |z| < 3, nothing cleaned
+    assert set(rq1.index) == set(expected.index)
+    for alg, value in expected.items():
+        assert rq1.loc[alg, "median_train_energy_j"] == pytest.approx(value, rel=1e-12)
+    for name in ("rq2_energy_spearman", "rq3_f1_spearman", "tradeoff", "tradeoff_best", "cleaning", "normality"):
+        for ext in ("md", "tex", "csv"):
+            assert (tmp_path / f"a/{name}.{ext}").stat().st_size > 0
+
+    figures = harness("figures", run_dir, "--out", tmp_path / "f")
+    assert figures.returncode == 0, figures.stderr
+    for name in ("rq1_energy", "rq2_energy", "rq3_f1", "qq_energy", "qq_f1", "tradeoff"):
+        for ext in ("png", "pdf"):
+            assert (tmp_path / f"f/{name}.{ext}").stat().st_size > 1000
+
+    compare = harness("compare", run_dir, "--candidate", "decision_tree", "--baselines", "random_forest,knn",
+                      "--out", tmp_path / "c")
+    assert compare.returncode == 0, compare.stderr
+    table = pd.read_csv(tmp_path / "c/compare_decision_tree.csv")
+    overall = table[table["scope"] == "overall"].set_index("baseline")
+    # decision trees train far cheaper than random forests, far dearer than KNN (which only stores rows)
+    assert overall.loc["random_forest", "energy_ratio"] < 0.5 < 2 < overall.loc["knn", "energy_ratio"]
+    assert "greener" in overall.loc["random_forest", "verdict"]

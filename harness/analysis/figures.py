@@ -95,7 +95,8 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
                 ax.set_title(algorithm)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
-            ax.set_xlabel(FACTOR_LABEL[factor] if col == 0 else x)
+            if col == 0:  # one label per row: repeated labels read as titles of the row below
+                ax.set_xlabel(FACTOR_LABEL[factor])
             if df.empty:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
@@ -203,10 +204,10 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
             ax.annotate(f"{100 * r['level']:.0f}%", (r["energy"], r["f1"]), fontsize=6,
                         xytext=(3, -7), textcoords="offset points")
         ax.set_title(algorithm)
-        ax.set_xlabel(energy_label(results, "median train energy"))
         ax.set_ylabel("median F1")
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
     axes[0].legend(loc="lower right", frameon=False)
+    fig.supxlabel(energy_label(results, "median training energy"), fontsize=8)
     fig.suptitle(_title(results, "Trade-off: energy against F1 per configuration; ringed: Pareto front\n(lower energy, higher F1)"))
     return fig
 
