@@ -175,8 +175,11 @@ def codecarbon_row(repeat: int, probe_timeout_s: float = 60.0):
         t0 = time.perf_counter_ns()
         tracker = new()
         tracker.start()
-        tracker.stop()
-        return (time.perf_counter_ns() - t0) / 1e3
+        emissions = tracker.stop()
+        us = (time.perf_counter_ns() - t0) / 1e3
+        if not isinstance(emissions, float):  # start() and stop() swallow their own errors
+            raise RuntimeError(f"stop() returned {emissions!r}, not emissions in kg")
+        return us
 
     first: dict = {}
 
