@@ -38,6 +38,7 @@ def test_overhead_benchmark_prints_every_part(tmp_path, monkeypatch):
                                 "measured phases: preprocess + train + predict"]
     assert sum(label.startswith("bare calls (floor)") for label in run.labels()) == 2
     assert len(bookkeeping.rows) == 4
+    assert "not timed" not in [r[2] for r in bookkeeping.rows]  # the runner still has the functions timed in the run
     assert [label for label in memory.labels() if label.startswith("one trial:")] == [
         "one trial: decision_tree (largest rows x features)", "one trial: knn (largest rows x features)"]
     assert ratio > 0
