@@ -294,6 +294,7 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
         "fit_predict_s": float((df["train_s"] + df["predict_s"]).sum()),
         "wall_s": wall, "load_before": load_before, "load_after": os.getloadavg()[0],
         "in_run_us": {k: 1e6 * sum(v) / len(v) for k, v in spent.items() if v},
+        "in_run_spread_us": {k: (1e6 * statistics.median(v), 1e6 * max(v)) for k, v in spent.items() if v},
     }
 
 
@@ -455,6 +456,9 @@ def bookkeeping_section(run: dict, workdir: Path, repeat: int = 50) -> Section:
     sec.rows.append(("timestamps (2 x utc_now)", f"{2 * median_us(utc_now, repeat * 10):.1f}", "-", ""))
     sec.notes.append("alone: back to back in this process; in the run: the same calls inside the whole run above, "
                      "where an fsync follows half a second of other work")
+    for label, (med, top) in run.get("in_run_spread_us", {}).items():
+        sec.notes.append(f"{label} in the run: median {med:.0f} us, slowest {top:.0f} us (a mean above the median "
+                         "is a few slow calls, e.g. an fsync waiting for a journal commit)")
     return sec
 
 
