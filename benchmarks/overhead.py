@@ -458,7 +458,7 @@ def bookkeeping_section(run: dict, workdir: Path, repeat: int = 50) -> Section:
                      "where an fsync follows half a second of other work")
     for label, (med, top) in run.get("in_run_spread_us", {}).items():
         sec.notes.append(f"{label} in the run: median {med:.0f} us, slowest {top:.0f} us (a mean above the median "
-                         "is a few slow calls, e.g. an fsync waiting for a journal commit)")
+                         "comes from a few slow calls)")
     return sec
 
 
