@@ -107,8 +107,12 @@ class Run:
                     f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
                     f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
             self.manifest = old
-        elif (run_dir.exists() and any(run_dir.iterdir())) and fresh:
-            self._set_aside()
+        elif run_dir.exists() and any(run_dir.iterdir()):
+            if fresh:
+                self._set_aside()
+            elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
+                raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
+                                   "be checked; rerun with --fresh (old files are kept aside) or use --name")
 
     def _set_aside(self) -> None:
         """--fresh never deletes results: the old files move into a dated folder beside them."""

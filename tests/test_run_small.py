@@ -73,3 +73,13 @@ hygiene: {threads: 1}
     assert set(df["n_features"]) == {1, 3} and (df["protocol"] == "holdout").all()
     assert df["n_test"].nunique() == 1  # the holdout test set is fixed
     assert df.loc[df.algorithm == "logreg", "f1"].median() > 0.8
+
+
+def test_rows_without_a_manifest_are_not_resumed_blindly(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
+    (tmp_path / "tiny/manifest.json").unlink()
+    proc = harness("run", spec, "--results-dir", tmp_path, "--quiet")
+    assert proc.returncode == 2 and "no manifest.json" in proc.stderr and "--fresh" in proc.stderr
+    assert len(pd.read_csv(tmp_path / "tiny/trials.csv")) == 12
