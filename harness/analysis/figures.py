@@ -151,12 +151,15 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str) -
     for ax, algorithm in zip(axes, algorithms):
         df = trials[trials["algorithm"] == algorithm]
         z = df.groupby(stats.CONFIG)[column].transform(
-            lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and s.std(ddof=1) > 0 else np.nan)
+            # np.ptp, not std: the mean of identical floats can be off by 1e-16, and a std of 2e-16
+            # would turn rounding noise into z = +-1 bands
+            lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
         z = z.dropna().to_numpy()
         ax.set_title(algorithm)
         if len(z) < 3:
-            ax.text(0.5, 0.5, "too few varying values", ha="center", va="center",
-                    transform=ax.transAxes, fontsize=7)
+            ax.text(0.5, 0.5, "identical values in every\nconfiguration: nothing to plot", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=7)
+            ax.set_axis_off()
             continue
         (theo, obs), _ = sps.probplot(z, dist="norm")
         ax.plot(theo, obs, ".", ms=2, color="#4c72b0")
@@ -200,15 +203,17 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
         f = p[front].sort_values("energy")
         ax.step(f["energy"], f["f1"], where="post", lw=1, color="#c44e52", label="Pareto front")
         ax.plot(f["energy"], f["f1"], "o", ms=6, mfc="none", mec="#c44e52")
-        for _, r in f.iterrows():
-            ax.annotate(f"{100 * r['level']:.0f}%", (r["energy"], r["f1"]), fontsize=6,
+        for _, r in f.iterrows():  # r10% = 10% of the rows, f10% = 10% of the features
+            tag = {"rows": "r", "features": "f"}.get(r["factor"], "")
+            ax.annotate(f"{tag}{100 * r['level']:.0f}%", (r["energy"], r["f1"]), fontsize=6,
                         xytext=(3, -7), textcoords="offset points")
+        ax.margins(x=0.08, y=0.12)  # room for the labels of points at the edges
         ax.set_title(algorithm)
         ax.set_ylabel("median F1")
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
     axes[0].legend(loc="lower right", frameon=False)
     fig.supxlabel(energy_label(results, "median training energy"), fontsize=8)
-    fig.suptitle(_title(results, "Trade-off: energy against F1 per configuration; ringed: Pareto front\n(lower energy, higher F1)"))
+    fig.suptitle(_title(results, "Trade-off: energy against F1 per configuration; ringed: Pareto front\n(lower energy, higher F1); r10% = 10% of rows, f10% = 10% of features"))
     return fig
 
 
