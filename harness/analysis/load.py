@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
+import json
 import re
 from pathlib import Path
 
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
-from harness.store import COLUMNS, MANIFEST, TRIALS, read_manifest, read_trials
+from harness.store import COLUMNS, MANIFEST, TRIALS
 
 ICT4S22_COLUMNS = (
     "algorithm", "RQ", "experiment_id", "iteration", "no_datapoints", "no_features",
@@ -68,8 +70,9 @@ class Results:
     """Trials ready for analysis, with what the tables must say about their energy.
 
     ``trials`` has the ``COLUMNS`` of trials.csv (fractions as floats, ``energy_estimated`` as
-    bool). ``baseline`` is the manifest's idle baseline (``duration_s``, ``total_w``, ...) or None.
-    ``net`` is True once ``net_of_baseline`` has subtracted it.
+    bool). ``baseline`` is the manifest's idle baseline (``duration_s``, ``total_w``, ...) or None;
+    ``manifest`` the manifest.json it came from, if one was read. ``net`` is True once
+    ``net_of_baseline`` has subtracted it.
     """
 
     trials: pd.DataFrame
@@ -77,6 +80,7 @@ class Results:
     layout: str  # "run" or "ict4s22"
     baseline: dict | None = None
     net: bool = False
+    manifest: Path | None = None
 
     @property
     def estimated(self) -> bool:
@@ -101,10 +105,18 @@ class Results:
 
 
 def load_results(path: str | Path) -> Results:
-    """Results from a run directory, a trials.csv, or an ICT4S'22-layout CSV (told by its header)."""
+    """Results from a run directory, a trials.csv, or an ICT4S'22-layout CSV (told by its header).
+
+    A CSV with the harness's columns is read itself, whatever its name; its manifest (idle
+    baseline) only when it is named trials.csv and a manifest.json sits beside it.
+    """
     path = Path(path)
     if path.is_dir():
-        return _from_run(path)
+        trials_csv = path / TRIALS
+        if not trials_csv.is_file():
+            raise ResultsError(f"{trials_csv}: no trials.csv here; pass a run directory made by "
+                               "'harness run'")
+        return _from_trials_csv(trials_csv, path / MANIFEST)
     if not path.is_file():
         raise ResultsError(f"{path}: no such run directory or CSV file; pass a run directory "
                            "(with trials.csv) or the ICT4S'22 experiment_data.csv")
@@ -112,7 +124,8 @@ def load_results(path: str | Path) -> Results:
     if set(ICT4S22_COLUMNS) <= set(header):
         return Results(trials=read_ict4s22(path), source=path, layout="ict4s22")
     if path.name == TRIALS or set(REQUIRED) <= set(header):
-        return _from_run(path.parent)
+        manifest = path.parent / MANIFEST if path.name == TRIALS else None
+        return _from_trials_csv(path, manifest)
     raise ResultsError(f"{path}: header is neither a harness trials.csv nor the ICT4S'22 layout "
                        f"({','.join(ICT4S22_COLUMNS[:4])},...); pass a run directory or that CSV")
 
@@ -122,14 +135,34 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(f), [])
 
 
-def _from_run(run_dir: Path) -> Results:
-    trials = read_trials(run_dir)
+def read_complete_csv(path: Path) -> pd.DataFrame:
+    """A trials CSV without its torn last line: a final line with no newline is a trial being
+    written (or cut short), not a trial. The same rule as ``harness.store.read_trials``."""
+    text = path.read_bytes().decode("utf-8")
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    if not text.strip():
+        return pd.DataFrame(columns=list(COLUMNS))
+    return pd.read_csv(io.StringIO(text))
+
+
+def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
+    """A harness trials CSV; ``manifest`` is the manifest.json to take the baseline from (if it
+    exists)."""
+    trials = read_complete_csv(path)
     missing = [c for c in REQUIRED if c not in trials.columns]
     if missing:
-        raise ResultsError(f"{run_dir / TRIALS}: missing column(s) {', '.join(missing)}; "
+        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}; "
                            "it was not written by this harness's 'run'")
     if trials.empty:
-        raise ResultsError(f"{run_dir / TRIALS}: no finished trials yet; run the experiment first")
+        raise ResultsError(f"{path}: no finished trials yet; run the experiment first")
+    if "trial_id" in trials.columns:
+        dup = trials["trial_id"][trials["trial_id"].duplicated()].unique()
+        if len(dup):
+            shown = ", ".join(str(i) for i in sorted(dup)[:5]) + (", ..." if len(dup) > 5 else "")
+            raise ResultsError(f"{path}: {len(dup)} trial_id(s) appear more than once ({shown}), "
+                               "e.g. two runs wrote into the same directory; rerun into a fresh "
+                               "--name")
     trials = trials.copy()
     trials["energy_estimated"] = _as_bool(trials["energy_estimated"])
     for col in ("row_fraction", "feature_fraction"):
@@ -137,11 +170,17 @@ def _from_run(run_dir: Path) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
-    baseline = read_manifest(run_dir).get("baseline") or None
-    if (run_dir / MANIFEST).is_file() and baseline is not None and "total_w" not in baseline:
-        raise ResultsError(f"{run_dir / MANIFEST}: 'baseline' has no 'total_w'; "
-                           "re-measure the idle baseline or drop --net")
-    return Results(trials=trials, source=run_dir, layout="run", baseline=baseline)
+    baseline = None
+    if manifest is not None and manifest.is_file():
+        try:
+            baseline = json.loads(manifest.read_text(encoding="utf-8")).get("baseline") or None
+        except (ValueError, AttributeError) as e:
+            raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
+                               "the trials.csv copied elsewhere") from e
+    else:
+        manifest = None
+    source = path.parent if path.name == TRIALS else path
+    return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest)
 
 
 def _as_bool(col: pd.Series) -> pd.Series:
@@ -213,15 +252,24 @@ def _snake(name: str) -> str:
 def net_of_baseline(results: Results) -> Results:
     """Energies minus the idle baseline: ``energy_j - total_w * phase_s`` for each phase.
 
-    Raises HarnessError when the results have no idle baseline. Net energies may be zero or
-    negative for short phases; cleaning drops those.
+    Raises HarnessError when any energy is estimated (the estimate meter models only this
+    process's CPU time: there is no idle power in it to subtract) or when the results have no
+    usable idle baseline. Net energies may be zero or negative for short phases; cleaning drops
+    those.
     """
-    if results.baseline is None:
-        where = results.source / MANIFEST if results.layout == "run" else results.source
-        raise HarnessError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
-                           "and there is none; re-run with a baseline or drop --net")
     if results.net:
         return results
+    where = results.manifest or (results.source / MANIFEST if results.source.is_dir() else results.source)
+    if results.estimated:
+        raise HarnessError(f"{results.source}: --net subtracts idle power measured by a hardware "
+                           "meter; the estimate meter models only this process's CPU time and "
+                           "has no idle power to subtract; drop --net")
+    if results.baseline is None:
+        raise HarnessError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
+                           "and there is none; re-run with a baseline or drop --net")
+    if "total_w" not in results.baseline:
+        raise HarnessError(f"{where}: 'baseline' has no 'total_w'; "
+                           "re-measure the idle baseline or drop --net")
     watts = float(results.baseline["total_w"])
     trials = results.trials.copy()
     for phase in PHASES:

@@ -79,7 +79,7 @@ def test_figures_are_written(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["compare", "{run}", "--candidate", "nope"], "not in the results"),
-    (["analyze", "{run}", "--net"], "--net needs an idle baseline"),
+    (["analyze", "{run}", "--net"], "--net subtracts idle power measured by a hardware meter"),
     (["analyze", "{run}/missing.csv"], "no such run directory"),
     (["analyze", "{run}", "--f1-tolerance", "-1"], "--f1-tolerance"),
 ])

@@ -117,7 +117,7 @@ def test_net_energy_subtracts_baseline_power_times_duration(tmp_path):
 
 
 def test_net_without_baseline_is_a_one_line_error(tmp_path):
-    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=2),
+    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=2, meter="rapl"),
                                      {"run": "x", "baseline": None}))
     with pytest.raises(HarnessError, match="--net needs an idle baseline") as err:
         net_of_baseline(results)
@@ -138,3 +138,64 @@ def test_ict4s22_excerpt_missing_levels_keeps_true_fractions(tmp_path):
     t = load_results(excerpt).trials.set_index("sweep")
     assert t.loc["rows", "row_fraction"] == 0.9 and t.loc["rows", "feature_fraction"] == 1.0
     assert t.loc["features", "feature_fraction"] == 0.3 and t.loc["features", "row_fraction"] == 1.0
+
+
+def _lines(path):
+    return path.read_text().splitlines(keepends=True)
+
+
+def test_a_named_csv_is_read_itself_not_the_trials_csv_beside_it(tmp_path):
+    manifest = {"baseline": {"duration_s": 1.0, "total_w": 2.0}}
+    run = write_run(tmp_path / "run", fabricate(repetitions=2, meter="rapl"), manifest)
+    lines = _lines(run / "trials.csv")
+    knn = [l for l in lines[1:] if ",knn," in l]
+    subset = run / "knn_only.csv"
+    subset.write_text(lines[0] + "".join(knn))
+    results = load_results(subset)
+    assert set(results.trials["algorithm"]) == {"knn"} and len(results.trials) == len(knn)
+    assert results.baseline is None  # not trials.csv: the manifest beside it is not its own
+    # a CSV with no run directory around it at all
+    elsewhere = tmp_path / "export.csv"
+    elsewhere.write_text(lines[0] + "".join(knn))
+    assert len(load_results(elsewhere).trials) == len(knn)
+    # trials.csv itself does take the manifest beside it
+    assert load_results(run / "trials.csv").baseline == manifest["baseline"]
+
+
+def test_a_named_csv_drops_a_torn_last_line(tmp_path):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    lines = _lines(run / "trials.csv")
+    path = tmp_path / "copy.csv"
+    path.write_text("".join(lines[:5]) + lines[5][:40])  # last line cut mid-write, no newline
+    assert len(load_results(path).trials) == 4
+
+
+def test_duplicate_trial_ids_are_refused(tmp_path):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    lines = _lines(run / "trials.csv")
+    (run / "trials.csv").write_text("".join(lines) + "".join(lines[1:4]))  # a second writer
+    with pytest.raises(ResultsError, match=r"trials\.csv: 3 trial_id\(s\) appear more than once "
+                                           r"\(0, 1, 2\).*fresh --name") as err:
+        load_results(run)
+    assert "\n" not in str(err.value)
+
+
+def test_baseline_without_total_w_is_only_an_error_under_net(tmp_path):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2, meter="rapl"),
+                    {"baseline": {"duration_s": 1.0}})
+    results = load_results(run)  # no --net: nothing to complain about
+    assert results.baseline == {"duration_s": 1.0}
+    with pytest.raises(HarnessError, match="'baseline' has no 'total_w'") as err:
+        net_of_baseline(results)
+    assert "manifest.json" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_net_of_estimated_energy_is_refused(tmp_path):
+    manifest = {"baseline": {"duration_s": 10.0, "total_w": 0.001, "domains_w": {"cpu": 0.001}}}
+    results = load_results(write_run(tmp_path / "run", fabricate(repetitions=2), manifest))
+    assert results.estimated
+    with pytest.raises(HarnessError, match="--net subtracts idle power measured by a hardware "
+                                           "meter; the estimate meter models only") as err:
+        net_of_baseline(results)
+    assert "\n" not in str(err.value)
+
