@@ -15,8 +15,10 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
   because in the published rows sweep the ids run 90%, 80%, ..., 10%, 100% (their subsampling kept
   the train part of ``train_test_split(test_size=fraction)``); the counts are what was trained on;
 - ``experiment_id`` -> ``config_id``, ``iteration`` -> ``repetition``;
-- ``meter="codecarbon (published)"`` and ``energy_estimated=False``: CodeCarbon measured their
-  machine; it is not this harness's CPU-time estimate;
+- ``meter="codecarbon (published)"`` and ``energy_estimated=False``: CodeCarbon's figures for their
+  machine, not this harness's CPU-time estimate. CodeCarbon reads RAPL for CPU power where it can
+  but models RAM power (and CPU power from the TDP without RAPL), so the tables call them
+  ``ICT4S22_LABEL``, not plain measurements;
 - algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case.
 """
 
@@ -52,6 +54,9 @@ ICT4S22_ALGORITHMS = {
 }
 
 ICT4S22_METER = "codecarbon (published)"
+# CodeCarbon on Linux reads RAPL for CPU power where it can, models RAM power (W per GB) and falls
+# back to a TDP model without RAPL: part of the published energy is modelled, not measured.
+ICT4S22_LABEL = "published ICT4S'22 measurements (CodeCarbon: CPU from RAPL where readable, RAM modelled)"
 
 # What the statistics read; a trials.csv without one of these cannot be analysed.
 REQUIRED = (
@@ -100,7 +105,7 @@ class Results:
         if self.net:
             notes.append(f"net of the idle baseline ({self.baseline['total_w']:.3g} W x phase duration)")
         if self.layout == "ict4s22":
-            notes.append(f"published ICT4S'22 measurements, meter {ICT4S22_METER}")
+            notes.append(ICT4S22_LABEL)
         return notes
 
 

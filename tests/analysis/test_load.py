@@ -9,8 +9,8 @@ import pytest
 from conftest import fabricate, write_run
 
 from harness.analysis import stats
-from harness.analysis.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_METER, load_results,
-                                   net_of_baseline)
+from harness.analysis.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_LABEL, ICT4S22_METER,
+                                   load_results, net_of_baseline)
 from harness.analysis.tables import analysis_tables, compare_table, to_latex, to_markdown
 from harness.errors import HarnessError, ResultsError
 
@@ -199,3 +199,10 @@ def test_net_of_estimated_energy_is_refused(tmp_path):
         net_of_baseline(results)
     assert "\n" not in str(err.value)
 
+
+def test_ict4s22_energy_is_labelled_codecarbon_with_ram_modelled(tmp_path):
+    results = load_results(write_ict4s22(tmp_path / "data.csv"))
+    assert results.energy_notes() == [ICT4S22_LABEL]
+    assert "CodeCarbon" in ICT4S22_LABEL and "RAM modelled" in ICT4S22_LABEL
+    tables, _ = analysis_tables(results)
+    assert all(ICT4S22_LABEL in to_markdown(t).splitlines()[0] for t in tables if t.energy)
