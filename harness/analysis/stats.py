@@ -308,10 +308,12 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
 
 def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
     """Per algorithm and factor, the reduced level with the largest saving whose F1 drop is at
-    most ``f1_tolerance`` (F1 units: 0.01 is 1 point). NaN level when no reduction qualifies."""
+    most ``f1_tolerance`` (F1 units: 0.01 is 1 point). NaN level when no reduction qualifies,
+    including when every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean)."""
     rows = []
     for (algorithm, factor), g in trade.groupby(["algorithm", "factor"], sort=True):
         ok = g[(~np.isclose(g["fraction"], 1.0)) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)]
+        ok = ok.dropna(subset=["saving_pct"])  # undefined saving (reference median <= 0 J)
         if ok.empty:
             rows.append({"algorithm": algorithm, "factor": factor, "fraction": math.nan,
                          "saving_pct": math.nan, "saving_ci_low_pct": math.nan,

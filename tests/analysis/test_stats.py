@@ -105,6 +105,22 @@ def test_tradeoff_saving_and_best_within_tolerance():
     assert best.loc["rows", "saving_ci_low_pct"] == pytest.approx(50.0)
 
 
+def test_best_saving_with_undefined_savings_is_none_not_an_error():
+    # net energy with a full-data median <= 0 J (analyze --net --no-clean): every saving is NaN
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=3, noise=0.0)
+    trials["train_energy_j"] -= 2.0  # more than any trial used: all net energies negative
+    trade = stats.tradeoff(trials, n_resamples=100)
+    reduced = trade[~np.isclose(trade["fraction"], 1.0)]
+    assert reduced["saving_pct"].isna().all()
+    best = stats.best_saving(trade, f1_tolerance=1.0)
+    assert len(best) == 2 and best["fraction"].isna().all()
+    # a NaN saving beside a defined one: the defined one wins
+    first_rows_level = trade.index[(trade["factor"] == "rows") & (trade["fraction"] < 1)][0]
+    trade.loc[first_rows_level, "saving_pct"] = 10.0
+    best = stats.best_saving(trade, f1_tolerance=1.0).set_index("factor")
+    assert best.loc["rows", "saving_pct"] == 10.0 and math.isnan(best.loc["features", "saving_pct"])
+
+
 def test_bootstrap_is_seeded():
     rng = np.random.default_rng(1)
     a, b = rng.lognormal(size=20), rng.lognormal(size=20)
