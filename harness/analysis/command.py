@@ -96,7 +96,7 @@ def header(results: Results, options: Options) -> str:
              f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
-             "Cleaning: " + ("on (training energy <= 0 J, then |z| >= 3 per configuration)"
+             "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".", ""]
     return "\n".join(lines)
 

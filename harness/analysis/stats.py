@@ -41,16 +41,17 @@ def _is_one(col: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- cleaning and normality
 
 def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop, per configuration, trials with training energy <= 0 J, then trials whose training
-    energy has |z| >= ``z_limit`` (z with the population standard deviation of the remaining
-    trials of that configuration).
+    """Drop, per configuration, trials with training energy <= 0 J or missing (NaN, e.g. a pyrapl
+    window across a counter wrap), then trials whose training energy has |z| >= ``z_limit`` (z with
+    the population standard deviation of the remaining trials of that configuration).
 
     Returns (kept trials, report) where the report has one row per configuration with
-    ``n_trials``, ``dropped_nonpositive``, ``dropped_outliers`` and ``n_kept``. A configuration of
+    ``n_trials``, ``dropped_nonpositive`` (<= 0 J or missing), ``dropped_outliers`` and
+    ``n_kept``. A configuration of
     identical energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so
     a configuration needs at least 11 trials for one outlier to reach |z| >= 3.
     """
-    positive = trials["train_energy_j"] > 0
+    positive = trials["train_energy_j"] > 0  # False for NaN too: missing energies are dropped
 
     def z(energy: pd.Series) -> pd.Series:
         sd = energy.std(ddof=0)

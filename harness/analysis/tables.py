@@ -80,7 +80,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
         trials = kept
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
-                           "<= 0 J?); check the meter or use --no-clean")
+                           "<= 0 J or missing?); check the meter or use --no-clean")
     tables = [_cleaning_table(cleaning, options.clean)]
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
@@ -112,7 +112,7 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
     n, n_np, n_out = (int(report["n_trials"].sum()), int(report["dropped_nonpositive"].sum()),
                       int(report["dropped_outliers"].sum()))
     if cleaned:
-        note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J and {n_out} outlier(s) "
+        note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J or missing and {n_out} outlier(s) "
                 f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) dropped of {n}; "
                 f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv).")
         emptied = report[report["n_kept"] == 0]
@@ -120,14 +120,16 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
             names = "; ".join(f"{r.algorithm} ({r.sweep} sweep: rows {fraction(r.row_fraction)}, "
                               f"features {fraction(r.feature_fraction)})" for r in emptied.itertuples())
             note += (f" Every trial dropped, so absent below: {names}. Training energy <= 0 J "
-                     "usually means a meter too coarse for a short phase.")
+                     "usually means a meter too coarse for a short phase; a missing one, a window "
+                     "the meter could not measure.")
     else:
         note = (f"Not cleaned (--no-clean): all {n} trials kept; the rule would have dropped "
-                f"{n_np} with training energy <= 0 J and {n_out} outlier(s) (|z| >= {stats.Z_LIMIT:g}).")
+                f"{n_np} with training energy <= 0 J or missing and {n_out} outlier(s) "
+                f"(|z| >= {stats.Z_LIMIT:g}).")
     frame = report.assign(cleaned=cleaned)
     display = _config_display(dropped).assign(**{
         "trials": dropped["n_trials"].astype(str).to_numpy(),
-        "<= 0 J": dropped["dropped_nonpositive"].astype(str).to_numpy(),
+        "<= 0 J or missing": dropped["dropped_nonpositive"].astype(str).to_numpy(),
         "outliers": dropped["dropped_outliers"].astype(str).to_numpy(),
         "kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
     })

@@ -40,6 +40,22 @@ def test_planted_outlier_is_dropped_and_kept_without_cleaning():
     assert (row["n_trials"], row["dropped_outliers"], row["n_kept"]) == (30, 1, 29)
 
 
+def test_missing_training_energy_is_dropped_and_counted_with_nonpositive():
+    from harness.analysis.load import Results
+    from harness.analysis.tables import analysis_tables, to_markdown
+
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=4, noise=0.0)
+    nan_at = trials.index[(trials["sweep"] == "rows") & (trials["row_fraction"] == 0.5)][:2]
+    trials.loc[nan_at, "train_energy_j"] = math.nan  # e.g. pyrapl across a counter wrap
+    trials.loc[trials.index[0], "train_energy_j"] = 0.0
+    kept, report = stats.clean(trials)
+    assert len(kept) == len(trials) - 3 and kept["train_energy_j"].notna().all()
+    assert report["dropped_nonpositive"].sum() == 3
+    tables, _ = analysis_tables(Results(trials=trials, source=None, layout="run"))
+    text = to_markdown(tables[0])
+    assert "| <= 0 J or missing |" in text and "3 trial(s) with training energy <= 0 J or missing" in text
+
+
 def test_identical_energies_have_no_outlier():
     trials = fabricate(algorithms={"svm": 1.0}, repetitions=12, noise=0.0)
     kept, report = stats.clean(trials)
