@@ -194,7 +194,8 @@ def spearman(x, y) -> tuple[float, float]:
 
 def rq1(trials: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm at full data: median training energy (J) and time (s), and each median's
-    ratio to the smallest one. Sorted by median energy."""
+    ratio to the smallest one of its kind (``ratio_to_min`` for energy, ``time_ratio_to_min`` for
+    time; NaN when the smallest is not > 0). Sorted by median energy."""
     full = full_data(trials)
     table = (full.groupby("algorithm")
              .agg(n_trials=("train_energy_j", "size"),
@@ -203,8 +204,10 @@ def rq1(trials: pd.DataFrame) -> pd.DataFrame:
              .reset_index()
              .sort_values("median_train_energy_j", kind="stable")
              .reset_index(drop=True))
-    smallest = table["median_train_energy_j"].min() if len(table) else math.nan
-    table["ratio_to_min"] = table["median_train_energy_j"] / smallest if smallest > 0 else math.nan
+    for median, ratio in (("median_train_energy_j", "ratio_to_min"),
+                          ("median_train_s", "time_ratio_to_min")):
+        smallest = table[median].min() if len(table) else math.nan
+        table[ratio] = table[median] / smallest if smallest > 0 else math.nan
     return table
 
 

@@ -105,6 +105,15 @@ def test_rq1_medians_and_spread():
     assert table["median_train_energy_j"].tolist() == pytest.approx([0.1, 10.0])
     assert table["n_trials"].tolist() == [6, 6]  # 100% of both sweeps
     assert stats.rq1_spread(table) == pytest.approx(100.0)
+    assert table["ratio_to_min"].tolist() == pytest.approx([1.0, 100.0])
+
+
+def test_rq1_time_ratio_is_its_own_smallest_median():
+    trials = fabricate(algorithms={"a": 10.0, "b": 0.1}, noise=0.0, repetitions=3)
+    trials["train_s"] = np.where(trials["algorithm"] == "a", 4.0, 8.0)  # b: less energy, more time
+    table = stats.rq1(trials).set_index("algorithm")
+    assert table["time_ratio_to_min"].to_dict() == pytest.approx({"a": 1.0, "b": 2.0})
+    assert table["ratio_to_min"].to_dict() == pytest.approx({"a": 100.0, "b": 1.0})
 
 
 def test_tradeoff_saving_and_best_within_tolerance():
