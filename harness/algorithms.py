@@ -47,7 +47,7 @@ def _import(path: str, where: str) -> type:
     module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as e:
+    except (ImportError, ValueError, TypeError) as e:  # ValueError/TypeError: empty or relative module name
         raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}); is it installed?") from None
     try:
         return getattr(module, attr)

@@ -45,6 +45,7 @@ class Dataset:
     texts: list[str] | None = None
     columns: np.ndarray | None = None  # numeric feature columns, float64, shape (n_rows, k)
     column_names: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()  # how the rows were read (text column, separator): part of the feature cache key
 
     @property
     def n_rows(self) -> int:
@@ -88,7 +89,7 @@ def load_sms_spam(root: Path | None = None) -> Dataset:
     frame = pd.read_csv(path, sep="\t", header=None, names=meta["columns"], quoting=csv.QUOTE_NONE,
                         dtype=str, keep_default_na=False, encoding="utf-8")
     return _from_frame("sms_spam", path, digest, frame, meta["label_column"], meta["positive_label"],
-                       meta["text_column"], [])
+                       meta["text_column"], [], meta["separator"])
 
 
 def _resolve_path(raw: str, spec_dir: Path | None) -> Path:
@@ -112,10 +113,10 @@ def load_csv(ds, spec_dir: Path | None = None) -> Dataset:
     if missing:
         raise DatasetError(f"{path}: no column(s) {', '.join(map(repr, missing))}; it has {', '.join(frame.columns)}")
     return _from_frame(ds.name or path.stem, path, digest, frame, ds.label_column, ds.positive_label,
-                       ds.text_column, ds.feature_columns)
+                       ds.text_column, ds.feature_columns, ds.separator)
 
 
-def _from_frame(name, path, digest, frame, label_column, positive, text_column, feature_columns) -> Dataset:
+def _from_frame(name, path, digest, frame, label_column, positive, text_column, feature_columns, separator) -> Dataset:
     labels = frame[label_column]
     if not (labels == positive).any():
         raise DatasetError(f"{path}: no row has {label_column} == {positive!r}; check dataset.positive_label")
@@ -131,7 +132,8 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
         if not np.isfinite(columns).all():
             raise DatasetError(f"{path}: feature_columns hold empty, NaN or infinite values; clean them first")
     texts = frame[text_column].tolist() if text_column else None
-    return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns))
+    return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns),
+                   (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"))
 
 
 def load_dataset(spec_dataset, spec_dir: Path | None = None) -> Dataset:

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import sklearn
 
 from harness.datasets import Dataset
+from harness.errors import DatasetError
 from harness.stopwords import ENGLISH
 
 FEATURES_VERSION = 1  # bump when the extraction below changes what it produces
@@ -73,6 +74,7 @@ def cache_key(ds: Dataset, text_options) -> str:
         "dataset_sha256": ds.sha256,
         "text": text_options.model_dump() if ds.texts is not None else None,
         "columns": list(ds.column_names),
+        "source": list(ds.source),
         "sklearn": sklearn.__version__,
         "nltk": nltk.__version__,
     }
@@ -86,7 +88,10 @@ def compute_features(ds: Dataset, text_options) -> sp.csr_matrix | np.ndarray:
     blocks = []
     if ds.texts is not None:
         vectorizer = TfidfVectorizer(analyzer=make_analyzer(text_options.stem, text_options.stop_words))
-        blocks.append(vectorizer.fit_transform(ds.texts))
+        try:
+            blocks.append(vectorizer.fit_transform(ds.texts))
+        except ValueError as e:  # e.g. every text is empty, punctuation or stop words
+            raise DatasetError(f"{ds.path}: no features can be made from the text column ({e})") from None
         if text_options.length_feature:
             blocks.append(sp.csr_matrix(np.array([len(t) for t in ds.texts], dtype=np.float64)[:, None]))
     if ds.columns is not None:
@@ -115,6 +120,8 @@ def _save(path: Path, X) -> None:
             np.savez(f, kind="sparse", data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape))
         else:
             np.savez(f, kind="dense", data=X)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -125,8 +132,8 @@ def build_features(ds: Dataset, text_options, use_cache: bool = True) -> Feature
     if use_cache and path.is_file():
         try:
             return FeatureMatrix(_load(path, ds.n_rows), ds.y, key, True)
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable or stale: recompute
+        except Exception:  # noqa: BLE001 - empty, truncated, foreign or stale: never trusted, recomputed
+            pass
     X = compute_features(ds, text_options)
     if use_cache:
         try:

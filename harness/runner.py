@@ -9,6 +9,7 @@ one meter window; the row is appended and fsynced as soon as the trial ends.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
 import shutil
@@ -26,7 +27,7 @@ from harness.features import build_features
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.protocols import PROTOCOLS
-from harness.spec import Spec, load_spec, parse_spec
+from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.store import MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, write_json_atomic
 
 
@@ -89,15 +90,26 @@ def check_writable(directory: Path) -> None:
 
 
 class Run:
-    """One run directory: resumes what is there, refuses a changed design."""
+    """One run directory, held with a lock while this process writes to it.
+
+    On resume it refuses what would mix results: another design (spec), another meter, another
+    dataset file or feature matrix, or rows that do not belong to this plan.
+    """
 
     def __init__(self, spec: Spec, run_dir: Path, meter_name: str, fresh: bool):
         self.spec, self.dir = spec, run_dir
         self.trials_path, self.manifest_path = run_dir / TRIALS, run_dir / MANIFEST
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"{run_dir}: cannot create the run directory ({e.strerror}); use --results-dir") from None
+        self._lock = _lock(run_dir)
         old = read_manifest(run_dir) if self.manifest_path.exists() else {}
         self.manifest: dict = {}
         self.done: set[int] = set()
-        if old and not fresh:
+        if fresh:
+            self._set_aside()
+        elif old:
             if old.get("design_hash") != spec.design_hash():
                 raise ResultsError(
                     f"{run_dir}: this run was made from a different spec (design changed); "
@@ -107,28 +119,84 @@ class Run:
                     f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
                     f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
             self.manifest = old
-        elif run_dir.exists() and any(run_dir.iterdir()):
-            if fresh:
-                self._set_aside()
-            elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
-                raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
-                                   "be checked; rerun with --fresh (old files are kept aside) or use --name")
+        elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
+            raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
+                               "be checked; rerun with --fresh (old files are kept aside) or use --name")
+
+    def check_inputs(self, dataset, features) -> None:
+        """A resumed run must see the same dataset file and the same feature matrix."""
+        m = self.manifest
+        if not m:
+            return
+        if m.get("dataset", {}).get("sha256") != dataset.sha256:
+            raise ResultsError(f"{self.dir}: the dataset file changed since this run started ({dataset.path}, "
+                               "sha256 differs); restore it, or start over with --fresh")
+        if m.get("features", {}).get("cache_key") != features.cache_key:
+            raise ResultsError(f"{self.dir}: the features differ from this run's (text settings, scikit-learn "
+                               "or NLTK version changed); resume with the same versions, or start over with --fresh")
 
     def _set_aside(self) -> None:
         """--fresh never deletes results: the old files move into a dated folder beside them."""
-        aside = self.dir / f"replaced-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        old = [p for p in self.dir.iterdir() if p.name != LOCK and not p.name.startswith("replaced-")]
+        if not old:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside, n = self.dir / f"replaced-{stamp}", 1
+        while aside.exists():
+            n += 1
+            aside = self.dir / f"replaced-{stamp}-{n}"
         aside.mkdir()
-        for p in self.dir.iterdir():
-            if p != aside and not p.name.startswith("replaced-"):
-                shutil.move(str(p), aside / p.name)
+        for p in old:
+            shutil.move(str(p), aside / p.name)
 
-    def open(self) -> TrialWriter:
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def open(self, plan: list[Trial]) -> TrialWriter:
         self.done = recover_trials(self.trials_path)
+        if self.done:
+            _check_rows_match_plan(self.trials_path, plan)
         return TrialWriter(self.trials_path)
 
     def save_manifest(self) -> None:
         write_json_atomic(self.manifest_path, self.manifest)
+
+
+LOCK = ".lock"
+
+
+def _lock(run_dir: Path):
+    """An exclusive lock on the run directory for the life of this process: two runs writing to
+    one trials.csv would duplicate trials."""
+    import fcntl
+
+    f = open(run_dir / LOCK, "w")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ResultsError(f"{run_dir}: another harness process is running this run; wait for it to end, "
+                           "or use --name for a separate run") from None
+    return f
+
+
+def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
+    """Every finished row must be the trial its trial_id names in this plan."""
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            i = int(row["trial_id"])
+            t = plan[i] if 0 <= i < len(plan) else None
+            if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
+                             int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
+                                                         t.repetition):
+                raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
+                                   "start over with --fresh or use --name")
+
+
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
+    """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
+    treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
+    input rather than in the middle of a run."""
+    seed = plan[0].seed
+    for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
+        protocol.preprocess(rf, ff, seed)
 
 
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec: Spec) -> dict:
@@ -190,18 +258,23 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
+    if name is not None and run_name_problem(name):
+        raise ResultsError(f"--name: {run_name_problem(name)}")
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:
         print(selection.summary(), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
-        results_dir = Path(results_dir)
-        check_writable(results_dir)
-        run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        writer = run.open()
+        check_treatments(protocol, spec, plan)
+        results_dir = Path(results_dir)
+        check_writable(results_dir)
+        # Everything above only reads; from here on the run directory is written.
+        run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
+        run.check_inputs(dataset, features)
+        writer = run.open(plan)
         try:
             return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
         finally:
@@ -226,6 +299,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
@@ -246,21 +320,23 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             _warmup(spec.hygiene.warmup_s)
         bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                    file=sys.stderr, dynamic_ncols=True)
+        appended = 0
         try:
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
                 writer.append(row)
+                appended += 1
                 bar.update()
                 if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                     time.sleep(spec.hygiene.cooldown_s)
         except KeyboardInterrupt:
             interrupted = True
-        finally:
+        finally:  # also on a crash: the manifest says how far the run got, never more
             bar.close()
             session["finished_at"] = utc_now()
-            done = len(recover_trials(run.trials_path)) if interrupted else len(run.done) + len(todo)
+            done = len(run.done) + appended
             session["trials_done"] = done
             if done == len(plan):
                 m["finished_at"] = session["finished_at"]

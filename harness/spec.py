@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -70,6 +71,13 @@ class DatasetSpec(_Model):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     name: str | None = None
 
+    @field_validator("positive_label", mode="before")
+    @classmethod
+    def _label_as_text(cls, v):
+        if isinstance(v, bool):  # YAML reads yes/no/true/false as booleans
+            raise ValueError("quote the label, e.g. positive_label: \"yes\" (YAML reads it as a boolean)")
+        return str(v) if isinstance(v, (int, float)) else v
+
     @model_validator(mode="after")
     def _has_features(self) -> "DatasetSpec":
         if self.text_column is None and not self.feature_columns:
@@ -98,8 +106,18 @@ class Hygiene(_Model):
     threads: int | None = Field(default=1, ge=1)
 
 
+RUN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def run_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a run folder (None if it can): a plain name, no '/', not '.' or '..'."""
+    if not RUN_NAME.match(name) or name in (".", ".."):
+        return f"{name!r} is not a plain folder name (letters, digits, '_', '.', '-'; not '.' or '..')"
+    return None
+
+
 class Spec(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
     description: str = ""
     dataset: Annotated[
         Union[Annotated[Literal["sms_spam"], Tag("builtin")], Annotated[DatasetSpec, Tag("csv")]],
@@ -115,6 +133,14 @@ class Spec(_Model):
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
     hygiene: Hygiene = Hygiene()
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        problem = run_name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @field_validator("algorithms", mode="before")
     @classmethod
@@ -133,16 +159,13 @@ class Spec(_Model):
     @field_validator("meter")
     @classmethod
     def _known_meter(cls, v):
-        from harness.meters import METER_NAMES
+        from harness.errors import MeterError
+        from harness.meters import normalise_names
 
-        names = [v] if isinstance(v, str) else v
-        if not names:
-            raise ValueError("name at least one meter")
-        for n in names:
-            if n not in METER_NAMES:
-                raise ValueError(f"unknown meter {n!r}; use one of {', '.join(METER_NAMES)}")
-        if "auto" in names and len(names) > 1:
-            raise ValueError("'auto' cannot be combined with other meters")
+        try:
+            normalise_names(v)
+        except MeterError as e:
+            raise ValueError(str(e)) from None
         return v
 
     @property
@@ -156,8 +179,13 @@ class Spec(_Model):
         return self.dataset.name or Path(self.dataset.path).stem
 
     def design_hash(self) -> str:
-        """sha256 of everything that shapes the results (all but the description)."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"description"})
+        """sha256 of everything that shapes the plan and the results.
+
+        Left out: the description, and the meter (a resumed run is checked against the meter
+        actually used, which ``auto`` resolves). Sweeps are hashed as an ordered list because
+        their order numbers the trials."""
+        data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter"})
+        data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

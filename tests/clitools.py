@@ -10,9 +10,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli_env(**extra) -> dict:
+def cli_env(PYTHONPATH_EXTRA: str = "", **extra) -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), PYTHONPATH_EXTRA, env.get("PYTHONPATH", "")) if p)
     env.update(extra)
     return env
 

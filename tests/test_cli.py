@@ -31,6 +31,9 @@ def assert_clean_failure(proc, *needles):
      ["nowhere.csv", "not found"]),
     (GOOD.replace("algorithms: [decision_tree]", "algorithms: [{name: svm, params: {C: -3}}]"),
      ["algorithms.0.params"]),
+    (GOOD.replace("algorithms: [decision_tree]", "algorithms: [{name: x, class: ':SVC'}]"), ["algorithms.0.class"]),
+    (GOOD.replace("algorithms: [decision_tree]", "algorithms: [{name: x, class: '.svm:SVC'}]"), ["algorithms.0.class"]),
+    (GOOD.replace("meter: estimate", "meter: [rapl, pyrapl]"), ["meter", "count the CPU twice"]),
 ])
 def test_bad_spec(tmp_path, text, needles):
     spec = tmp_path / "s.yaml"

@@ -32,6 +32,20 @@ def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     ds = load_sms_spam()
     fm = build_features(ds, TextOptions())
-    (tmp_path / f"features-{fm.cache_key}.npz").write_bytes(b"not a numpy file")
-    again = build_features(ds, TextOptions())
-    assert not again.from_cache and (again.X != fm.X).nnz == 0
+    for junk in (b"not a numpy file", b"", b"PK\x03\x04truncated"):
+        (tmp_path / f"features-{fm.cache_key}.npz").write_bytes(junk)
+        again = build_features(ds, TextOptions())
+        assert not again.from_cache and (again.X != fm.X).nnz == 0
+
+
+def test_cache_key_names_the_text_column(tmp_path):
+    from harness.datasets import load_csv
+    from harness.spec import DatasetSpec
+
+    path = tmp_path / "m.csv"
+    path.write_text("subject,body,kind\nhi,win cash now,bad\nlunch,see you at noon,good\nprize,free prize inside,bad\n")
+    by_subject = load_csv(DatasetSpec(path=str(path), label_column="kind", positive_label="bad", text_column="subject"))
+    by_body = load_csv(DatasetSpec(path=str(path), label_column="kind", positive_label="bad", text_column="body"))
+    assert by_subject.sha256 == by_body.sha256
+    a, b = build_features(by_subject, TextOptions()), build_features(by_body, TextOptions())
+    assert a.cache_key != b.cache_key and not b.from_cache and a.n_features != b.n_features

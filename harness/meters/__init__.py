@@ -110,7 +110,9 @@ def _open_auto(options: dict) -> tuple[Meter, dict[str, str]]:
     raise AssertionError("unreachable: estimate always opens or raises")
 
 
-def _normalise(names) -> list[str]:
+def normalise_names(names) -> list[str]:
+    """The meter names of a spec or --meter as a list; MeterError if unknown, repeated, or two CPU
+    meters (which would count the CPU twice)."""
     if isinstance(names, str):
         names = [names]
     try:
@@ -140,7 +142,7 @@ def open_meter(names: str | list[str], options: dict | None = None) -> Selection
     Raises MeterError with a one-line fix when a named meter cannot be used; nothing is left
     open then. ``auto`` never fails for want of counters: it falls back to ``estimate``.
     """
-    names = _normalise(names)
+    names = normalise_names(names)
     options = options or {}
     if not isinstance(options, dict):
         raise MeterError(f"meter options must be a mapping of meter name to options, got {options!r}")

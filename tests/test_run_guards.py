@@ -1,0 +1,112 @@
+"""What a resumed or crashed run must never do: mix designs, datasets or processes, claim to be
+finished when it is not, or leave files behind for input that a treatment rejects."""
+
+import fcntl
+import json
+
+import numpy as np
+import pandas as pd
+
+from clitools import harness
+
+SPEC = """name: guard
+dataset: {path: data.csv, label_column: target, positive_label: 1, feature_columns: [a, b, c]}
+protocol: holdout
+repetitions: 2
+algorithms: [decision_tree]
+sweeps:
+  rows: {row_fractions: [0.5, 1.0]}
+  features: {feature_fractions: [0.34]}
+meter: estimate
+"""
+
+
+def make_data(path, n=200, seed=0, shift=0.0):
+    rng = np.random.default_rng(seed)
+    a = rng.random(n) + shift
+    pd.DataFrame({"a": a, "b": rng.random(n), "c": rng.random(n), "target": (a > 0.6).astype(int)}).to_csv(path, index=False)
+
+
+def setup(tmp_path, spec=SPEC):
+    make_data(tmp_path / "data.csv")
+    (tmp_path / "guard.yaml").write_text(spec)
+    return tmp_path / "guard.yaml"
+
+
+def run(tmp_path, spec, *extra, **env):
+    return harness("run", spec, "--results-dir", tmp_path / "out", "--quiet", *extra, cwd=tmp_path, **env)
+
+
+def test_changed_dataset_file_is_refused_on_resume(tmp_path):
+    spec = setup(tmp_path)
+    assert run(tmp_path, spec).returncode == 0
+    make_data(tmp_path / "data.csv", n=400)
+    proc = run(tmp_path, spec)
+    assert proc.returncode == 2 and "dataset file changed" in proc.stderr
+
+
+def test_reordered_sweeps_are_a_different_design(tmp_path):
+    spec = setup(tmp_path)
+    assert run(tmp_path, spec).returncode == 0
+    reordered = SPEC.replace("  rows: {row_fractions: [0.5, 1.0]}\n  features: {feature_fractions: [0.34]}\n",
+                             "  features: {feature_fractions: [0.34]}\n  rows: {row_fractions: [0.5, 1.0]}\n")
+    assert reordered != SPEC
+    spec.write_text(reordered)
+    proc = run(tmp_path, spec)
+    assert proc.returncode == 2 and "different spec" in proc.stderr
+
+
+def test_a_second_process_on_the_same_run_is_refused(tmp_path):
+    spec = setup(tmp_path)
+    (tmp_path / "out/guard").mkdir(parents=True)
+    with open(tmp_path / "out/guard/.lock", "w") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = run(tmp_path, spec)
+    assert proc.returncode == 2 and "another harness process" in proc.stderr
+    assert not (tmp_path / "out/guard/trials.csv").exists()
+
+
+def test_input_a_treatment_rejects_fails_before_anything_is_written(tmp_path):
+    spec = setup(tmp_path)
+    df = pd.read_csv(tmp_path / "data.csv")
+    df["b"] -= 0.5  # chi2 needs non-negative features
+    df.to_csv(tmp_path / "data.csv", index=False)
+    proc = run(tmp_path, spec)
+    assert proc.returncode == 2 and "non-negative" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_crash_mid_run_keeps_rows_and_does_not_claim_the_run_finished(tmp_path):
+    (tmp_path / "flaky.py").write_text(
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "class Flaky(DecisionTreeClassifier):\n"
+        "    def fit(self, X, y):\n"
+        "        if X.shape[1] < 3:\n"
+        "            raise RuntimeError('a bug in the user estimator')\n"
+        "        return super().fit(X, y)\n")
+    spec = setup(tmp_path, SPEC.replace("algorithms: [decision_tree]", "algorithms: [{name: flaky, class: 'flaky:Flaky'}]")
+                 .replace("repetitions: 2", "repetitions: 2\nhygiene: {shuffle: false}"))
+    proc = run(tmp_path, spec, PYTHONPATH_EXTRA=str(tmp_path))
+    assert proc.returncode != 0 and "a bug in the user estimator" in proc.stderr
+    rows = pd.read_csv(tmp_path / "out/guard/trials.csv")
+    m = json.loads((tmp_path / "out/guard/manifest.json").read_text())
+    assert len(rows) == 4  # the rows sweep (3 features) finished before the features sweep crashed
+    assert m["finished_at"] is None and m["sessions"][-1]["trials_done"] == 4
+
+
+def test_resuming_with_the_meter_auto_picked_is_accepted(tmp_path):
+    spec = setup(tmp_path, SPEC.replace("meter: estimate", "meter: auto"))
+    no_counters = {"HARNESS_POWERCAP_ROOT": str(tmp_path / "no-powercap")}
+    assert run(tmp_path, spec, **no_counters).returncode == 0
+    proc = run(tmp_path, spec, "--meter", "estimate", **no_counters)
+    assert proc.returncode == 0 and "6 of 6 trials already done" in proc.stdout
+
+
+def test_run_names_cannot_leave_the_results_directory(tmp_path):
+    spec = setup(tmp_path)
+    proc = run(tmp_path, spec, "--name", "..")
+    assert proc.returncode == 2 and "--name" in proc.stderr
+    spec.write_text(SPEC.replace("name: guard", "name: .."))
+    proc = run(tmp_path, spec)
+    assert proc.returncode == 2 and "name:" in proc.stderr
+    assert not (tmp_path / "out").exists()
