@@ -61,10 +61,12 @@ def read_trials(run_dir: str | Path) -> pd.DataFrame:
     path = Path(run_dir) / TRIALS
     if not path.is_file():
         raise ResultsError(f"{path}: no trials.csv here; pass a run directory made by 'harness run'")
-    text = path.read_bytes().decode("utf-8")
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]  # a torn last line is not a trial
-    return pd.read_csv(io.StringIO(text))
+    return pd.read_csv(io.BytesIO(_whole_lines(path.read_bytes())))
+
+
+def _whole_lines(data: bytes) -> bytes:
+    """``data`` up to its last newline: a torn last line (a crash mid-write) is not a trial."""
+    return data[: data.rfind(b"\n") + 1]
 
 
 def read_manifest(run_dir: str | Path) -> dict:
@@ -132,10 +134,7 @@ def recover_trials(path: Path) -> set[int]:
     if not path.exists():
         return set()
     data = path.read_bytes()
-    keep = len(data)
-    if data and not data.endswith(b"\n"):
-        keep = data.rfind(b"\n") + 1
-    lines = data[:keep].decode("utf-8").splitlines(keepends=True)
+    lines = _whole_lines(data).decode("utf-8").splitlines(keepends=True)
     if not lines:
         path.write_bytes(b"")
         return set()

@@ -41,11 +41,10 @@ def select_features(X, y: np.ndarray, fraction: float) -> SelectPercentile | Non
     return selector
 
 
-def stratified_split(n_or_index, y: np.ndarray, test_fraction: float, seed: int):
-    """(train, test) index arrays: a stratified split with ``test_fraction`` of rows in test."""
-    index = np.arange(n_or_index) if isinstance(n_or_index, int) else n_or_index
+def stratified_split(n: int, y: np.ndarray, test_fraction: float, seed: int):
+    """(train, test) index arrays into ``n`` rows: a stratified split, ``test_fraction`` in test."""
     try:
-        return train_test_split(index, test_size=test_fraction, stratify=y, random_state=seed)
+        return train_test_split(np.arange(n), test_size=test_fraction, stratify=y, random_state=seed)
     except ValueError as e:
-        raise HarnessError(f"cannot split {len(index)} rows {1 - test_fraction:.0%}/{test_fraction:.0%} "
+        raise HarnessError(f"cannot split {n} rows {1 - test_fraction:.0%}/{test_fraction:.0%} "
                            f"keeping both classes ({e}); use a larger row fraction") from None
