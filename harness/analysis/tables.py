@@ -3,8 +3,9 @@
 A ``Table`` holds the raw numbers (the CSV) and their display form (Markdown and LaTeX). Every
 table that shows energy carries the results' energy notes ("estimated energy (CPU-time model,
 not measured)", "net of the idle baseline ...") in its title and, in the CSV, in an
-``energy_basis`` column. Undefined statistics are empty cells in the CSV and "undefined" in the
-Markdown and LaTeX.
+``energy_basis`` column. Undefined statistics (confidence intervals included) are empty cells in
+the CSV and "undefined" in the Markdown and LaTeX; the trade-off's 100% row, which is the
+reference and has no interval, shows "-" for its CI.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ def fraction(x) -> str:
     return "" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
 
 
+NO_CI = "-"  # the trade-off's 100% row: the reference itself, so no interval (not undefined)
+
+
 def ci(low, high, fmt=pct) -> str:
     if math.isnan(low) or math.isnan(high):
-        return "-"
+        return UNDEFINED
     return f"[{fmt(low)}, {fmt(high)}]"
 
 
@@ -220,11 +224,13 @@ def _tradeoff_table(trade: pd.DataFrame) -> Table:
         "n_features": [num(x, 6) for x in trade["n_features"]],
         "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
         "saving (%)": [pct(x) for x in trade["saving_pct"]],
-        "95% CI": [ci(lo, hi) for lo, hi in zip(trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        "95% CI": [NO_CI if math.isclose(f, 1.0) else ci(lo, hi) for f, lo, hi in
+                   zip(trade["fraction"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
         "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
     })
     notes = ("Saving = 100 x (1 - median training energy at the level / median at 100%); "
-             "CI: percentile bootstrap of the ratio of medians. F1 change = median F1 at the level "
+             "CI: percentile bootstrap of the ratio of medians (\"-\" on the 100% row, the "
+             "reference itself). F1 change = median F1 at the level "
              "minus median F1 at 100%, in points (F1 x 100).",)
     return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
                  trade, display, notes=notes)
@@ -326,7 +332,7 @@ def _is_text(v) -> bool:
         float(str(v).rstrip("%"))
         return False
     except ValueError:
-        return str(v) not in (UNDEFINED, "-")
+        return str(v) not in (UNDEFINED, NO_CI)
 
 
 def write_tables(tables: list[Table], out_dir: Path) -> list[Path]:

@@ -1,0 +1,28 @@
+"""Display of the tables: how undefined values and the reference row read."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import fabricate
+
+from harness.analysis import stats
+from harness.analysis.tables import UNDEFINED, _best_table, _tradeoff_table, ci, to_latex
+
+
+def test_undefined_ci_reads_undefined_and_the_reference_row_reads_dash():
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=3, noise=0.05)
+    single = trials.index[(trials["sweep"] == "rows") & np.isclose(trials["row_fraction"], 0.1)]
+    trials = trials.drop(single[1:])  # one trial left at 10% of rows: no bootstrap interval
+    trade = stats.tradeoff(trials, n_resamples=100)
+    table = _tradeoff_table(trade)
+    shown = table.display.assign(fraction=trade["fraction"].to_numpy(),
+                                 factor=trade["factor"].to_numpy())
+    rows = shown[shown["factor"] == "rows"].set_index("fraction")
+    assert rows.loc[0.1, "95% CI"] == UNDEFINED
+    assert rows.loc[1.0, "95% CI"] == "-"
+    assert rows.loc[0.5, "95% CI"].startswith("[")
+    assert "-" in table.notes[0] and "reference" in table.notes[0]
+    assert ci(float("nan"), 1.0) == UNDEFINED
+    best = _best_table(stats.best_saving(trade.assign(f1_change_pts=-100.0)), 0.01)
+    assert (best.display["95% CI"] == UNDEFINED).all()  # no level qualifies
+    assert "undefined" in to_latex(table)
