@@ -124,9 +124,8 @@ def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
 
 
 def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
-    slices = {k: stats.representative_trials(v) if len(v) else v
-              for k, v in stats.one_factor_slices(trials).items()}
-    return _small_multiples(results, slices, stats.rq3(trials), "f1", "F1",
+    return _small_multiples(results, stats.representative_slices(trials), stats.rq3(trials),
+                            "f1", "F1",
                             "RQ3: F1 against rows (top) and features (bottom)\n"
                             "median-energy trial per level, linear fit; rho: Spearman")
 
@@ -221,7 +220,7 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
 
 def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool = False) -> list[Path]:
     """Draw every figure into ``out_dir`` as PNG and PDF; returns the paths written."""
-    trials = stats.clean(results.trials)[0] if clean else results.trials
+    trials, _ = stats.analysed(results.trials, clean)
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning; use --no-clean")
     try:

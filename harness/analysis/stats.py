@@ -74,6 +74,13 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
     return kept, report
 
 
+def analysed(trials: pd.DataFrame, cleaned: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trials to analyse, cleaning report): the kept trials when ``cleaned``, else all of them
+    (``--no-clean``); the report says what cleaning drops either way."""
+    kept, report = clean(trials)
+    return (kept if cleaned else trials), report
+
+
 def shapiro(values) -> tuple[float, float]:
     """Shapiro-Wilk (W, p); NaN for fewer than 3 values or values that are all equal."""
     x = np.asarray(values, dtype=float)
@@ -154,6 +161,12 @@ def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
         g = g.sort_values("repetition", kind="stable")
         picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
     return pd.DataFrame(picks).reset_index(drop=True)
+
+
+def representative_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``one_factor_slices`` with one representative trial per configuration (RQ3)."""
+    return {k: representative_trials(v) if len(v) else v
+            for k, v in one_factor_slices(trials).items()}
 
 
 # ---------------------------------------------------------------- research questions
@@ -240,9 +253,7 @@ def rq2(trials: pd.DataFrame) -> pd.DataFrame:
 def rq3(trials: pd.DataFrame) -> pd.DataFrame:
     """Spearman between F1 and n_train / n_features, per algorithm, over the representative
     (median-energy) trial of each configuration. ``n_trials`` counts those trials."""
-    slices = {k: representative_trials(v) if len(v) else v
-              for k, v in one_factor_slices(trials).items()}
-    return _correlations(slices, "f1")
+    return _correlations(representative_slices(trials), "f1")
 
 
 # ---------------------------------------------------------------- trade-off

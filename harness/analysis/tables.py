@@ -78,10 +78,7 @@ def ci(low, high, fmt=pct) -> str:
 
 def analysis_tables(results: Results, options: Options = Options()) -> tuple[list[Table], pd.DataFrame]:
     """All tables of ``analyze``, and the trials they were computed from (after cleaning)."""
-    trials = results.trials
-    kept, cleaning = stats.clean(trials)
-    if options.clean:
-        trials = kept
+    trials, cleaning = stats.analysed(results.trials, options.clean)
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
                            "<= 0 J or missing?); check the meter or use --no-clean")
@@ -253,7 +250,7 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
 
 def compare_table(results: Results, candidate: str, baselines: list[str] | None,
                   options: Options = Options()) -> Table:
-    trials = stats.clean(results.trials)[0] if options.clean else results.trials
+    trials, _ = stats.analysed(results.trials, options.clean)
     table = stats.compare(trials, candidate, baselines, options.f1_tolerance, options.n_resamples,
                           options.seed, options.alpha)
     scope = ["overall" if s == "overall" else
