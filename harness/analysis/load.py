@@ -269,6 +269,11 @@ def net_of_baseline(results: Results) -> Results:
         raise HarnessError(f"{results.source}: --net subtracts idle power measured by a hardware "
                            "meter; the estimate meter models only this process's CPU time and "
                            "has no idle power to subtract; drop --net")
+    if results.baseline is None and results.layout == "run" and results.manifest is None \
+            and not results.source.is_dir():
+        raise HarnessError(f"{results.source}: --net needs the idle baseline of the run's "
+                           "manifest.json, which is read only for a run directory or its trials.csv; "
+                           "pass that or drop --net")
     if results.baseline is None:
         raise HarnessError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
                            "and there is none; re-run with a baseline or drop --net")

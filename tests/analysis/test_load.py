@@ -158,8 +158,19 @@ def test_a_named_csv_is_read_itself_not_the_trials_csv_beside_it(tmp_path):
     elsewhere = tmp_path / "export.csv"
     elsewhere.write_text(lines[0] + "".join(knn))
     assert len(load_results(elsewhere).trials) == len(knn)
+    with pytest.raises(HarnessError, match="read only for a run directory or its trials.csv"):
+        net_of_baseline(load_results(subset))
     # trials.csv itself does take the manifest beside it
     assert load_results(run / "trials.csv").baseline == manifest["baseline"]
+    assert net_of_baseline(load_results(run / "trials.csv")).net
+
+
+def test_corrupt_manifest_is_a_one_line_error(tmp_path):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    (run / "manifest.json").write_text('{"baseline": ')  # cut short
+    with pytest.raises(ResultsError, match="manifest.json: not a JSON object") as err:
+        load_results(run)
+    assert "\n" not in str(err.value)
 
 
 def test_a_named_csv_drops_a_torn_last_line(tmp_path):
