@@ -61,10 +61,10 @@ def read_trials(run_dir: str | Path) -> pd.DataFrame:
     path = Path(run_dir) / TRIALS
     if not path.is_file():
         raise ResultsError(f"{path}: no trials.csv here; pass a run directory made by 'harness run'")
-    return pd.read_csv(io.BytesIO(_whole_lines(path.read_bytes())))
+    return pd.read_csv(io.BytesIO(whole_lines(path.read_bytes())))
 
 
-def _whole_lines(data: bytes) -> bytes:
+def whole_lines(data: bytes) -> bytes:
     """``data`` up to its last newline: a torn last line (a crash mid-write) is not a trial."""
     return data[: data.rfind(b"\n") + 1]
 
@@ -134,7 +134,7 @@ def recover_trials(path: Path) -> set[int]:
     if not path.exists():
         return set()
     data = path.read_bytes()
-    lines = _whole_lines(data).decode("utf-8").splitlines(keepends=True)
+    lines = whole_lines(data).decode("utf-8").splitlines(keepends=True)
     if not lines:
         path.write_bytes(b"")
         return set()

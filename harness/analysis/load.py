@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
-from harness.store import COLUMNS, MANIFEST, TRIALS
+from harness.store import COLUMNS, MANIFEST, TRIALS, whole_lines
 
 ICT4S22_COLUMNS = (
     "algorithm", "RQ", "experiment_id", "iteration", "no_datapoints", "no_features",
@@ -143,12 +143,10 @@ def _header(path: Path) -> list[str]:
 def read_complete_csv(path: Path) -> pd.DataFrame:
     """A trials CSV without its torn last line: a final line with no newline is a trial being
     written (or cut short), not a trial. The same rule as ``harness.store.read_trials``."""
-    text = path.read_bytes().decode("utf-8")
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-    if not text.strip():
+    data = whole_lines(path.read_bytes())
+    if not data.strip():
         return pd.DataFrame(columns=list(COLUMNS))
-    return pd.read_csv(io.StringIO(text))
+    return pd.read_csv(io.BytesIO(data))
 
 
 def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
