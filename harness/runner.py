@@ -1,14 +1,13 @@
 """The runner: ``python -m harness run SPEC``.
 
 Order of work, so that bad input never leaves anything half-written: validate the spec, open the
-meter, load the dataset, resolve the algorithms, check the results directory; only then create
-the run directory, its manifest and trials.csv. Per trial: preprocess, train and predict are each
+meter, load the dataset, resolve the algorithms, build the features, apply each treatment level once,
+check the results directory; only then create the run directory, its manifest and trials.csv. Per trial: preprocess, train and predict are each
 one meter window; the row is appended and fsynced as soon as the trial ends.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import platform
@@ -258,8 +257,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
-    if name is not None and run_name_problem(name):
-        raise ResultsError(f"--name: {run_name_problem(name)}")
+    problem = run_name_problem(name) if name is not None else None
+    if problem:
+        raise ResultsError(f"--name: {problem}")
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:

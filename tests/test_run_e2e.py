@@ -20,7 +20,7 @@ from harness.protocols import PROTOCOLS
 from harness.runner import run_trial
 from harness.meters import open_meter
 from harness.spec import load_spec
-from harness.store import COLUMNS, format_row
+from harness.store import COLUMNS
 
 N_QUICK = 72
 

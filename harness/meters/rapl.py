@@ -121,7 +121,7 @@ def discover_zones(root: Path | None = None) -> list[Zone]:
         try:
             max_uj = int(_read_text(path / "max_energy_range_uj"))
         except (OSError, ValueError) as e:
-            raise MeterError(f"cannot read {path / 'max_energy_range_uj'}: {e}; use --meter estimate")
+            raise MeterError(f"cannot read {path / 'max_energy_range_uj'}: {e}; use --meter estimate") from None
         if max_uj <= 0:
             raise MeterError(f"{path / 'max_energy_range_uj'} is {max_uj}, expected > 0")
         seen_paths.add(real)

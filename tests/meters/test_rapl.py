@@ -141,7 +141,7 @@ def test_two_wraps_need_the_sampler(powercap):
 
 
 def test_sampler_only_runs_while_a_window_is_open(powercap):
-    fake = powercap(sockets=1, max_energy_range_uj=1_000_000)
+    powercap(sockets=1, max_energy_range_uj=1_000_000)
     with RaplMeter(max_power_w=100.0) as meter:
         assert meter._thread is None  # no thread before the first window
         token = meter.begin()
