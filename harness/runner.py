@@ -73,6 +73,10 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     plan = make_plan(spec)
     if dry_run:
         print(describe_plan(spec, plan), file=out)
+        if spec.tuning is not None:
+            from harness.tuning.runner import describe_tuning
+
+            print("\n".join(describe_tuning(spec)), file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
@@ -88,11 +92,21 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
+        if spec.tuning is not None:
+            from harness.tuning.runner import check_spaces
+
+            check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
         run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
         run.check_inputs(dataset, features)
+        if spec.tuning is not None:
+            from harness.tuning.runner import execute_tuning
+
+            return execute_tuning(spec, run, protocol, algorithms, selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features),
+                                  quiet, out)
         writer = run.open(plan)
         try:
             return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
@@ -102,13 +116,11 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         meter_.close()
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
-    from threadpoolctl import threadpool_limits
-    from tqdm import tqdm
-
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features):
+    """Open this process's session in the run's manifest (creating the manifest on a new run) and
+    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
     meter_ = selection.meter
-    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
+    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
                "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
     m = run.manifest
     if not m:
@@ -117,7 +129,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
-            "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
@@ -125,6 +137,16 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         })
     m["sessions"].append(session)
     run.save_manifest()
+    return m, session
+
+
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
+    from threadpoolctl import threadpool_limits
+    from tqdm import tqdm
+
+    meter_ = selection.meter
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
 
