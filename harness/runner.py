@@ -72,11 +72,13 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
     if dry_run:
-        print(describe_plan(spec, plan), file=out)
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
 
-            print("\n".join(describe_tuning(spec)), file=out)
+            lines = describe_plan(spec, plan).splitlines()
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
+        else:
+            print(describe_plan(spec, plan), file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
