@@ -89,7 +89,8 @@ def budget_of(spec, space, strategy: str) -> int:
 def describe_tuning(spec) -> list[str]:
     plan = make_tuning_plan(spec)
     t = spec.tuning
-    lines = [f"tuning: {len(plan)} searches = {len(spec.algorithms)} algorithms x data levels x "
+    n_levels = sum(len(sw.row_fractions) * len(sw.feature_fractions) for sw in spec.sweeps.values())
+    lines = [f"tuning: {len(plan)} searches = {len(spec.algorithms)} algorithms x {n_levels} data level(s) x "
              f"{len(t.strategies)} strategies ({', '.join(t.strategies)}) x {spec.repetitions} repetitions; "
              f"validation {t.validation.describe()} on training rows"]
     n_eval = 0
@@ -97,7 +98,6 @@ def describe_tuning(spec) -> list[str]:
         per = {s: budget_of(spec, space, s) for s in t.strategies}
         lines.append(f"  {name}: {grid_size(space) or 'continuous'} settings; evaluations per search: "
                      + ", ".join(f"{s} {n}" for s, n in per.items()))
-        n_levels = sum(len(sw.row_fractions) * len(sw.feature_fractions) for sw in spec.sweeps.values())
         n_eval += sum(per.values()) * n_levels * spec.repetitions
     folds = t.validation.folds or 1
     lines.append(f"  {n_eval} evaluations in all ({n_eval * folds} fits)")
