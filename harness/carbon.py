@@ -70,13 +70,14 @@ class CarbonInputs:
     def has_embodied(self) -> bool:
         return self.embodied_kg is not None
 
-    def describe(self) -> str:
-        """One line naming every input, e.g. for a figure title or a table note."""
-        text = (f"grid {self.intensity_g_per_kwh:.4g} gCO2e/kWh ({self.intensity_source}), "
-                f"PUE {self.pue:g}")
+    def describe(self, short: bool = False) -> str:
+        """One line naming every input, e.g. for a table note; ``short`` (for a figure title)
+        keeps only the country and year of a looked-up intensity."""
+        source = self.intensity_source.split(",")[0] if short else self.intensity_source
+        text = f"grid {self.intensity_g_per_kwh:.4g} gCO2e/kWh ({source}), PUE {self.pue:g}"
         if self.has_embodied:
-            text += (f"; embodied {self.embodied_kg:g} kgCO2e over {self.lifetime_years:g} years, "
-                     "charged by trial wall time")
+            text += (f"; embodied {self.embodied_kg:g} kgCO2e over {self.lifetime_years:g} years"
+                     + ("" if short else ", charged by trial wall time"))
         else:
             text += "; embodied not computed (no --embodied-kg)"
         return text
