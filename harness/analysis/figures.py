@@ -87,6 +87,27 @@ def _title(results: Results, title: str, energy: bool = True) -> str:
     return title + ("\n" + "; ".join(notes) if notes else "")
 
 
+def _fit(name: str, max_chars: int) -> str:
+    """``name`` broken after underscores (or hard) into lines of at most ``max_chars``, so a
+    panel title is never wider than its panel."""
+    if len(name) <= max_chars:
+        return name
+    lines, line = [], ""
+    for part in (p + "_" for p in name.split("_")):
+        while len(part) > max_chars:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(part[:max_chars])
+            part = part[max_chars:]
+        if len(line) + len(part) > max_chars and line:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return "\n".join(lines).rstrip("_")
+
+
 def _spread_table(df: pd.DataFrame, by, y: str) -> pd.DataFrame:
     """Per group of ``by``: median, q25 and q75 of ``y``."""
     g = df.groupby(by, sort=True)[y]
@@ -154,7 +175,7 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
             rho = hit["rho"].iloc[0] if len(hit) else math.nan
             # rho in the panel title: above the data, so it can never cover a point
             rho_text = "rho undefined" if math.isnan(rho) else f"rho = {rho:.2f}"
-            ax.set_title(f"{algorithm}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
+            ax.set_title(f"{_fit(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
             ax.set_xlabel(stats.FACTORS[factor][0], fontsize=7)  # short: 6 panels share 7.16 in
@@ -239,7 +260,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
             # would turn rounding noise into z = +-1 bands
             lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
         z = z.dropna().to_numpy()
-        ax.set_title(algorithm)
+        ax.set_title(_fit(algorithm, 24))
         if len(z) < 3:
             ax.text(0.5, 0.5, "identical values in every\nconfiguration: nothing to plot", ha="center",
                     va="center", transform=ax.transAxes, fontsize=7)
@@ -286,7 +307,7 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     levels = sorted(pts["level"].unique())
     cmap = matplotlib.colormaps["viridis"]
     colour = {lv: cmap(0.9 * i / max(1, len(levels) - 1)) for i, lv in enumerate(levels)}
-    fig, axes = _grid(len(algorithms), height=2.0)
+    fig, axes = _grid(len(algorithms) + 1, height=2.0)  # the extra panel holds the legend
     axes = list(axes)
     markers = {"rows": "o", "features": "^", "full": "s"}
     for ax, algorithm in zip(axes, algorithms):
@@ -305,20 +326,18 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
             ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.margins(x=0.08, y=0.1)
-        ax.set_title(algorithm)
+        ax.set_title(_fit(algorithm, 24))
         ax.set_ylabel("median F1")
     handles = [plt.Line2D([], [], ls="", marker=markers[k], color="0.3", label=f"{k} sweep")
                for k in markers if k in set(pts["factor"])]
+    handles.append(plt.Line2D([], [], color=RED, label="Pareto front"))
     handles += [plt.Line2D([], [], ls="", marker="s", color=colour[lv], label=f"{100 * lv:.0f}%")
                 for lv in levels]
-    handles.append(plt.Line2D([], [], color=RED, label="Pareto front"))
-    spare = list(axes)[len(algorithms):]
-    if spare:  # an empty panel of the grid holds the legend: it cannot cover data or text there
-        spare[-1].set_visible(True)
-        spare[-1].set_axis_off()
-        spare[-1].legend(handles=handles, loc="center", frameon=False)
-    else:
-        fig.legend(handles=handles, loc="outside right upper", frameon=False)
+    ncols = math.ceil(len(handles) / 7)  # 7 entries fit the height of a panel at 7 pt
+    legend_ax = axes[len(algorithms)]  # a panel of its own: the legend cannot cover data there
+    legend_ax.set_axis_off()
+    legend_ax.legend(handles=handles, loc="center", frameon=False, ncols=ncols, columnspacing=0.8,
+                     handletextpad=0.3)
     fig.supxlabel(energy_label(results, "median training energy"))
     fig.suptitle(_title(results, "Trade-off: training energy against F1 per configuration "
                         "(median, IQR); colour: level of the reduced factor"))
@@ -341,7 +360,7 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
     if inputs.has_embodied:
         parts.append(("embodied_g", "embodied", ORANGE))
     algorithms = sorted(c["algorithm"].unique())
-    fig, ax = plt.subplots(figsize=(COLUMN_IN if len(algorithms) <= 8 else WIDTH_IN, 3.2),
+    fig, ax = plt.subplots(figsize=(COLUMN_IN if len(algorithms) <= 8 else WIDTH_IN, 3.4),
                            layout="constrained")
     x = np.arange(len(algorithms))
     offset = 0.15 if len(parts) == 2 else 0.0
@@ -353,11 +372,9 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
                   color=colour, label=label)
     ax.set_xticks(x, algorithms, rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(algorithms) - 0.4)
-    unit = "gCO2e per trial" + (", estimated energy" if results.estimated else "")
-    ax.set_ylabel(unit)
+    ax.set_ylabel("gCO2e per trial" + (" (estimated)" if results.estimated else ""))
     if _use_log(values, None):
         ax.set_yscale("log")
-        ax.set_ylabel(unit + ", log scale")
     ax.legend(loc="best", frameon=False)
     ax.grid(axis="y", lw=0.3, alpha=0.5)
     inputs_text = textwrap.fill(inputs.describe(short=True), 62)

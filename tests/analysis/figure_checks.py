@@ -50,7 +50,7 @@ def _polygon(t, renderer) -> Path:
     box = t.get_window_extent(renderer)
     theta = math.radians(t.get_rotation() % 180)
     if abs(math.sin(2 * theta)) < 1e-6:  # 0 or 90 degrees: the box is the text
-        return Path([(box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1)])
+        return _closed([(box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1)])
     rotation = t.get_rotation()
     t.set_rotation(0)
     flat = t.get_window_extent(renderer)
@@ -59,8 +59,12 @@ def _polygon(t, renderer) -> Path:
     if theta > math.pi / 2:  # the mirror case: swap the roles of width and height
         w, h, theta = h, w, theta - math.pi / 2
     s, c = math.sin(theta), math.cos(theta)
-    return Path([(box.x0 + h * s, box.y0), (box.x1, box.y0 + w * s), (box.x1 - h * s, box.y1),
-                 (box.x0, box.y0 + h * c)])
+    return _closed([(box.x0 + h * s, box.y0), (box.x1, box.y0 + w * s), (box.x1 - h * s, box.y1),
+                    (box.x0, box.y0 + h * c)])
+
+
+def _closed(corners) -> Path:
+    return Path(corners + corners[:1], closed=True)
 
 
 def problems(fig) -> list[str]:
