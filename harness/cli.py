@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "harness.meters.command",
     "harness.analysis.command",
     "harness.report.command",
+    "harness.export.command",
 ]
 
 
