@@ -47,6 +47,17 @@ def _client(tracking_uri: str):
     return MlflowClient(tracking_uri=tracking_uri)
 
 
+def artifact_location(tracking_uri: str) -> str | None:
+    """Where a new experiment keeps its artifacts: for ``sqlite:///dir/name.db``, the directory
+    ``dir/name-artifacts`` beside the database (MLflow's own default, ``./mlruns``, would
+    scatter them into whatever directory the command runs from); for other stores, None (the
+    store's default)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    db = Path(tracking_uri[len("sqlite:///"):])
+    return (db.parent.resolve() / f"{db.stem}-artifacts").as_uri()
+
+
 def _key(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
@@ -105,7 +116,8 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
     name = experiment or run_name
     try:
         found = client.get_experiment_by_name(name)
-        exp_id = found.experiment_id if found is not None else client.create_experiment(name)
+        exp_id = (found.experiment_id if found is not None else
+                  client.create_experiment(name, artifact_location=artifact_location(tracking_uri)))
     except Exception as e:  # MLflow raises its own exception types for a bad store or URI
         raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({e}); "
                           "use e.g. sqlite:///mlruns.db or a writable directory") from e

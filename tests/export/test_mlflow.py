@@ -21,9 +21,12 @@ _spec.loader.exec_module(_fixtures)
 
 
 @pytest.mark.slow
-def test_export_one_run_per_configuration_then_update_not_duplicate(tmp_path, capsys):
+def test_export_one_run_per_configuration_then_update_not_duplicate(tmp_path, capsys, monkeypatch):
     trials = _fixtures.fabricate(algorithms={"svm": 0.5, "knn": 0.02}, levels=(0.5, 1.0), repetitions=3)
     run = _fixtures.write_run(tmp_path / "run", trials, {"run": "synthetic", "n_trials": len(trials)})
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # artifacts must land beside the database, not in the working directory
     uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
     argv = ["export", "mlflow", str(run), "--tracking-uri", uri, "--bootstrap", "200",
             "--intensity", "400", "--embodied-kg", "1200"]
@@ -58,6 +61,9 @@ def test_export_one_run_per_configuration_then_update_not_duplicate(tmp_path, ca
     assert {"report.html", "figures", "analysis"} <= artifacts
     figures = {a.path for a in client.list_artifacts(parent[0].info.run_id, "figures")}
     assert "figures/rq1_energy.png" in figures and "figures/carbon.png" in figures
+
+    assert list(work.iterdir()) == []
+    assert (tmp_path / "mlruns-artifacts").is_dir()
 
     # exporting again updates the same runs
     assert main(argv) == 0
