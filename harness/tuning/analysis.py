@@ -4,7 +4,11 @@ Per search, the *energy to target* is the cumulative search energy (every evalua
 fit + score, ``evaluations.csv``) at the first evaluation whose validation F1 reaches the target; a
 search that never reaches it counts as +inf (ranked worst, never dropped). The target is given
 (``--target-f1``) or a fraction (``--target-fraction``, default 0.95) of the best validation F1 that
-any search of the same algorithm and data level found.
+any search of the same algorithm, data level *and repetition* found. Within a repetition every
+strategy scores settings on the same folds (the repetition's seed), so a setting's validation F1 is
+the same whichever strategy tried it, and the target is one all strategies could reach; a grid over
+lists always finds that repetition's best, so it always reaches the target. (A target from the best
+over all repetitions would be set by the luckiest folds.)
 
 Tables (``PATH/analysis/``):
 - ``tuning_strategies``: per algorithm, data level and strategy: searches, share that reached the
@@ -91,11 +95,15 @@ def load_tuning(path: str | Path) -> TuningResults:
     return TuningResults(searches, evaluations, path, n_planned)
 
 
+TARGET_KEY = [*LEVEL, "repetition"]
+
+
 def targets(results: TuningResults, target_f1: float | None = None,
             target_fraction: float = DEFAULT_TARGET_FRACTION) -> pd.Series:
-    """Target validation F1 per (algorithm, sweep, row_fraction, feature_fraction)."""
-    best = results.evaluations.merge(results.searches[["trial_id", *LEVEL[1:]]], on="trial_id")
-    best = best.groupby(LEVEL)["val_f1"].max()
+    """Target validation F1 per (algorithm, sweep, row_fraction, feature_fraction, repetition)."""
+    best = results.evaluations.drop(columns=["algorithm", "strategy", "repetition"]).merge(
+        results.searches[["trial_id", *TARGET_KEY]], on="trial_id")
+    best = best.groupby(TARGET_KEY)["val_f1"].max()
     return best * 0 + target_f1 if target_f1 is not None else best * target_fraction
 
 
@@ -105,7 +113,7 @@ def to_target(results: TuningResults, target: pd.Series) -> pd.DataFrame:
     ev = results.evaluations.sort_values(["trial_id", "evaluation"])
     rows = []
     for s in results.searches.itertuples(index=False):
-        key = (s.algorithm, s.sweep, s.row_fraction, s.feature_fraction)
+        key = (s.algorithm, s.sweep, s.row_fraction, s.feature_fraction, s.repetition)
         t = float(target.loc[key])
         e = ev[ev["trial_id"] == s.trial_id]
         hit = e[e["best_val_f1_so_far"] >= t - 1e-12]
@@ -146,7 +154,7 @@ def strategy_summary(per_search: pd.DataFrame, n_resamples: int = stats.N_RESAMP
         e, e_lo, e_hi = median_ci(g["energy_to_target_j"], n_resamples, seed)
         s, s_lo, s_hi = median_ci(g["search_energy_j"], n_resamples, seed)
         rows.append({**dict(zip([*LEVEL, "strategy"], key)), "n_searches": len(g),
-                     "target_f1": g["target_f1"].iloc[0], "reached_share": g["reached"].mean(),
+                     "target_f1": float(g["target_f1"].median()), "reached_share": g["reached"].mean(),
                      "median_energy_to_target_j": e, "ci_low_j": e_lo, "ci_high_j": e_hi,
                      "median_evaluations_to_target": float(np.nanmedian(g["evaluations_to_target"]))
                      if g["reached"].any() else math.nan,
@@ -167,9 +175,12 @@ def strategy_comparison(per_search: pd.DataFrame, n_resamples: int = stats.N_RES
                 ea = g.loc[g["strategy"] == a, "energy_to_target_j"].to_numpy()
                 eb = g.loc[g["strategy"] == b, "energy_to_target_j"].to_numpy()
                 fa, fb = ea[np.isfinite(ea)], eb[np.isfinite(eb)]
-                ratio, lo, hi = stats.bootstrap_median_ratio(fa, fb, n_resamples, seed)
+                # a ratio of medians needs at least two searches that reached the target on each side
+                ratio, lo, hi = (stats.bootstrap_median_ratio(fa, fb, n_resamples, seed)
+                                 if min(len(fa), len(fb)) >= 2 else (math.nan, math.nan, math.nan))
                 delta, p = stats.cliffs_delta(ea, eb)
                 rows.append({**dict(zip(LEVEL, key)), "strategy": a, "versus": b, "n": f"{len(ea)}/{len(eb)}",
+                             "reached": f"{len(fa)}/{len(fb)}",
                              "ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi, "p": p,
                              "cliffs_delta": delta, "magnitude": stats.cliffs_magnitude(delta),
                              "min_p_possible": _min_p(len(ea), len(eb))})
@@ -204,7 +215,8 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
     per = to_target(results, targets(results, target_f1, target_fraction))
     summary = strategy_summary(per, n_resamples, seed)
     how = (f"target validation F1 {target_f1:g}" if target_f1 is not None else
-           f"target = {target_fraction:g} x the best validation F1 any search of the algorithm and level found")
+           f"target = {target_fraction:g} x the best validation F1 any strategy found in the same repetition "
+           "(same folds for every strategy; 'target F1' shows the median over repetitions)")
     notes = results.energy_notes()
     tag = f" [{'; '.join(notes)}]" if notes else ""
     display = pd.DataFrame({
@@ -233,7 +245,7 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
     else:
         cdisplay = pd.DataFrame({
             "algorithm and level": [_level(r) for r in comp.itertuples()],
-            "strategy": comp["strategy"], "versus": comp["versus"], "n": comp["n"],
+            "strategy": comp["strategy"], "versus": comp["versus"], "n": comp["n"], "reached": comp["reached"],
             "energy ratio": [num(x, 3) for x in comp["ratio"]],
             "95% CI": [ci(lo, hi, lambda v: num(v, 3)) for lo, hi in zip(comp["ratio_ci_low"], comp["ratio_ci_high"])],
             "p (Holm)": [pval(p) for p in comp["p_holm"]],
@@ -241,7 +253,7 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
         })
     few = comp[comp["min_p_possible"] > stats.ALPHA] if not comp.empty else comp
     cnotes = ["Ratio: median energy to target of the strategy / of the one it is compared with, over searches "
-              "that reached the target. Mann-Whitney U on energy to target (not reached = +inf), Holm-corrected "
+              "that reached the target (undefined below two on either side). Mann-Whitney U on energy to target (not reached = +inf), Holm-corrected "
               "over the table; negative Cliff's delta: the first strategy needs less energy."]
     if len(few):
         cnotes.append(f"{len(few)} of {len(comp)} comparisons have too few repetitions for any test to reach "

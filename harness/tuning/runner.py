@@ -28,7 +28,7 @@ from harness.store import TrialWriter, recover_trials, whole_lines
 from harness.trial import _metrics, utc_now
 from harness.plan import execution_order
 from harness.tuning.plan import TuningTrial, make_tuning_plan
-from harness.tuning.search import Cost, Evaluation, best, params_json, run_search
+from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
 from harness.tuning.space import check_space, grid_size, parse_space
 
 SEARCHES = "searches.csv"
@@ -249,6 +249,8 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
     m, session = new_session(len(plan))
     m["kind"] = "tuning"
     m["tuning"] = {"strategies": spec.tuning.strategies, "validation": spec.tuning.validation.describe(),
+                   "tpe_startup_trials": {name: tpe_startup(budget_of(spec, sp, "bayesian"))
+                                          for name, sp in parsed.items()} if "bayesian" in spec.tuning.strategies else None,
                    "budgets": {name: {s: budget_of(spec, sp, s) for s in spec.tuning.strategies}
                                for name, sp in parsed.items()}}
     run.save_manifest()

@@ -142,7 +142,8 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tpe_startup(budget))
+        study = optuna.create_study(direction="maximize", sampler=sampler)
         for i in range(budget):
             propose = Cost()
             token = meter.begin()
@@ -159,6 +160,13 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
             record(ev)
         return out
     raise ValueError(f"unknown strategy {strategy!r}")
+
+
+def tpe_startup(budget: int) -> int:
+    """Random evaluations before TPE starts modelling: a quarter of the budget, at least 2, at most
+    Optuna's default of 10. With Optuna's default, a search of 10 evaluations would never use its
+    model and would be a random search with replacement."""
+    return max(2, min(10, budget // 4))
 
 
 def best(evaluations: list[Evaluation]) -> Evaluation | None:
