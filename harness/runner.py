@@ -263,7 +263,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:
-        print(selection.summary(), file=out, flush=True)
+        print(selection.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
@@ -358,7 +358,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",
                    help="start the run over; existing files move to RUN/replaced-<time>/")
-    p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
+    p.add_argument("--meter", metavar="NAME",
+                   help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
+                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
                                            quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from harness.errors import MeterError
 from harness.meters.common import Measurement, Meter
-from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, powercap_root
+from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, PROBE_POLL_S, PROBE_TIMEOUT_S, powercap_root
 
 _PYRAPL_ROOT = "/sys/class/powercap"
 _redirect_lock = threading.Lock()
@@ -139,6 +139,28 @@ class PyRaplMeter(Meter):
         if not self._names:
             self.close()
             raise MeterError(f"pyRAPL reads no counter under {shown_root}; use --meter estimate")
+
+    def probe(self, timeout_s: float | None = None) -> None:
+        """MeterError if a counter does not advance within ``timeout_s`` seconds (default
+        ``rapl.PROBE_TIMEOUT_S``). pyRAPL only reads ``package-N`` zones, so the mirrored
+        ``package-N-die-M`` zones of the ``rapl`` meter never reach it."""
+        timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+        t0 = time.perf_counter()
+        start = list(self._sensor.energy())
+        moved = [False] * len(self._idx)
+        while True:
+            time.sleep(PROBE_POLL_S)
+            now = self._sensor.energy()
+            moved = [m or now[i] != start[i] for m, i in zip(moved, self._idx)]
+            elapsed = time.perf_counter() - t0
+            if all(moved) or elapsed >= timeout_s:
+                break
+        frozen = [n for n, m in zip(self._names, moved) if not m]
+        if frozen:
+            raise MeterError(
+                f"pyRAPL counters did not advance in {elapsed:.2f} s: {', '.join(frozen)} (frozen, as some "
+                f"VMs expose them; every phase would read 0 J); use --meter estimate"
+            )
 
     def begin(self):
         return (time.perf_counter(), self._sensor.energy())
