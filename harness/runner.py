@@ -20,12 +20,9 @@ from pathlib import Path
 
 from harness import __version__
 from harness.algorithms import resolve
-from harness.datasets import load_dataset
 from harness.errors import ResultsError
-from harness.features import build_features
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
-from harness.protocols import PROTOCOLS
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.store import MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, write_json_atomic
 
@@ -256,6 +253,11 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print(describe_plan(spec, plan), file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
+
+    # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
+    from harness.datasets import load_dataset
+    from harness.features import build_features
+    from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
     if problem:

@@ -104,14 +104,17 @@ class PyRaplMeter(Meter):
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else powercap_root()
-        pyRAPL = import_pyrapl()
         shown_root = "/sys/class/powercap" if str(self.root) == DEFAULT_ROOT else str(self.root)
         no_zone = MeterError(
             f"pyRAPL found no readable RAPL package zone under {shown_root}/intel-rapl "
             f"(or fewer zones than CPU sockets); use --meter estimate"
         )
-        if os.path.abspath(self.root) != _PYRAPL_ROOT and not _package_ids(self.root):
-            raise no_zone  # pyRAPL would fail later, on its first read, with an IndexError
+        # Checked before importing pyRAPL, which imports pandas (half a second): a machine without
+        # package zones (a VM) does not pay for it. pyRAPL would fail later, on its first read,
+        # with an IndexError.
+        if not _package_ids(self.root):
+            raise no_zone
+        pyRAPL = import_pyrapl()
         try:
             with _pyrapl_reads_from(self.root):
                 sensor = pyRAPL.Sensor()
