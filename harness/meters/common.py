@@ -90,12 +90,20 @@ class Meter(ABC):
         self.close()
 
 
+# Shortest baseline whose 0 J is taken as a frozen counter: RAPL updates every ~1 ms, but NVML's
+# energy counter moves in steps a few tens of ms apart, so a shorter idle window may read 0 honestly.
+MIN_FROZEN_CHECK_S = 0.2
+
+
 def measure_baseline(meter: Meter, seconds: float) -> dict | None:
     """Idle power: one window over ``time.sleep(seconds)``.
 
     Returns ``{"duration_s": s, "total_w": W, "domains_w": {domain: W}}`` (energy / duration of
     the window), or None when ``seconds`` is 0 (no baseline asked for). The harness's own process
     sleeps, so this is the machine's power with nothing of ours running, not a true idle state.
+    Raises MeterError when a hardware meter's total domain reads 0 J over a window of at least
+    ``MIN_FROZEN_CHECK_S``: a frozen counter is broken, not zero (the probe of ``open_meter``
+    checks the same before the baseline; this also covers meters it does not probe).
     """
     from harness.errors import MeterError
 
@@ -111,7 +119,7 @@ def measure_baseline(meter: Meter, seconds: float) -> dict | None:
     time.sleep(seconds)
     m = meter.end(token)
     d = m.duration_s
-    if not meter.estimated:
+    if not meter.estimated and d >= MIN_FROZEN_CHECK_S:
         # A hardware counter that spent nothing while the machine idled is broken, not zero: a
         # running machine always draws power in every domain that the total adds up.
         still = [k for k in meter.total_domains() if m.domains_j.get(k, 0.0) <= 0.0]

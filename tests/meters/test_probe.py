@@ -165,7 +165,8 @@ def test_baseline_that_reads_zero_is_refused(powercap):
     powercap(sockets=1)
     with RaplMeter() as meter:  # opened without the probe, counters frozen
         with pytest.raises(MeterError, match=r"package-0, package-0/dram read 0 J over the .* idle baseline"):
-            measure_baseline(meter, 0.05)
+            measure_baseline(meter, 0.25)
+        assert measure_baseline(meter, 0.05)["total_w"] == 0  # too short to tell (NVML moves in steps)
 
 
 def test_estimate_baseline_of_an_idle_process_is_not_refused():
