@@ -67,7 +67,8 @@ def time_command(argv: list[str], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, *argv], cwd=REPO, env=_env(), capture_output=True, text=True)
+        p = subprocess.run([sys.executable, *argv], cwd=REPO, env=_env(), capture_output=True, text=True,
+                           check=False)
         times.append(time.perf_counter() - t0)
         if p.returncode != 0:
             raise RuntimeError(f"python {' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[-500:]}")
@@ -78,7 +79,7 @@ def heavy_imported(argv: list[str]) -> list[str]:
     """The libraries of ``HEAVY`` that ``python -m harness ARGS`` imports (argv starts with -m harness)."""
     args = argv[2:]
     p = subprocess.run([sys.executable, "-c", _REPORT_MODULES.format(heavy=HEAVY), *args], cwd=REPO,
-                       env=_env(), capture_output=True, text=True)
+                       env=_env(), capture_output=True, text=True, check=False)
     line = next((x for x in p.stderr.splitlines() if x.startswith("HEAVY:")), None)
     if line is None:
         raise RuntimeError(f"could not run {' '.join(args)}: {p.stderr.strip()[-500:]}")
@@ -97,10 +98,12 @@ def benchmark(repeat: int) -> list[tuple]:
     return rows
 
 
-def render(rows: list[tuple], repeat: int) -> str:
-    lines = [f"Start-up, wall time of {repeat} fresh processes each (load average before: "
-             f"{os.getloadavg()[0]:.2f}); target < {TARGET_S:g} s per command", "",
-             "| command | median | min | heavy libraries imported |", "| --- | --- | --- | --- |"]
+def render(rows: list[tuple], repeat: int, load: tuple[float, float] | None = None) -> str:
+    """The Markdown table; ``load`` = 1-minute load average (before, after) the runs."""
+    shown_load = f" (1-min load average {load[0]:.2f} before, {load[1]:.2f} after)" if load else ""
+    title = (f"Start-up, wall time of {repeat} fresh processes each{shown_load}; "
+             f"target < {TARGET_S:g} s per command")
+    lines = [title, "", "| command | median | min | heavy libraries imported |", "| --- | --- | --- | --- |"]
     for label, med, lo, heavy in rows:
         shown = "(reference)" if heavy is None else (", ".join(heavy) or "none")
         lines.append(f"| `{label}` | {med:.2f} s | {lo:.2f} s | {shown} |")
@@ -115,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
-    print(render(benchmark(args.repeat), args.repeat))
+    before = os.getloadavg()[0]
+    rows = benchmark(args.repeat)
+    print(render(rows, args.repeat, (before, os.getloadavg()[0])))
     return 0
 
 

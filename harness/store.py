@@ -13,8 +13,12 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import ResultsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = (
     "run",                 # run name

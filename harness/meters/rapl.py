@@ -310,7 +310,8 @@ class RaplMeter(Meter):
 
     def probe(self, timeout_s: float | None = None) -> None:
         """Watch the raw counters until every zone of the total has advanced and every pair of
-        zones that read the same at the start is decided, or ``timeout_s`` seconds (default ``PROBE_TIMEOUT_S``) passed.
+        zones that read the same at the start is decided, or ``timeout_s`` seconds passed
+        (default ``PROBE_TIMEOUT_S``).
 
         Two zones mirror each other when they read the same at the start and the same again
         after both advanced: one counter, counted once in the total (``self.mirrors``). Raises
@@ -351,8 +352,7 @@ class RaplMeter(Meter):
                 target = self._names[i]
                 mirrors[name] = mirrors.get(target, target)
         self.mirrors = mirrors
-        self.mirror_evidence = (f"identical raw values moving in lockstep over the {elapsed * 1e3:.0f} ms "
-                                f"probe")
+        self.mirror_evidence = f"probed for {elapsed * 1e3:.0f} ms: identical raw values that advance in lockstep"
         self._set_total()
         frozen = [i for i in need if not moved[i]]
         if frozen:
