@@ -301,7 +301,7 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
 
 # The runner's per-trial bookkeeping, timed inside the real run: (module, attribute, label).
 # A name the harness no longer has is skipped, and its row says so.
-IN_RUN = (("harness.runner", "_metrics", "scores"), ("harness.store", "TrialWriter.append", "append"))
+IN_RUN = (("harness.trial", "_metrics", "scores"), ("harness.store", "TrialWriter.append", "append"))
 
 
 @contextlib.contextmanager
@@ -414,7 +414,7 @@ def bookkeeping_section(run: dict, workdir: Path, repeat: int = 50) -> Section:
     """Per-trial costs outside the phases, each timed on its own with a real row of the run."""
     import numpy as np
 
-    from harness.runner import _metrics, utc_now
+    from harness.trial import _metrics, utc_now
     from harness.store import TrialWriter, format_row, read_trials
 
     df = read_trials(run["run_dir"])
@@ -469,7 +469,7 @@ def _child(kind: str, spec_path: str) -> dict:
     """Runs inside a fresh process; returns its peak RSS after doing ``kind``."""
     import sklearn.ensemble  # noqa: F401  (imports are part of every child's baseline)
 
-    from harness.runner import run_trial
+    from harness.trial import run_trial
 
     if kind == "imports":
         pass
@@ -558,7 +558,7 @@ def format_sections(sections: list[Section]) -> str:
 def machine_line() -> str:
     import sklearn
 
-    from harness.runner import machine_facts
+    from harness.provenance import machine_facts
 
     m = machine_facts()
     return (f"machine: {m['cpu_model']}, {m['cpu_count']} CPUs, {m['os']}, Python {m['python']}, "

@@ -1,67 +1,26 @@
-"""The runner: ``python -m harness run SPEC``.
+"""The runner: ``python -m harness run SPEC`` orchestrates a run.
 
 Order of work, so that bad input never leaves anything half-written: validate the spec, open the
 meter, load the dataset, resolve the algorithms, build the features, apply each treatment level once,
-check the results directory; only then create the run directory, its manifest and trials.csv. Per trial: preprocess, train and predict are each
-one meter window; the row is appended and fsynced as soon as the trial ends.
+check the results directory; only then create the run directory (``harness.rundir``), its manifest
+and trials.csv. Each trial (``harness.trial``) is three meter windows; its row is appended and
+fsynced (``harness.store``) as soon as the trial ends.
 """
 
 from __future__ import annotations
 
-import csv
-import os
-import platform
-import shutil
 import sys
 import time
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import __version__
 from harness.algorithms import resolve
 from harness.errors import ResultsError
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
+from harness.provenance import library_versions, machine_facts
+from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
-from harness.store import MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, write_json_atomic
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def machine_facts() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu_model": cpu, "cpu_count": os.cpu_count(), "os": platform.platform(),
-            "python": platform.python_version()}
-
-
-def library_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"harness": __version__}
-    for name in ("scikit-learn", "numpy", "scipy", "pandas", "nltk", "pyRAPL", "threadpoolctl"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def _metrics(y_true, y_pred) -> dict:
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
-    p, r, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1, zero_division=0)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p), "recall": float(r), "f1": float(f1)}
+from harness.trial import run_trial, utc_now
 
 
 def _warmup(seconds: float) -> None:
@@ -74,118 +33,6 @@ def _warmup(seconds: float) -> None:
         a = np.tanh(a @ a.T / 200.0)
 
 
-def check_writable(directory: Path) -> None:
-    """Fail early, before anything is written, if runs cannot be created under ``directory``."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ResultsError(f"{directory}: cannot create the results directory ({e.strerror}); "
-                           "choose another with --results-dir") from None
-    if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
-        raise ResultsError(f"{directory}: results directory is not writable; fix its permissions or use --results-dir")
-
-
-class Run:
-    """One run directory, held with a lock while this process writes to it.
-
-    On resume it refuses what would mix results: another design (spec), another meter, another
-    dataset file or feature matrix, or rows that do not belong to this plan.
-    """
-
-    def __init__(self, spec: Spec, run_dir: Path, meter_name: str, fresh: bool):
-        self.spec, self.dir = spec, run_dir
-        self.trials_path, self.manifest_path = run_dir / TRIALS, run_dir / MANIFEST
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ResultsError(f"{run_dir}: cannot create the run directory ({e.strerror}); use --results-dir") from None
-        self._lock = _lock(run_dir)
-        old = read_manifest(run_dir) if self.manifest_path.exists() else {}
-        self.manifest: dict = {}
-        self.done: set[int] = set()
-        if fresh:
-            self._set_aside()
-        elif old:
-            if old.get("design_hash") != spec.design_hash():
-                raise ResultsError(
-                    f"{run_dir}: this run was made from a different spec (design changed); "
-                    "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
-            if old.get("meter", {}).get("name") != meter_name:
-                raise ResultsError(
-                    f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
-                    f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
-            self.manifest = old
-        elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
-            raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
-                               "be checked; rerun with --fresh (old files are kept aside) or use --name")
-
-    def check_inputs(self, dataset, features) -> None:
-        """A resumed run must see the same dataset file and the same feature matrix."""
-        m = self.manifest
-        if not m:
-            return
-        if m.get("dataset", {}).get("sha256") != dataset.sha256:
-            raise ResultsError(f"{self.dir}: the dataset file changed since this run started ({dataset.path}, "
-                               "sha256 differs); restore it, or start over with --fresh")
-        if m.get("features", {}).get("cache_key") != features.cache_key:
-            raise ResultsError(f"{self.dir}: the features differ from this run's (text settings, scikit-learn "
-                               "or NLTK version changed); resume with the same versions, or start over with --fresh")
-
-    def _set_aside(self) -> None:
-        """--fresh never deletes results: the old files move into a dated folder beside them."""
-        old = [p for p in self.dir.iterdir() if p.name != LOCK and not p.name.startswith("replaced-")]
-        if not old:
-            return
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        aside, n = self.dir / f"replaced-{stamp}", 1
-        while aside.exists():
-            n += 1
-            aside = self.dir / f"replaced-{stamp}-{n}"
-        aside.mkdir()
-        for p in old:
-            shutil.move(str(p), aside / p.name)
-
-    def open(self, plan: list[Trial]) -> TrialWriter:
-        self.done = recover_trials(self.trials_path)
-        if self.done:
-            _check_rows_match_plan(self.trials_path, plan)
-        return TrialWriter(self.trials_path)
-
-    def save_manifest(self) -> None:
-        write_json_atomic(self.manifest_path, self.manifest)
-
-
-LOCK = ".lock"
-
-
-def _lock(run_dir: Path):
-    """An exclusive lock on the run directory for the life of this process: two runs writing to
-    one trials.csv would duplicate trials."""
-    import fcntl
-
-    f = open(run_dir / LOCK, "w")
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise ResultsError(f"{run_dir}: another harness process is running this run; wait for it to end, "
-                           "or use --name for a separate run") from None
-    return f
-
-
-def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
-    """Every finished row must be the trial its trial_id names in this plan."""
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            i = int(row["trial_id"])
-            t = plan[i] if 0 <= i < len(plan) else None
-            if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
-                             int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
-                                                         t.repetition):
-                raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
-                                   "start over with --fresh or use --name")
-
-
 def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
     """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
     treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
@@ -193,34 +40,6 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
     seed = plan[0].seed
     for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
         protocol.preprocess(rf, ff, seed)
-
-
-def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec: Spec) -> dict:
-    """Run one trial: three meter windows (preprocess, train, predict), then the scores."""
-    started = utc_now()
-    token = meter.begin()
-    split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
-    m_pre = meter.end(token)
-    estimator = algorithm.make(trial.seed)
-    token = meter.begin()
-    estimator.fit(split.X_train, split.y_train)
-    m_fit = meter.end(token)
-    token = meter.begin()
-    y_pred = estimator.predict(split.X_test)
-    m_pred = meter.end(token)
-    finished = utc_now()
-    return {
-        "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
-        "started_at": started, "finished_at": finished,
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
-        "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
-        "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
-        "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
-        "meter": meter.name, "energy_estimated": meter.estimated,
-        **_metrics(split.y_test, y_pred),
-        "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j),
-    }
 
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:

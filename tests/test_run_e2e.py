@@ -17,7 +17,7 @@ from harness.datasets import load_sms_spam
 from harness.features import build_features
 from harness.plan import make_plan
 from harness.protocols import PROTOCOLS
-from harness.runner import run_trial
+from harness.trial import run_trial
 from harness.meters import open_meter
 from harness.spec import load_spec
 from harness.store import COLUMNS

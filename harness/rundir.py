@@ -1,0 +1,131 @@
+"""The run directory: ``<results_dir>/<run>/`` with trials.csv, manifest.json and a lock file.
+
+``Run`` opens (or resumes) one run directory and refuses what would mix results: another design
+(spec), another meter, another dataset file or feature matrix, rows that are not this plan's, or a
+second process on the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.errors import ResultsError
+from harness.plan import Trial
+from harness.spec import Spec
+from harness.store import MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, write_json_atomic
+
+
+def check_writable(directory: Path) -> None:
+    """Fail early, before anything is written, if runs cannot be created under ``directory``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ResultsError(f"{directory}: cannot create the results directory ({e.strerror}); "
+                           "choose another with --results-dir") from None
+    if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
+        raise ResultsError(f"{directory}: results directory is not writable; fix its permissions or use --results-dir")
+
+
+class Run:
+    """One run directory, held with a lock while this process writes to it.
+
+    On resume it refuses what would mix results: another design (spec), another meter, another
+    dataset file or feature matrix, or rows that do not belong to this plan.
+    """
+
+    def __init__(self, spec: Spec, run_dir: Path, meter_name: str, fresh: bool):
+        self.spec, self.dir = spec, run_dir
+        self.trials_path, self.manifest_path = run_dir / TRIALS, run_dir / MANIFEST
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"{run_dir}: cannot create the run directory ({e.strerror}); use --results-dir") from None
+        self._lock = _lock(run_dir)
+        old = read_manifest(run_dir) if self.manifest_path.exists() else {}
+        self.manifest: dict = {}
+        self.done: set[int] = set()
+        if fresh:
+            self._set_aside()
+        elif old:
+            if old.get("design_hash") != spec.design_hash():
+                raise ResultsError(
+                    f"{run_dir}: this run was made from a different spec (design changed); "
+                    "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
+            if old.get("meter", {}).get("name") != meter_name:
+                raise ResultsError(
+                    f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
+                    f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
+            self.manifest = old
+        elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
+            raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
+                               "be checked; rerun with --fresh (old files are kept aside) or use --name")
+
+    def check_inputs(self, dataset, features) -> None:
+        """A resumed run must see the same dataset file and the same feature matrix."""
+        m = self.manifest
+        if not m:
+            return
+        if m.get("dataset", {}).get("sha256") != dataset.sha256:
+            raise ResultsError(f"{self.dir}: the dataset file changed since this run started ({dataset.path}, "
+                               "sha256 differs); restore it, or start over with --fresh")
+        if m.get("features", {}).get("cache_key") != features.cache_key:
+            raise ResultsError(f"{self.dir}: the features differ from this run's (text settings, scikit-learn "
+                               "or NLTK version changed); resume with the same versions, or start over with --fresh")
+
+    def _set_aside(self) -> None:
+        """--fresh never deletes results: the old files move into a dated folder beside them."""
+        old = [p for p in self.dir.iterdir() if p.name != LOCK and not p.name.startswith("replaced-")]
+        if not old:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside, n = self.dir / f"replaced-{stamp}", 1
+        while aside.exists():
+            n += 1
+            aside = self.dir / f"replaced-{stamp}-{n}"
+        aside.mkdir()
+        for p in old:
+            shutil.move(str(p), aside / p.name)
+
+    def open(self, plan: list[Trial]) -> TrialWriter:
+        self.done = recover_trials(self.trials_path)
+        if self.done:
+            _check_rows_match_plan(self.trials_path, plan)
+        return TrialWriter(self.trials_path)
+
+    def save_manifest(self) -> None:
+        write_json_atomic(self.manifest_path, self.manifest)
+
+
+LOCK = ".lock"
+
+
+def _lock(run_dir: Path):
+    """An exclusive lock on the run directory for the life of this process: two runs writing to
+    one trials.csv would duplicate trials."""
+    import fcntl
+
+    f = open(run_dir / LOCK, "w")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ResultsError(f"{run_dir}: another harness process is running this run; wait for it to end, "
+                           "or use --name for a separate run") from None
+    return f
+
+
+def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
+    """Every finished row must be the trial its trial_id names in this plan."""
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            i = int(row["trial_id"])
+            t = plan[i] if 0 <= i < len(plan) else None
+            if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
+                             int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
+                                                         t.repetition):
+                raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
+                                   "start over with --fresh or use --name")

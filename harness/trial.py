@@ -1,0 +1,50 @@
+"""One trial: the treatment, the estimator's fit and its prediction, each in its own meter window.
+
+``run_trial`` is pure apart from the meter and the clock: it writes nothing; the caller stores the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from harness.plan import Trial
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _metrics(y_true, y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    p, r, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1, zero_division=0)
+    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p), "recall": float(r), "f1": float(f1)}
+
+
+def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
+    """Run one trial: three meter windows (preprocess, train, predict), then the scores."""
+    started = utc_now()
+    token = meter.begin()
+    split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+    m_pre = meter.end(token)
+    estimator = algorithm.make(trial.seed)
+    token = meter.begin()
+    estimator.fit(split.X_train, split.y_train)
+    m_fit = meter.end(token)
+    token = meter.begin()
+    y_pred = estimator.predict(split.X_test)
+    m_pred = meter.end(token)
+    finished = utc_now()
+    return {
+        "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
+        "started_at": started, "finished_at": finished,
+        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
+        "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
+        "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
+        "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
+        "meter": meter.name, "energy_estimated": meter.estimated,
+        **_metrics(split.y_test, y_pred),
+        "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
+        "predict_domains_j": dict(m_pred.domains_j),
+    }
