@@ -75,10 +75,10 @@ def time_command(argv: list[str], repeat: int) -> list[float]:
     return times
 
 
-def heavy_imported(argv: list[str]) -> list[str]:
-    """The libraries of ``HEAVY`` that ``python -m harness ARGS`` imports (argv starts with -m harness)."""
+def heavy_imported(argv: list[str], modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """The ``modules`` that ``python -m harness ARGS`` imports (argv starts with -m harness)."""
     args = argv[2:]
-    p = subprocess.run([sys.executable, "-c", _REPORT_MODULES.format(heavy=HEAVY), *args], cwd=REPO,
+    p = subprocess.run([sys.executable, "-c", _REPORT_MODULES.format(heavy=modules), *args], cwd=REPO,
                        env=_env(), capture_output=True, text=True, check=False)
     line = next((x for x in p.stderr.splitlines() if x.startswith("HEAVY:")), None)
     if line is None:

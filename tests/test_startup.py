@@ -41,3 +41,12 @@ def test_render_flags_a_command_over_target():
     text = bench.render(rows, 3)
     assert "| `slow` | 1.50 s | 1.20 s | pandas |" in text
     assert text.endswith("over target: slow")
+
+
+def test_meters_does_not_import_what_run_needs(tmp_path, monkeypatch):
+    # cli.py imports only the module of the command given (--help imports every one)
+    bench = _load_startup()
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+    argv = bench.COMMANDS["python -m harness meters --seconds 0"]
+    assert bench.heavy_imported(argv, ("pydantic", "numpy", "harness.runner")) == []
+    assert bench.heavy_imported(["-m", "harness", "--help"], ("harness.runner",)) == ["harness.runner"]
