@@ -6,10 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.analysis import stats
-from harness.analysis.load import Results, load_results, net_of_baseline
-from harness.analysis.tables import Options, analysis_tables, compare_table, to_markdown, write_tables
+from typing import TYPE_CHECKING
+
+from harness.analysis import defaults
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.analysis.load import Results
+    from harness.analysis.tables import Options
+
+# pandas, scipy and statsmodels (load, stats, tables) are imported by the handlers that use them,
+# so that --help and the other commands start fast (benchmarks/startup.py).
 
 REPORT = "analysis.md"
 LONG_TABLES = ("normality", "carbon_trials")
@@ -70,9 +77,9 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
     p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
                    help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
-    p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
+    p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
 
 
 def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
@@ -118,11 +125,15 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
+    from harness.analysis.load import load_results, net_of_baseline
+
     results = load_results(args.path)
     return net_of_baseline(results) if args.net else results
 
 
 def _options(args) -> Options:
+    from harness.analysis.tables import Options
+
     if not args.f1_tolerance >= 0:
         raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
     if args.bootstrap < 100:
@@ -166,6 +177,8 @@ def _run_tuning_analyze(args, options: Options) -> int:
 
 
 def run_analyze(args) -> int:
+    from harness.analysis.tables import analysis_tables, to_markdown, write_tables
+
     options = _options(args)
     from harness.tuning.analysis import is_tuning_run
 
@@ -216,6 +229,8 @@ def run_figures(args) -> int:
 
 
 def run_compare(args) -> int:
+    from harness.analysis.tables import compare_table, to_markdown, write_tables
+
     options = _options(args)
     from harness.tuning.analysis import is_tuning_run
 
