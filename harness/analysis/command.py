@@ -154,7 +154,8 @@ def header(results: Results, options: Options) -> str:
     return "\n".join(lines)
 
 
-def _run_tuning_analyze(args, options: Options) -> int:
+def _run_tuning_analyze(args, options) -> int:
+    from harness.analysis.tables import to_markdown, write_tables
     from harness.tuning.analysis import load_tuning, tuning_tables
 
     results = load_tuning(args.path)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.analysis.load import ESTIMATED_LABEL, read_complete_csv
-from harness.analysis.tables import Table, ci, fraction, num, pct, pval
+from harness.analysis.tables import Table, ci, fraction, num, pval
 from harness.errors import ResultsError
 
 LEVEL = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
