@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +44,7 @@ def write_spec():
     return write
 
 
-def write(tmp_path, budget=5, validation="{folds: 3}", **replace) -> "Path":
+def write(tmp_path, budget=5, validation="{folds: 3}", **replace) -> Path:
     text = SPEC.format(budget=budget, validation=validation)
     for old, new in replace.items():
         text = text.replace(old, new)
