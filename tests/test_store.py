@@ -6,7 +6,8 @@ from harness.store import COLUMNS, TrialWriter, format_row, read_trials, recover
 
 def row(i):
     r = {c: 0 for c in COLUMNS}
-    r.update(trial_id=i, algorithm="knn", f1=0.5 + i / 10, train_domains_j={"cpu": 1.5}, run="r")
+    r.update(trial_id=i, algorithm="knn", f1=0.5 + i / 10, preprocess_domains_j={}, train_domains_j={"cpu": 1.5},
+             predict_domains_j={}, energy_estimated=True, run="r")
     return r
 
 
