@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from harness.algorithms import resolve
-from harness.datasets import load_dataset
+from harness.datasets import check_split_sizes, load_dataset
 from harness.errors import ResultsError
 from harness.features import build_features
+from harness.imports import allowed_packages
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.protocols import PROTOCOLS
@@ -63,8 +64,9 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code."""
+             out=None, allow_import: tuple[str, ...] = ()) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
+    beyond the defaults, whose classes the spec may name (``harness.imports``)."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
@@ -84,7 +86,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         print(selection.summary(), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
-        algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
+        check_split_sizes(dataset, spec)
+        allowed = allowed_packages(allow_import)
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
@@ -179,5 +183,9 @@ def register(subparsers) -> None:
                    help="start the run over; existing files move to RUN/replaced-<time>/")
     p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
+                   help="let the spec name classes from package PKG (importing runs its code: trust it); "
+                        "default: sklearn, imblearn, harness; also $HARNESS_ALLOW_IMPORT")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
-                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))
+                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run,
+                                           allow_import=tuple(a.allow_import)))
