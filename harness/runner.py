@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.algorithms import resolve
 from harness.datasets import check_split_sizes, load_dataset
+from harness import signals
 from harness.errors import ResultsError
 from harness.features import build_features
 from harness.imports import allowed_packages
@@ -131,43 +132,50 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
     run.save_manifest()
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
+    if run.unverified:
+        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
 
-    interrupted = False
+    stopped: KeyboardInterrupt | None = None
+    appended = 0
     with threadpool_limits(limits=spec.hygiene.threads):
-        if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-            from harness.meters import measure_baseline
-
-            m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
-            run.save_manifest()
-        if todo and spec.hygiene.warmup_s > 0:
-            _warmup(spec.hygiene.warmup_s)
         bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                    file=sys.stderr, dynamic_ncols=True)
-        appended = 0
+        session["ended_by"] = "error"
         try:
+            if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
+                from harness.meters import measure_baseline
+
+                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                run.save_manifest()
+            if todo and spec.hygiene.warmup_s > 0:
+                _warmup(spec.hygiene.warmup_s)
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)
+                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
                 appended += 1
                 bar.update()
                 if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                     time.sleep(spec.hygiene.cooldown_s)
-        except KeyboardInterrupt:
-            interrupted = True
+            session["ended_by"] = "completed"
+        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
+            stopped = e
+            session["ended_by"] = signals.signal_name(e)
         finally:  # also on a crash: the manifest says how far the run got, never more
-            bar.close()
-            session["finished_at"] = utc_now()
-            done = len(run.done) + appended
-            session["trials_done"] = done
-            if done == len(plan):
-                m["finished_at"] = session["finished_at"]
-            run.save_manifest()
-    if interrupted:
-        print(f"interrupted: {done} of {len(plan)} trials saved in {run.trials_path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+            with signals.held():  # a second signal must not cut the session's closing short
+                bar.close()
+                session["finished_at"] = utc_now()
+                done = len(run.done) + appended
+                session["trials_done"] = done
+                if done == len(plan):
+                    m["finished_at"] = session["finished_at"]
+                run.save_manifest()
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
+              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
 
