@@ -154,8 +154,9 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
-                appended += 1
+                with signals.held():  # the row on disk and the count in the manifest must agree
+                    writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    appended += 1
                 bar.update()
                 if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                     time.sleep(spec.hygiene.cooldown_s)
