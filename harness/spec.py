@@ -209,7 +209,8 @@ class Spec(_Model):
 
 _UNION_TAGS = {"builtin", "csv"}
 _STRICT_KINDS = {"int_type": "an integer written without quotes (a boolean is not one)",
-                 "float_type": "a number written without quotes (a boolean is not one)",
+                 "float_type": "a number written without quotes (YAML reads 1e3 as text: write 1.0e+3; "
+                               "a boolean is not one)",
                  "bool_type": "true or false", "string_type": "text (quote it)"}
 
 
