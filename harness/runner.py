@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+from harness import signals
 from harness.algorithms import resolve
 from harness.datasets import check_split_sizes, load_dataset
-from harness import signals
 from harness.errors import ResultsError
 from harness.features import build_features
 from harness.imports import allowed_packages

@@ -84,13 +84,12 @@ def test_an_unwritable_stale_lock_file_does_not_block_the_run(tmp_path):
     pd.testing.assert_frame_equal(trials(path)[KEY], full[KEY])
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "not an object", "keys missing"])
-def test_a_damaged_manifest_is_one_line_and_restoring_it_resumes(tmp_path, damage):
+def test_a_damaged_manifest_is_one_line_and_restoring_it_resumes(tmp_path):
+    """Truncated here; empty, not an object, keys missing: tests/test_store.py."""
     _, path, full = finished_part(tmp_path)
     manifest = path.parent / "manifest.json"
     good = manifest.read_bytes()
-    manifest.write_bytes({"truncated": good[: len(good) // 2], "empty": b"", "not an object": b"[]",
-                          "keys missing": b'{"run": "tiny"}'}[damage])
+    manifest.write_bytes(good[: len(good) // 2])
     proc = run(tmp_path)
     assert proc.returncode == 2 and "manifest.json" in one_line(proc.stderr) and rows(path) == 4
     manifest.write_bytes(good)
