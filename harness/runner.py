@@ -13,8 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from harness import signals
 from harness.algorithms import resolve
 from harness.errors import ResultsError
+from harness.imports import allowed_packages
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
@@ -60,8 +62,9 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code."""
+             out=None, allow_import: tuple[str, ...] = ()) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
+    beyond the defaults, whose classes the spec may name (``harness.imports``)."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
@@ -80,7 +83,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         return 0
 
     # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
-    from harness.datasets import load_dataset
+    from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
     from harness.protocols import PROTOCOLS
 
@@ -92,7 +95,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         print(selection.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
-        algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
+        check_split_sizes(dataset, spec)
+        allowed = allowed_packages(allow_import)
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
@@ -153,43 +158,51 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
     m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
+    if run.unverified:
+        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
 
-    interrupted = False
+    stopped: KeyboardInterrupt | None = None
+    appended = 0
     with threadpool_limits(limits=spec.hygiene.threads):
-        if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-            from harness.meters import measure_baseline
-
-            m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
-            run.save_manifest()
-        if todo and spec.hygiene.warmup_s > 0:
-            _warmup(spec.hygiene.warmup_s)
         bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                    file=sys.stderr, dynamic_ncols=True)
-        appended = 0
+        session["ended_by"] = "error"
         try:
+            if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
+                from harness.meters import measure_baseline
+
+                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                run.save_manifest()
+            if todo and spec.hygiene.warmup_s > 0:
+                _warmup(spec.hygiene.warmup_s)
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)
-                appended += 1
+                with signals.held():  # the row on disk and the count in the manifest must agree
+                    writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    appended += 1
                 bar.update()
                 if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                     time.sleep(spec.hygiene.cooldown_s)
-        except KeyboardInterrupt:
-            interrupted = True
+            session["ended_by"] = "completed"
+        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
+            stopped = e
+            session["ended_by"] = signals.signal_name(e)
         finally:  # also on a crash: the manifest says how far the run got, never more
-            bar.close()
-            session["finished_at"] = utc_now()
-            done = len(run.done) + appended
-            session["trials_done"] = done
-            if done == len(plan):
-                m["finished_at"] = session["finished_at"]
-            run.save_manifest()
-    if interrupted:
-        print(f"interrupted: {done} of {len(plan)} trials saved in {run.trials_path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+            with signals.held():  # a second signal must not cut the session's closing short
+                bar.close()
+                session["finished_at"] = utc_now()
+                done = len(run.done) + appended
+                session["trials_done"] = done
+                if done == len(plan):
+                    m["finished_at"] = session["finished_at"]
+                run.save_manifest()
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
+              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
 
@@ -207,5 +220,9 @@ def register(subparsers) -> None:
                    help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
                         "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
+                   help="let the spec name classes from package PKG (importing runs its code: trust it); "
+                        "default: sklearn, imblearn, harness; also $HARNESS_ALLOW_IMPORT")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
-                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))
+                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run,
+                                           allow_import=tuple(a.allow_import)))

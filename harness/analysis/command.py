@@ -125,9 +125,15 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
+    import sys
+
     from harness.analysis.load import load_results, net_of_baseline
 
     results = load_results(args.path)
+    if results.unverified:
+        print(f"harness: note: {results.unverified} of {len(results.trials)} rows have no row_sha256 (written "
+              "before per-row checksums, or an export without that column): their values are unverified",
+              file=sys.stderr)
     return net_of_baseline(results) if args.net else results
 
 

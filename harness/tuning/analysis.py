@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.load import ESTIMATED_LABEL, read_complete_csv
+from harness.analysis.load import ESTIMATED_LABEL
 from harness.analysis.tables import Table, ci, fraction, num, pval
 from harness.errors import ResultsError
+from harness.tuning.runner import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
 LEVEL = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
 DEFAULT_TARGET_FRACTION = 0.95
@@ -80,10 +81,10 @@ def load_tuning(path: str | Path) -> TuningResults:
     for p in (s_path, e_path):
         if not p.is_file():
             raise ResultsError(f"{p}: missing; pass a run directory made by 'harness run' on a tuning spec")
-    searches = read_complete_csv(s_path)
+    searches = _read_checked(s_path, SEARCH_COLUMNS)
     if searches.empty:
         raise ResultsError(f"{s_path}: no finished search yet; run the spec (or resume it) first")
-    evaluations = read_complete_csv(e_path)
+    evaluations = _read_checked(e_path, EVALUATION_COLUMNS, key=("trial_id", "evaluation"))
     evaluations = evaluations[evaluations["trial_id"].isin(searches["trial_id"])]
     n_planned = None
     manifest = path / "manifest.json"
@@ -96,6 +97,19 @@ def load_tuning(path: str | Path) -> TuningResults:
 
 
 TARGET_KEY = [*LEVEL, "repetition"]
+
+
+def _read_checked(path: Path, columns: tuple[str, ...], key=("trial_id",)) -> pd.DataFrame:
+    """Whole rows of a tuning file, every line checked as on resume (``store.scan_trials``: a
+    damaged line or an edited value is refused, naming the line); a torn last line is left out."""
+    import io
+
+    from harness.store import scan_trials, whole_lines
+
+    data = path.read_bytes()
+    scan_trials(data, path, fix="restore the file from a copy", columns=columns, key=key)
+    whole = whole_lines(data)
+    return pd.read_csv(io.BytesIO(whole)) if whole.strip() else pd.DataFrame(columns=list(columns))
 
 
 def targets(results: TuningResults, target_f1: float | None = None,
