@@ -50,6 +50,7 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    "phase_boundaries",    # harness: split in preprocess | ict4s22: split in train, scoring in predict
 )
 
 TRIALS = "trials.csv"
