@@ -10,7 +10,7 @@ from clitools import harness
 from harness.analysis.stats import median_energy_f1
 
 TINY = """name: {name}
-algorithms: [decision_tree, random_forest]
+algorithms: [decision_tree, {{name: random_forest, params: {{n_estimators: 5}}}}]
 repetitions: 3
 sweeps:
   rows: {{row_fractions: [0.2, 1.0]}}
@@ -42,8 +42,12 @@ def test_analyze_names_the_version_effects(two_runs):
     proc = harness("analyze", two_runs / "a", "--bootstrap", "100", "--out", two_runs / "out-a")
     assert proc.returncode == 0, proc.stderr
     assert "version-dependent results" in proc.stdout
-    if "1.9" in proc.stdout.split("version-dependent results")[1].splitlines()[0]:
+    import sklearn
+
+    if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 9):
         assert "random_forest: since scikit-learn 1.9" in proc.stdout
+    else:
+        assert "none known for scikit-learn" in proc.stdout
 
 
 def test_pooling_runs_with_other_scikit_learn_is_refused_then_allowed(two_runs, tmp_path):
