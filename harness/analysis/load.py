@@ -91,6 +91,7 @@ class Results:
     baseline: dict | None = None
     net: bool = False
     manifest: Path | None = None
+    planned_trials: int | None = None  # the manifest's n_trials: the plan's size
     versions: tuple = ()  # (label, library versions) per session or source: harness.versions
     algorithm_classes: dict = dataclasses.field(default_factory=dict)  # name -> (class path, params)
     replication: str = "none"
@@ -99,6 +100,17 @@ class Results:
     def energy_unit(self) -> str:
         """Unit of the energy columns: J, or the published file's scaled emissions."""
         return ICT4S22_UNIT if self.layout == "ict4s22" else "J"
+
+    @property
+    def incomplete(self) -> bool:
+        """True when the manifest planned more trials than trials.csv holds."""
+        return self.planned_trials is not None and len(self.trials) < self.planned_trials
+
+    def completeness_note(self) -> str:
+        """"incomplete run: 40 of 72 planned trials" for a run that has not finished, else ""."""
+        if not self.incomplete:
+            return ""
+        return f"incomplete run: {len(self.trials)} of {self.planned_trials} planned trials"
 
     @property
     def estimated(self) -> bool:
@@ -189,11 +201,13 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
-    baseline, data = None, {}
+    baseline = planned = None
+    data = {}
     if manifest is not None and manifest.is_file():
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             baseline = data.get("baseline") or None
+            planned = data.get("n_trials")
         except (ValueError, AttributeError) as e:
             raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
                                "the trials.csv copied elsewhere") from e
@@ -208,6 +222,7 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
                for name, a in (data.get("algorithms") or {}).items() if isinstance(a, dict)}
     replication = ((data.get("spec") or {}).get("replication") or "none") if isinstance(data.get("spec"), dict) else "none"
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
+                   planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
                    versions=versions, algorithm_classes=classes, replication=replication)
 
 
@@ -246,7 +261,9 @@ def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, l
     replications = {p.replication for p in parts}
     pooled = Results(trials=trials, source=parts[0].source, layout=parts[0].layout,
                      baseline=None, manifest=None, versions=tuple(sources), algorithm_classes=classes,
-                     replication=replications.pop() if len(replications) == 1 else "mixed")
+                     replication=replications.pop() if len(replications) == 1 else "mixed",
+                     planned_trials=(sum(p.planned_trials for p in parts)
+                                     if all(p.planned_trials is not None for p in parts) else None))
     return pooled, warnings
 
 
