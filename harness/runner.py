@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import signals
+from harness import replication, signals
 from harness.algorithms import resolve
 from harness.errors import ResultsError
 from harness.imports import allowed_packages
@@ -23,6 +23,7 @@ from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.trial import run_trial, utc_now
+from harness.versions import version_notes
 
 
 def _warmup(seconds: float) -> None:
@@ -47,7 +48,9 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
-             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}",
+             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
+             + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
+                f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
     for name, sweep in spec.sweeps.items():
         n = len(sweep.row_fractions) * len(sweep.feature_fractions)
@@ -71,6 +74,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     if dry_run:
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
@@ -79,6 +83,8 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
         else:
             print(describe_plan(spec, plan), file=out)
+        if notes:
+            print("\n".join(notes), file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
@@ -94,12 +100,17 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     meter_ = selection.meter
     try:
         print(selection.summary(short=quiet), file=out, flush=True)
-        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
+        if notes:
+            print("\n".join(notes), file=out, flush=True)
+        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)
-        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(spec.algorithms)}
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
         features = build_features(dataset, spec.text)
-        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
+        if spec.replication == "ict4s22":
+            protocol = replication.ICT4S22Faithful(features.X, features.y)
+        else:
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
         if spec.tuning is not None:
             from harness.tuning.runner import check_spaces
@@ -143,6 +154,8 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, 
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
+            "replication": replication.describe(spec),
+            "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
         })
     m["sessions"].append(session)
     run.save_manifest()
@@ -162,6 +175,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
               "per-row checksums): their values cannot be verified", file=sys.stderr)
 
+    trial_fn = replication.run_trial if spec.replication == "ict4s22" else run_trial
     stopped: KeyboardInterrupt | None = None
     appended = 0
     with threadpool_limits(limits=spec.hygiene.threads):
@@ -179,7 +193,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
-                row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
+                row = trial_fn(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
                 with signals.held():  # the row on disk and the count in the manifest must agree
                     writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
                     appended += 1

@@ -170,6 +170,7 @@ class Spec(_Model):
         Discriminator(lambda v: "builtin" if isinstance(v, str) else "csv"),
     ] = "sms_spam"
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
+    replication: Literal["none", "ict4s22"] = "none"  # harness.replication: the paper's design exactly
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
     repetitions: int = Field(default=30, ge=1, le=MAX_TRIALS)
@@ -188,6 +189,16 @@ class Spec(_Model):
         if problem:
             raise ValueError(problem)
         return v
+
+    @model_validator(mode="after")
+    def _replication_fits(self) -> "Spec":
+        from harness.replication import check
+
+        try:
+            check(self)
+        except Exception as e:  # HarnessError: reported as this field's problem
+            raise ValueError(str(e)) from None
+        return self
 
     @field_validator("algorithms", mode="before")
     @classmethod
@@ -241,6 +252,8 @@ class Spec(_Model):
         actually used, which ``auto`` resolves). Sweeps are hashed as an ordered list because
         their order numbers the trials."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter"})
+        if data.get("replication") == "none":  # the default: runs from before the key existed still resume
+            del data["replication"]
         data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

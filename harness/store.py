@@ -63,6 +63,8 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    "phase_boundaries",    # harness: split in preprocess | ict4s22: split in train, scoring in predict
+    # new columns go here, before the checksum
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )
 
