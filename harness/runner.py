@@ -23,6 +23,8 @@ from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
+from harness.tactics import TacticPipeline, data_context
+from harness.tactics import resolve as resolve_tactics
 from harness.trial import run_trial, utc_now
 
 
@@ -36,13 +38,17 @@ def _warmup(seconds: float) -> None:
         a = np.tanh(a @ a.T / 200.0)
 
 
-def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
-    """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
-    treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
-    input rather than in the middle of a run."""
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
+    """Apply each distinct treatment once, before anything is written, so that data a treatment
+    cannot handle (too few rows to stratify, negative features for chi2, float16 on sparse
+    features) fails as bad input rather than in the middle of a run. Returns, per treatment label,
+    the dataset rows left before the split (fewer than the dataset's when duplicates are removed)."""
     seed = plan[0].seed
-    for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
-        protocol.preprocess(rf, ff, seed)
+    rows = {}
+    for t in dict((t.treatment, t) for t in plan).values():
+        split = protocol.apply(t.levels, seed) if t.levels else protocol.preprocess(t.row_fraction, t.feature_fraction, seed)
+        rows[t.treatment] = split.n_rows
+    return rows
 
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
@@ -50,11 +56,15 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}",
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
-    for name, sweep in spec.sweeps.items():
-        n = len(sweep.row_fractions) * len(sweep.feature_fractions)
-        lines.append(f"sweep {name}: rows {sweep.row_fractions} x features {sweep.feature_fractions} "
-                     f"= {n} levels x {len(spec.algorithms)} algorithms x {spec.repetitions} repetitions "
-                     f"= {n * len(spec.algorithms) * spec.repetitions} trials")
+    if spec.tactics is not None or spec.scale != "none":
+        steps = [f"{n} ({t.tactic or t.class_})" for n, t in spec.factor_specs()]
+        lines.append(f"steps in order: {', '.join(steps)}" + (f"; scale {spec.scale} first" if spec.scale != "none" else ""))
+    for name in spec.sweeps:
+        levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
+        n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
+        shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
+                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
     lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
                  f"shuffle {h.shuffle}, threads {h.threads}")
@@ -71,6 +81,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    factors = resolve_tactics(spec)  # imports and checks user tactics, in --dry-run too
     if dry_run:
         print(describe_plan(spec, plan), file=out)
         print("dry run: nothing measured, nothing written", file=out)
@@ -86,8 +97,13 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
-        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        check_treatments(protocol, spec, plan)
+        pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
+        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+        rows_kept = check_treatments(protocol, spec, plan)
+        for label, n in rows_kept.items():
+            if n is not None and n < dataset.n_rows:
+                print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                      f"({n} of {dataset.n_rows} kept)", file=out)
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
@@ -118,6 +134,9 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,
+                                   "level_param": t.level_param} for n, t in spec.factor_specs()],
+                        "scale": spec.scale},
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},

@@ -50,7 +50,33 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    "treatment",           # canonical treatment label: active steps as factor=level joined by '+', or none
+    "n_rows",              # dataset rows left after duplicate removal (T2), before the split
+    "input_dtype",         # dtype of the matrix the estimator received (fit and predict)
+    "fit_dtype",           # dtype the fitted estimator computed in (float32 for trees; 'unknown' if it does not tell)
 )
+# After COLUMNS, one column per factor of the spec: level_<factor>, the factor's level (none = off).
+LEVEL_PREFIX = "level_"
+# The header of runs made before tactics (issue 9): still resumed, for the ICT4S'22 pair only.
+BEFORE_TACTICS = COLUMNS[: COLUMNS.index("treatment")]
+
+
+def trial_columns(factors=("rows", "features")) -> tuple[str, ...]:
+    """The columns of a new trials.csv for a spec with these factors (in step order)."""
+    return COLUMNS + tuple(LEVEL_PREFIX + f for f in factors)
+
+
+def file_columns(header, expected: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Which columns a trials.csv with ``header`` holds, when a run expecting ``expected`` may append
+    to it: ``expected`` itself, or an older header this harness still accepts (the layout before
+    tactics, when the spec's factors are the ICT4S'22 pair, whose levels are in row_fraction and
+    feature_fraction). None when the file is not this run's layout."""
+    header = tuple(header)
+    if header == tuple(expected):
+        return header
+    if header == BEFORE_TACTICS and tuple(expected) == trial_columns(("rows", "features")):
+        return header
+    return None
 
 TRIALS = "trials.csv"
 MANIFEST = "manifest.json"
@@ -87,10 +113,10 @@ def write_json_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def format_row(row: dict) -> str:
-    """One CSV line for a trial, columns in ``COLUMNS`` order."""
+def format_row(row: dict, columns: tuple[str, ...] = COLUMNS) -> str:
+    """One CSV line for a trial, in the order of ``columns``."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_cell(row[c]) for c in COLUMNS])
+    csv.writer(buf, lineterminator="\n").writerow([_cell(row[c]) for c in columns])
     return buf.getvalue()
 
 
@@ -105,16 +131,17 @@ def _cell(value):
 class TrialWriter:
     """Appends trial rows to trials.csv, one fsynced line per finished trial."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, columns: tuple[str, ...] = COLUMNS):
         self.path = path
         new = not path.exists() or path.stat().st_size == 0
+        self.columns = columns if new else _checked_header(path, columns)
         self._f = open(path, "a", encoding="utf-8", newline="")
         if new:
-            self._f.write(",".join(COLUMNS) + "\n")
+            self._f.write(",".join(columns) + "\n")
             self._sync()
 
     def append(self, row: dict) -> None:
-        self._f.write(format_row(row))
+        self._f.write(format_row(row, self.columns))
         self._sync()
 
     def _sync(self) -> None:
@@ -125,7 +152,18 @@ class TrialWriter:
         self._f.close()
 
 
-def recover_trials(path: Path) -> set[int]:
+def _checked_header(path: Path, expected: tuple[str, ...], first_line: str | None = None) -> tuple[str, ...]:
+    if first_line is None:
+        with open(path, newline="", encoding="utf-8") as f:
+            first_line = f.readline()
+    columns = file_columns(next(csv.reader([first_line]), []), expected)
+    if columns is None:
+        raise ResultsError(f"{path}: header does not match this harness's columns for this spec; "
+                           "use --fresh to start over or another --results-dir")
+    return columns
+
+
+def recover_trials(path: Path, expected: tuple[str, ...] = COLUMNS) -> set[int]:
     """Trial ids already finished in ``path``; cuts a torn last line off the file in place.
 
     A line is complete when it ends in a newline and has one field per column. Anything after the
@@ -138,15 +176,13 @@ def recover_trials(path: Path) -> set[int]:
     if not lines:
         path.write_bytes(b"")
         return set()
-    if lines[0].rstrip("\n").split(",") != list(COLUMNS):
-        raise ResultsError(f"{path}: header does not match this harness's columns; "
-                           "use --fresh to start over or another --results-dir")
+    columns = _checked_header(path, expected, lines[0])
     done: set[int] = set()
     good = len(lines[0].encode())
-    id_col = COLUMNS.index("trial_id")
+    id_col = columns.index("trial_id")
     for line in lines[1:]:
         fields = next(csv.reader([line]))
-        if len(fields) != len(COLUMNS):
+        if len(fields) != len(columns):
             break
         done.add(int(fields[id_col]))
         good += len(line.encode())
