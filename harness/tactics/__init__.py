@@ -45,7 +45,7 @@ def resolve(spec) -> list[Factor]:
             except TypeError as e:
                 raise SpecError(f"{where}.params: {getattr(cls, '__name__', cls)} rejects these parameters ({e})") from None
             validate = getattr(obj, "_validate_params", None)
-            if callable(validate):
+            if callable(validate) and hasattr(obj, "_parameter_constraints"):  # sklearn >= 1.2 checks values only in fit
                 try:
                     validate()
                 except (ValueError, TypeError) as e:
