@@ -149,7 +149,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str) -
     fig, axes = _grid(len(algorithms))
     for ax, algorithm in zip(axes, algorithms):
         df = trials[trials["algorithm"] == algorithm]
-        z = df.groupby(stats.CONFIG)[column].transform(
+        z = df.groupby(stats.config_columns(df))[column].transform(
             # np.ptp, not std: the mean of identical floats can be off by 1e-16, and a std of 2e-16
             # would turn rounding noise into z = +-1 bands
             lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
