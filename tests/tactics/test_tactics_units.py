@@ -136,3 +136,11 @@ def test_pipeline_label_order_and_off_levels():
     assert p.label((("d", None), ("rows", 1.0), ("f", 0.5))) == "scale=maxabs+f=0.5"
     assert TacticPipeline(factors).label((("d", True), ("rows", 0.1), ("f", None))) == "d=true+rows=0.1"
     assert TacticPipeline(factors).label((("d", None), ("rows", 1.0), ("f", 1.0))) == "none"
+
+
+def test_pipeline_reports_class_counts_from_labels_alone():
+    y = np.array([0] * 90 + [1] * 10)
+    p = TacticPipeline([Factor("rows", "rows", "T1", tactic="balanced"), Factor("f", "columns", "T3", tactic="chi2")])
+    assert p.row_class_counts((("rows", 0.2), ("f", 0.5)), y, 1) == {0: 10, 1: 10}
+    dedup = TacticPipeline([Factor("d", "dataset", "T2", tactic="dedup_exact")])
+    assert dedup.row_class_counts((("d", True),), y, 1) is None
