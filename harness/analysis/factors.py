@@ -50,13 +50,24 @@ def is_legacy(trials: pd.DataFrame) -> bool:
     return set(factors_of(trials)) <= {"rows", "features"}
 
 
+def with_treatment(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` with a ``treatment`` column (frames without one: the ICT4S'22 pair's label)."""
+    if "treatment" in trials.columns:
+        return trials
+    from harness.analysis.load import legacy_treatment
+
+    return trials.assign(treatment=legacy_treatment(trials))
+
+
 def untreated(trials: pd.DataFrame) -> pd.DataFrame:
+    trials = with_treatment(trials)
     return trials[[not active(t) for t in trials["treatment"]]]
 
 
 def factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per factor, its one-factor trials with a ``level`` column (level text; ``none`` for the
     reference). Factors with fewer than two levels in the slice are left out."""
+    trials = with_treatment(trials)
     acts = trials["treatment"].map(active)
     base = untreated(trials)
     out = {}
@@ -179,6 +190,7 @@ def factorial_cells(trials: pd.DataFrame) -> pd.DataFrame:
     """Every cell of every sweep in which two or more factors vary (a full factorial), per
     algorithm: median training energy, saving versus the untreated trials, median F1 and its change."""
     rows = []
+    trials = with_treatment(trials)
     base = untreated(trials)
     for sweep, g in trials.groupby("sweep", sort=False):
         varying = {f for t in g["treatment"] for f in active(t)}
