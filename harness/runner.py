@@ -14,12 +14,9 @@ import time
 from pathlib import Path
 
 from harness.algorithms import resolve
-from harness.datasets import load_dataset
 from harness.errors import ResultsError
-from harness.features import build_features
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
-from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
@@ -87,13 +84,18 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
+    # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
+    from harness.datasets import load_dataset
+    from harness.features import build_features
+    from harness.protocols import PROTOCOLS
+
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:
-        print(selection.summary(), file=out, flush=True)
+        print(selection.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
@@ -196,7 +198,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",
                    help="start the run over; existing files move to RUN/replaced-<time>/")
-    p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
+    p.add_argument("--meter", metavar="NAME",
+                   help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
+                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
                                            quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))
