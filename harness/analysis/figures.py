@@ -238,7 +238,7 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
     +-0.71, whatever the distribution. Below ``QQ_MIN_TRIALS`` (median over configurations) the
     plot is skipped.
     """
-    n = trials.groupby(stats.CONFIG).size()
+    n = trials.groupby(stats.config_columns(trials)).size()
     median = float(n.median()) if len(n) else 0.0
     if median < QQ_MIN_TRIALS:
         return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
