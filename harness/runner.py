@@ -22,6 +22,8 @@ from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
+from harness.tactics import TacticPipeline, data_context
+from harness.tactics import resolve as resolve_tactics
 from harness.trial import run_trial, utc_now
 from harness.versions import version_notes
 
@@ -36,13 +38,17 @@ def _warmup(seconds: float) -> None:
         a = np.tanh(a @ a.T / 200.0)
 
 
-def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
-    """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
-    treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
-    input rather than in the middle of a run."""
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
+    """Apply each distinct treatment once, before anything is written, so that data a treatment
+    cannot handle (too few rows to stratify, negative features for chi2, float16 on sparse
+    features) fails as bad input rather than in the middle of a run. Returns, per treatment label,
+    the dataset rows left before the split (fewer than the dataset's when duplicates are removed)."""
     seed = plan[0].seed
-    for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
-        protocol.preprocess(rf, ff, seed)
+    rows = {}
+    for t in dict((t.treatment, t) for t in plan).values():
+        split = protocol.apply(t.levels, seed) if t.levels else protocol.preprocess(t.row_fraction, t.feature_fraction, seed)
+        rows[t.treatment] = split.n_rows
+    return rows
 
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
@@ -52,11 +58,15 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
                 f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
-    for name, sweep in spec.sweeps.items():
-        n = len(sweep.row_fractions) * len(sweep.feature_fractions)
-        lines.append(f"sweep {name}: rows {sweep.row_fractions} x features {sweep.feature_fractions} "
-                     f"= {n} levels x {len(spec.algorithms)} algorithms x {spec.repetitions} repetitions "
-                     f"= {n * len(spec.algorithms) * spec.repetitions} trials")
+    if spec.tactics is not None or spec.scale != "none":
+        steps = [f"{n} ({t.tactic or t.class_})" for n, t in spec.factor_specs()]
+        lines.append(f"steps in order: {', '.join(steps)}" + (f"; scale {spec.scale} first" if spec.scale != "none" else ""))
+    for name in spec.sweeps:
+        levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
+        n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
+        shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
+                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
     lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
                  f"shuffle {h.shuffle}, threads {h.threads}")
@@ -75,6 +85,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
+    factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
     if dry_run:
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
@@ -109,9 +120,15 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         features = build_features(dataset, spec.text)
         if spec.replication == "ict4s22":
             protocol = replication.ICT4S22Faithful(features.X, features.y)
+            check_treatments(protocol, spec, plan)
         else:
-            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        check_treatments(protocol, spec, plan)
+            pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+            rows_kept = check_treatments(protocol, spec, plan)
+            for label, n in rows_kept.items():
+                if n is not None and n < dataset.n_rows:
+                    print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                          f"({n} of {dataset.n_rows} kept)", file=out)
         if spec.tuning is not None:
             from harness.tuning.runner import check_spaces
 
@@ -150,6 +167,9 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, 
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
+            "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,
+                                   "level_param": t.level_param} for n, t in spec.factor_specs()],
+                        "scale": spec.scale},
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},

@@ -24,9 +24,15 @@ def _metrics(y_true, y_pred) -> dict:
 
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
     """Run one trial: three meter windows (preprocess, train, predict), then the scores."""
+    from harness.tactics import level_text
+    from harness.tactics.quantization import fitted_dtype
+
     started = utc_now()
     token = meter.begin()
-    split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+    if trial.levels:
+        split = protocol.apply(trial.levels, trial.seed)
+    else:  # a protocol or trial that knows only the ICT4S'22 pair
+        split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
     m_pre = meter.end(token)
     estimator = algorithm.make(trial.seed)
     token = meter.begin()
@@ -36,10 +42,11 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
     y_pred = estimator.predict(split.X_test)
     m_pred = meter.end(token)
     finished = utc_now()
+    n_features = split.X_train.shape[1]
     return {
         "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
         "started_at": started, "finished_at": finished,
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
+        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": n_features,
         "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
         "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
         "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
@@ -47,4 +54,8 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
         **_metrics(split.y_test, y_pred),
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
         "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": "harness",
+        "treatment": trial.treatment,
+        "n_rows": split.n_rows if split.n_rows is not None else "",
+        "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, n_features),
+        **{f"level_{name}": level_text(level) for name, level in trial.levels},
     }

@@ -218,6 +218,11 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
+    if "treatment" not in trials.columns:  # written before tactics: the ICT4S'22 pair
+        trials["treatment"] = legacy_treatment(trials)
+        trials["level_rows"] = trials["row_fraction"].map(repr)
+        trials["level_features"] = trials["feature_fraction"].map(repr)
+    trials["treatment"] = trials["treatment"].astype(str)
     baseline = planned = None
     data = {}
     if manifest is not None and manifest.is_file():
@@ -338,6 +343,10 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "train_domains_j": None,
         "predict_domains_j": None,
         "phase_boundaries": "ict4s22",
+        "treatment": None,
+        "n_rows": np.nan,
+        "input_dtype": raw["datatype"].astype(str),
+        "fit_dtype": None,
         "row_sha256": None,  # the published CSV has no per-row checksum
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),
@@ -345,7 +354,19 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         # The full count is the largest in the whole file: the other sweep always runs at 100%.
         part = out["sweep"] == name
         out.loc[part, fraction] = (out.loc[part, count] / out[count].max()).round(2)
+    out["treatment"] = legacy_treatment(out)
     return out[list(COLUMNS)]
+
+
+def legacy_treatment(trials: pd.DataFrame) -> pd.Series:
+    """The treatment label of rows written before tactics (or from the ICT4S'22 CSV): the ICT4S'22
+    pair, ``rows=<fraction>`` and ``features=<fraction>`` when below 1, joined by '+', else ``none``."""
+    def label(rf: float, ff: float) -> str:
+        parts = [f"{name}={float(v)!r}" for name, v in (("rows", rf), ("features", ff)) if not np.isclose(v, 1.0)]
+        return "+".join(parts) or "none"
+
+    return pd.Series([label(rf, ff) for rf, ff in zip(trials["row_fraction"], trials["feature_fraction"])],
+                     index=trials.index, dtype=object)
 
 
 def _snake(name: str) -> str:

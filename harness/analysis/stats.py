@@ -5,7 +5,8 @@ Energies are J, times s, F1 in [0, 1]; F1 changes and differences are reported i
 Mann-Whitney U, Cliff's delta, percentile bootstrap. Undefined statistics (constant input, too few
 trials) are NaN, never an exception or a warning; the tables print them as "undefined".
 
-A configuration is one ``CONFIG`` tuple: (algorithm, sweep, row_fraction, feature_fraction).
+A configuration is one ``CONFIG`` tuple: (algorithm, sweep, row_fraction, feature_fraction,
+treatment); the treatment label tells apart the levels of tactics other than the ICT4S'22 pair.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from statsmodels.stats.multitest import multipletests
 
 from harness.errors import HarnessError
 
-CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
+CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction", "treatment"]
 LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
 ALPHA = 0.05
 Z_LIMIT = 3.0
@@ -31,6 +32,11 @@ FACTORS = {"rows": ("n_train", "row_fraction"), "features": ("n_features", "feat
 
 # Romano et al. (2006) thresholds for |Cliff's delta|.
 CLIFF_THRESHOLDS = ((0.147, "negligible"), (0.33, "small"), (0.474, "medium"))
+
+
+def config_columns(trials: pd.DataFrame) -> list[str]:
+    """``CONFIG``, without ``treatment`` for frames that have none (synthetic, pre-tactics layout)."""
+    return CONFIG if "treatment" in trials.columns else CONFIG[:-1]
 
 
 def _is_one(col: pd.Series) -> pd.Series:
@@ -59,13 +65,14 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
         return (energy - energy.mean()) / sd
 
     pos = trials[positive]
-    zs = pos.groupby(CONFIG, sort=False)["train_energy_j"].transform(z)
+    config = config_columns(trials)
+    zs = pos.groupby(config, sort=False)["train_energy_j"].transform(z)
     outlier = pd.Series(False, index=trials.index)
     outlier.loc[pos.index] = zs.abs() >= z_limit
     kept = trials[positive & ~outlier]
     flags = pd.DataFrame({"nonpositive": ~positive, "outlier": outlier})
-    report = (pd.concat([trials[CONFIG], flags], axis=1)
-              .groupby(CONFIG, sort=True)
+    report = (pd.concat([trials[config], flags], axis=1)
+              .groupby(config, sort=True)
               .agg(n_trials=("nonpositive", "size"), dropped_nonpositive=("nonpositive", "sum"),
                    dropped_outliers=("outlier", "sum"))
               .reset_index())
@@ -97,8 +104,9 @@ def normality(trials: pd.DataFrame, columns=("train_energy_j", "f1"),
     """Shapiro-Wilk per configuration for each column: ``<col>_w``, ``<col>_p`` and
     ``<col>_normal`` (p >= alpha; NA when the test is undefined)."""
     rows = []
-    for key, g in trials.groupby(CONFIG, sort=True):
-        row = dict(zip(CONFIG, key), n_trials=len(g))
+    config = config_columns(trials)
+    for key, g in trials.groupby(config, sort=True):
+        row = dict(zip(config, key), n_trials=len(g))
         for col in columns:
             w, p = shapiro(g[col])
             row[f"{col}_w"], row[f"{col}_p"] = w, p
@@ -116,8 +124,13 @@ def count_non_normal(table: pd.DataFrame, column: str = "train_energy_j") -> tup
 # ---------------------------------------------------------------- slices of the design
 
 def full_data(trials: pd.DataFrame) -> pd.DataFrame:
-    """Trials at 100% of rows and 100% of features, whatever their sweep."""
-    return trials[_is_one(trials["row_fraction"]) & _is_one(trials["feature_fraction"])]
+    """Untreated trials: 100% of rows and 100% of features and no other tactic active (treatment
+    ``none``, or only the run-wide ``scale``), whatever their sweep."""
+    full = _is_one(trials["row_fraction"]) & _is_one(trials["feature_fraction"])
+    if "treatment" in trials.columns:
+        full &= trials["treatment"].astype(str).map(lambda t: all(p.startswith("scale=") for p in t.split("+"))
+                                                    if t != "none" else True)
+    return trials[full]
 
 
 def one_factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -156,7 +169,7 @@ def median_trial_position(energies) -> int:
 def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """One trial per configuration: the one whose training energy is the median (nearest rank)."""
     picks = []
-    for _, g in trials.groupby(CONFIG, sort=True):
+    for _, g in trials.groupby(config_columns(trials), sort=True):
         g = g.sort_values("repetition", kind="stable")
         picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
     return pd.DataFrame(picks).reset_index(drop=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import stats
+from harness.analysis import factors, stats
 from harness.analysis.load import Results
 from harness.errors import ResultsError
 
@@ -87,6 +87,9 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)
     tables.append(_rq1_table(rq1, results.energy_unit))
+    if not factors.is_legacy(trials):  # tactics: every factor, not only rows and features
+        tables += _factor_tables(trials, options)
+        return [_with_notes(t, results) for t in tables], trials
     tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
                                      "energy with rows and features, all trials", stats.rq2(trials)))
     tables.append(_correlation_table(
@@ -95,7 +98,67 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     trade = stats.tradeoff(trials, options.n_resamples, options.seed)
     tables.append(_tradeoff_table(trade, results.energy_unit))
     tables.append(_best_table(stats.best_saving(trade, options.f1_tolerance), options.f1_tolerance))
+    cells = factors.factorial_cells(trials)
+    if len(cells):
+        tables.append(_factorial_table(cells))
     return [_with_notes(t, results) for t in tables], trials
+
+
+def _factor_tables(trials: pd.DataFrame, options: Options) -> list[Table]:
+    """RQ2/RQ3 and the trade-off for every factor, the best tactic per algorithm, factorial cells."""
+    out = [_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training energy with each "
+                              "factor, all trials", factors.correlations(trials, "train_energy_j")),
+           _correlation_table("rq3_f1_spearman", "RQ3: Spearman correlation of F1 with each factor, "
+                              "median-energy trial per level", factors.correlations(trials, "f1", True), energy=False)]
+    trade = factors.tradeoff(trials, options.n_resamples, options.seed)
+    display = pd.DataFrame({
+        "algorithm": trade["algorithm"], "factor": trade["factor"], "level": trade["level"],
+        "trials": trade["n_trials"].astype(str),
+        "n_train": [num(x, 6) for x in trade["n_train"]], "n_features": [num(x, 6) for x in trade["n_features"]],
+        "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
+        "saving (%)": [pct(x) for x in trade["saving_pct"]],
+        "95% CI": [NO_CI if lv == factors.NONE else ci(lo, hi) for lv, lo, hi in
+                   zip(trade["level"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
+    })
+    out.append(Table("tradeoff", "Trade-off per factor and level: training-energy saving versus the untreated "
+                     "trials (none) and F1 change", trade, display,
+                     notes=("Saving = 100 x (1 - median training energy at the level / median untreated); CI: "
+                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).",)))
+    best = factors.best_tactic(trade, options.f1_tolerance)
+    tol = options.f1_tolerance
+    display = pd.DataFrame({
+        "algorithm": best["algorithm"],
+        "tactic (factor)": [f if isinstance(f, str) else "none qualifies" for f in best["factor"]],
+        "level": [lv if isinstance(lv, str) else "-" for lv in best["level"]],
+        "saving (%)": [pct(x) for x in best["saving_pct"]],
+        "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
+        "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
+    })
+    out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
+                     f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
+                     best.assign(f1_tolerance=tol), display))
+    cells = factors.factorial_cells(trials)
+    if len(cells):
+        out.append(_factorial_table(cells))
+    return out
+
+
+def _factorial_table(cells: pd.DataFrame) -> Table:
+    levels = [c for c in cells.columns if c.startswith("level_")]
+    display = pd.DataFrame({
+        "sweep": cells["sweep"], "algorithm": cells["algorithm"],
+        **{c[len("level_"):]: cells[c] for c in levels},
+        "trials": cells["n_trials"].astype(str),
+        "median train energy (J)": [num(x) for x in cells["median_train_energy_j"]],
+        "saving (%)": [pct(x) for x in cells["saving_pct"]],
+        "median F1": [num(x, 3) for x in cells["median_f1"]],
+        "F1 change (pts)": [pct(x, 2) for x in cells["f1_change_pts"]],
+    })
+    return Table("factorial_cells", "Every cell of the factorial sweeps: saving versus untreated and F1 change",
+                 cells, display, notes=("Saving and F1 change against the algorithm's untreated trials "
+                                        "(every factor off).",))
 
 
 def _with_notes(table: Table, results: Results) -> Table:

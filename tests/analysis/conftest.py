@@ -1,4 +1,5 @@
-"""Synthetic results with known answers: trials.csv rows with every column of harness.store.COLUMNS."""
+"""Synthetic results with known answers: trials.csv rows in the layout written before tactics
+(harness.store.BEFORE_TACTICS), which the analysis still reads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.store import COLUMNS, MANIFEST, TRIALS, TrialWriter
+from harness.store import BEFORE_TACTICS as COLUMNS, MANIFEST, TRIALS, TrialWriter
 
 FULL_ROWS = 3900
 FULL_FEATURES = 8000
@@ -65,7 +66,7 @@ def _row(trial_id, config_id, algorithm, sweep, rf, ff, rep, n_train, n_features
 def write_run(run_dir: Path, trials: pd.DataFrame, manifest: dict | None = None) -> Path:
     """Write trials through the store's own writer (so the file is what 'run' writes)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    writer = TrialWriter(run_dir / TRIALS)
+    writer = TrialWriter(run_dir / TRIALS, COLUMNS)
     for row in trials.to_dict("records"):
         for col in ("preprocess_domains_j", "train_domains_j", "predict_domains_j"):
             if isinstance(row[col], str):
