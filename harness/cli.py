@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {run,meters,analyze,figures,compare}``.
+"""Command line: ``python -m harness {run,meters,doctor,analyze,figures,compare}``.
 
 Each subcommand lives beside the code it drives and registers itself through a module-level
 ``register(subparsers)`` that adds its parser and sets ``func`` (args -> exit code).
@@ -18,6 +18,7 @@ from harness.errors import HarnessError
 COMMAND_MODULES = [
     "harness.runner",
     "harness.meters.command",
+    "harness.hygiene.command",
     "harness.analysis.command",
 ]
 

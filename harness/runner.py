@@ -17,6 +17,7 @@ from harness.algorithms import resolve
 from harness.datasets import load_dataset
 from harness.errors import ResultsError
 from harness.features import build_features
+from harness.hygiene import session as hygiene_session
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.protocols import PROTOCOLS
@@ -56,8 +57,14 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
                      f"= {n} levels x {len(spec.algorithms)} algorithms x {spec.repetitions} repetitions "
                      f"= {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
-    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
-                 f"shuffle {h.shuffle}, threads {h.threads}")
+    cool = f"{h.cooldown_s} s per trial"
+    if h.cooldown is not None and h.cooldown.until_idle:
+        c = h.cooldown
+        cool = (f"until idle (+{100 * c.tolerance:g}%, {c.min_s:g}-{c.max_s:g} s; fixed {h.cooldown_s} s "
+                "with the estimate meter)")
+    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {cool}, idle baseline {h.baseline_s} s, "
+                 f"shuffle {h.shuffle}, threads {h.threads}, phases flagged below {100 * h.rel_error:g}% resolution"
+                 + (f", predict repeated to >= {h.min_phase_s:g} s" if h.min_phase_s > 0 else ""))
     return "\n".join(lines)
 
 
@@ -83,6 +90,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     meter_ = selection.meter
     try:
         print(selection.summary(), file=out, flush=True)
+        machine_state = hygiene_session.check_machine(out)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
@@ -95,21 +103,24 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         run.check_inputs(dataset, features)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
+            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+                            machine_state)
         finally:
             writer.close()
     finally:
         meter_.close()
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+             machine_state) -> int:
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     meter_ = selection.meter
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
-               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
+               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts(),
+               "machine_state": machine_state}
     m = run.manifest
     if not m:
         m.update({
@@ -122,6 +133,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
+            **hygiene_session.manifest_entries(machine_state, meter_, spec.hygiene),
         })
     m["sessions"].append(session)
     run.save_manifest()
@@ -137,6 +149,10 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             run.save_manifest()
         if todo and spec.hygiene.warmup_s > 0:
             _warmup(spec.hygiene.warmup_s)
+        cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
+        if todo:
+            print(cooldown.note, file=out, flush=True)
+        waited = hygiene_session.FIRST
         bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                    file=sys.stderr, dynamic_ncols=True)
         appended = 0
@@ -145,11 +161,11 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
                 bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
                                     f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)
+                writer.append({**row, **waited.columns()})
                 appended += 1
                 bar.update()
-                if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
-                    time.sleep(spec.hygiene.cooldown_s)
+                if i + 1 < len(todo):
+                    waited = cooldown.wait()
         except KeyboardInterrupt:
             interrupted = True
         finally:  # also on a crash: the manifest says how far the run got, never more

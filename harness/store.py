@@ -50,6 +50,14 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    # harness.hygiene: the cool-down waited before this trial, and how far each phase can be trusted
+    "cooldown_waited_s",   # s actually waited between the previous trial and this one (0: first of a session)
+    "cooldown_end",        # none | fixed | idle | max_s | fixed_estimate (until_idle with no idle power)
+    "start_power_w",       # mean power over the wait's last sample (W); empty when not sampled
+    "preprocess_below_resolution",  # True: shorter or smaller than the meter resolves to hygiene.rel_error
+    "train_below_resolution",
+    "predict_below_resolution",
+    "predict_repetitions",  # predict calls in its window (hygiene.min_phase_s); its energy and time are per call
 )
 
 TRIALS = "trials.csv"

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 
 ROOT_ENV = "HARNESS_POWERCAP_ROOT"
 DEFAULT_ROOT = "/sys/class/powercap"
@@ -284,6 +284,15 @@ class RaplMeter(Meter):
 
     def total_domains(self) -> list[str]:
         return list(self._total_names)
+
+    def resolution(self) -> Resolution:
+        """RAPL's: counters step by the energy status unit, at most 2^-14 J = 61 µJ (Intel's
+        common unit; AMD and many Intel parts use 2^-16 J), and update about every 1 ms (Intel
+        SDM vol. 3B, "Platform Specific Power Management Support"; Hähnel et al., "Measuring
+        energy consumption for short code paths using RAPL", 2012). ``energy_uj`` itself counts
+        in 1 µJ, finer than the hardware unit, so the unit is the coarser hardware one."""
+        return Resolution(energy_j=2.0 ** -14, update_s=1e-3,
+                          source="RAPL: energy status unit <= 2^-14 J, counter update ~1 ms")
 
     def describe(self) -> dict:
         return {
