@@ -19,7 +19,10 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
   machine, not this harness's CPU-time estimate. CodeCarbon reads RAPL for CPU power where it can
   but models RAM power (and CPU power from the TDP without RAPL), so the tables call them
   ``ICT4S22_LABEL``, not plain measurements;
-- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case.
+- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case;
+- ``<phase>_below_resolution`` flags are computed with RAPL's resolution (``harness.meters.rapl.
+  RESOLUTION``) at 5%: CodeCarbon reads the RAPL counters at a phase's start and end, so a phase
+  under 20 ms holds mostly quantisation (``ICT4S22_FLAGS_NOTE``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ REQUIRED = (
 )
 
 PHASES = ("preprocess", "train", "predict")
+FLAGS = tuple(f"{phase}_below_resolution" for phase in PHASES)
+ICT4S22_FLAGS_NOTE = ("below-resolution flags of the published data assume RAPL's resolution "
+                      "(~1 ms updates) at 5%")
 
 ESTIMATED_LABEL = "estimated energy (CPU-time model, not measured)"
 
@@ -173,6 +179,8 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
+    for col in FLAGS:  # absent in runs made before the flags: NaN, "not recorded"
+        trials[col] = _as_flag(trials[col]) if col in trials.columns else np.nan
     baseline = None
     if manifest is not None and manifest.is_file():
         try:
@@ -190,6 +198,12 @@ def _as_bool(col: pd.Series) -> pd.Series:
     if col.dtype == bool:
         return col
     return col.astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+
+
+def _as_flag(col: pd.Series) -> pd.Series:
+    """True/False (or 1/0) as 1.0/0.0, anything else (missing) as NaN."""
+    text = col.astype(str).str.strip().str.lower()
+    return text.map({"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0})
 
 
 def read_ict4s22(path: str | Path) -> pd.DataFrame:
@@ -245,7 +259,13 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         # The full count is the largest in the whole file: the other sweep always runs at 100%.
         part = out["sweep"] == name
         out.loc[part, fraction] = (out.loc[part, count] / out[count].max()).round(2)
-    return out[list(COLUMNS)]
+    from harness.meters.rapl import RESOLUTION
+
+    for phase in PHASES:
+        out[f"{phase}_below_resolution"] = (
+            (out[f"{phase}_s"] < RESOLUTION.min_duration_s(0.05))
+            | (out[f"{phase}_energy_j"].abs() < RESOLUTION.energy_j / 0.05)).astype(float)
+    return out.reindex(columns=list(COLUMNS))
 
 
 def _snake(name: str) -> str:

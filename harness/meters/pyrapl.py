@@ -158,9 +158,9 @@ class PyRaplMeter(Meter):
 
     def resolution(self) -> Resolution:
         """The same RAPL counters as ``rapl``: the same resolution."""
-        from harness.meters.rapl import RaplMeter
+        from harness.meters.rapl import RESOLUTION
 
-        return RaplMeter.resolution(self)
+        return RESOLUTION
 
     def domains(self) -> list[str]:
         return list(self._names)

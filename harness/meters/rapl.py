@@ -51,6 +51,12 @@ DEFAULT_ROOT = "/sys/class/powercap"
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
 MIN_PERIOD_S = 0.001
+# Counters step by the energy status unit, at most 2^-14 J = 61 µJ (Intel's common unit; AMD and
+# many Intel parts use 2^-16 J), and update about every 1 ms (Intel SDM vol. 3B, "Platform
+# Specific Power Management Support"; Hähnel et al., "Measuring energy consumption for short code
+# paths using RAPL", 2012). energy_uj counts in 1 µJ, finer than the hardware unit.
+RESOLUTION = Resolution(energy_j=2.0 ** -14, update_s=1e-3,
+                        source="RAPL: energy status unit <= 2^-14 J, counter update ~1 ms")
 
 _TOP_RE = re.compile(r"^(?P<type>[A-Za-z0-9_-]*rapl[A-Za-z0-9_-]*):(?P<n>\d+)$")
 
@@ -286,13 +292,8 @@ class RaplMeter(Meter):
         return list(self._total_names)
 
     def resolution(self) -> Resolution:
-        """RAPL's: counters step by the energy status unit, at most 2^-14 J = 61 µJ (Intel's
-        common unit; AMD and many Intel parts use 2^-16 J), and update about every 1 ms (Intel
-        SDM vol. 3B, "Platform Specific Power Management Support"; Hähnel et al., "Measuring
-        energy consumption for short code paths using RAPL", 2012). ``energy_uj`` itself counts
-        in 1 µJ, finer than the hardware unit, so the unit is the coarser hardware one."""
-        return Resolution(energy_j=2.0 ** -14, update_s=1e-3,
-                          source="RAPL: energy status unit <= 2^-14 J, counter update ~1 ms")
+        """RAPL's (``RESOLUTION``): 2^-14 J steps at most, updated about every 1 ms."""
+        return RESOLUTION
 
     def describe(self) -> dict:
         return {
