@@ -143,9 +143,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
     interrupted = False
     with threadpool_limits(limits=spec.hygiene.threads):
         if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-            from harness.meters import measure_baseline
-
-            m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+            m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
             run.save_manifest()
         if todo and spec.hygiene.warmup_s > 0:
             _warmup(spec.hygiene.warmup_s)

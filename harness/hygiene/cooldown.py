@@ -29,6 +29,9 @@ MAX_S = "max_s"                    # cooldown.max_s elapsed before that
 FIXED_ESTIMATE = "fixed_estimate"  # until_idle asked, but the estimate meter has no idle power
 
 DEFAULT_PERIOD_S = 0.1
+# Before the idle baseline: windows this long, until power falls by less than tolerance / 4
+# from one window to the next.
+SETTLE_WINDOW_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,23 @@ class Cooldown:
                 return CooldownResult(elapsed, IDLE, power)
             if elapsed >= o.max_s:
                 return CooldownResult(elapsed, MAX_S, power)
+
+
+def settle(meter, opts, sleep=time.sleep, clock=time.perf_counter) -> dict:
+    """Wait until the machine stops cooling, before its idle baseline is measured: loading data
+    and checking treatments just ran, and a baseline measured while power still falls would set
+    "idle" too high for every cool-down after it. Compares successive windows of
+    ``SETTLE_WINDOW_S`` and stops once power fell by less than ``opts.tolerance / 4`` (relative),
+    or after ``opts.max_s``. Returns ``{"settled_s", "end": "steady" | "max_s", "power_w"}``."""
+    t0 = clock()
+    previous = math.inf
+    while True:
+        token = meter.begin()
+        sleep(SETTLE_WINDOW_S)
+        power = meter.end(token).power_w
+        elapsed = clock() - t0
+        if previous - power < previous * opts.tolerance / 4:
+            return {"settled_s": elapsed, "end": "steady", "power_w": power}
+        if elapsed >= opts.max_s:
+            return {"settled_s": elapsed, "end": MAX_S, "power_w": power}
+        previous = power

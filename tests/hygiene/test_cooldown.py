@@ -108,3 +108,16 @@ def test_new_hygiene_keys_at_their_defaults_keep_old_design_hashes():
 
 
 OLD_HASH = "4ea92979ea4990f5249e58ea944c036fe0c56e8b069396f4297627b950ea439d"
+
+
+def test_settle_waits_for_the_power_to_stop_falling_before_the_baseline(powercap):
+    from harness.hygiene.cooldown import settle
+
+    fake = powercap(with_dram=False, with_core=False)
+    with RaplMeter() as meter:
+        fake.start_decay("package-0", IDLE_W, EXCESS_W, 0.3)
+        out = settle(meter, hygiene().cooldown)
+    # windows of 0.5 s: power falls by less than 5%/4 of ~10 W only once the excess is < ~0.3 W,
+    # which a 20 W excess decaying with tau 0.3 s reaches after 0.3 x ln(20 / 0.3) = 1.26 s
+    assert out["end"] == "steady" and 1.0 <= out["settled_s"] <= 2.6
+    assert out["power_w"] == pytest.approx(IDLE_W, rel=0.03)
