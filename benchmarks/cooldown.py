@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import importlib.util
 import io
 import math
@@ -54,46 +55,77 @@ def _load_fake_powercap():
 
 class ThermalModel:
     """Package power following this process's CPU use with time constant ``tau_s`` (see the module
-    docstring); writes the fake tree's package-0 counter every ``tick_s`` and keeps the history of
-    (UTC epoch s, W) to look the true power up afterwards."""
+    docstring). ``advance()`` integrates the power up to now and writes the fake tree's package-0
+    counter; a thread calls it every ``tick_s`` and, as a hardware counter is never late, the meter
+    calls it before each read (``exact_reads``): on a loaded machine the thread alone can be
+    starved for tens of ms, and a counter written late makes a window read low power. The
+    history of (UTC epoch s, W) is kept to look the true power up afterwards."""
 
     def __init__(self, fake, idle_w: float, busy_w: float, tau_s: float, tick_s: float = 0.001):
         self.fake, self.idle_w, self.busy_w, self.tau_s, self.tick_s = fake, idle_w, busy_w, tau_s, tick_s
         self.times: list[float] = []
         self.powers: list[float] = []
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="thermal-model", daemon=True)
+        self._model_cpu = 0.0
+        self._power, self._energy_j = idle_w, 0.0
+        self._wall, self._cpu = time.perf_counter(), self._cpu_s()
+
+    def _cpu_s(self) -> float:
+        """This process's CPU seconds less the model's own work (its thread, and its calls from
+        the meter's reads), which is not the machine's load."""
+        own = self._model_cpu
+        thread = self._thread
+        if thread.ident is not None and thread.is_alive():
+            own += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        return time.process_time() - own
+
+    def advance(self) -> None:
+        in_thread = threading.current_thread() is self._thread
+        c0 = time.thread_time()
+        with self._lock:
+            wall1, cpu1 = time.perf_counter(), self._cpu_s()
+            dt = wall1 - self._wall
+            if dt > 0:
+                u = min(1.0, max(0.0, (cpu1 - self._cpu) / dt))
+                target = self.idle_w + (self.busy_w - self.idle_w) * u
+                alpha = 1 - math.exp(-dt / self.tau_s)
+                # exact integral of the exponential approach to target over dt
+                self._energy_j += target * dt + (self._power - target) * self.tau_s * alpha
+                self._power += (target - self._power) * alpha
+                self.fake.set_uj("package-0", int(self._energy_j * 1e6))
+                self.times.append(time.time())
+                self.powers.append(self._power)
+                self._wall = wall1
+            if not in_thread:
+                self._model_cpu += time.thread_time() - c0
+            self._cpu = self._cpu_s()
 
     def _loop(self) -> None:
-        # A real counter is updated by the hardware whatever the load; this thread must not be
-        # starved by a busy machine (a counter written late makes a window read low power).
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
-        except (OSError, AttributeError):
-            pass
-        power, energy_j = self.idle_w, 0.0
-        # the model's own thread is not the machine's load: its CPU time is left out
-        cpu_now = lambda: time.process_time() - time.thread_time()  # noqa: E731
-        wall, cpu = time.perf_counter(), cpu_now()
         while not self._stop.wait(self.tick_s):
-            wall1, cpu1 = time.perf_counter(), cpu_now()
-            dt = wall1 - wall
-            if dt <= 0:
-                continue
-            u = min(1.0, max(0.0, (cpu1 - cpu) / dt))
-            target = self.idle_w + (self.busy_w - self.idle_w) * u
-            alpha = 1 - math.exp(-dt / self.tau_s)
-            # exact integral of the exponential approach to target over dt
-            energy_j += target * dt + (power - target) * self.tau_s * alpha
-            power += (target - power) * alpha
-            self.fake.set_uj("package-0", int(energy_j * 1e6))
-            self.times.append(time.time())
-            self.powers.append(power)
-            wall, cpu = wall1, cpu1
+            self.advance()
 
     def power_at(self, epoch_s: float) -> float:
         i = bisect.bisect_right(self.times, epoch_s) - 1
         return self.powers[max(i, 0)]
+
+    @contextlib.contextmanager
+    def exact_reads(self):
+        """While open, every RaplMeter read first brings the counter up to date."""
+        from harness.meters.rapl import RaplMeter
+
+        original = RaplMeter._read_locked
+
+        def read(meter):
+            self.advance()
+            return original(meter)
+
+        RaplMeter._read_locked = read
+        try:
+            yield
+        finally:
+            RaplMeter._read_locked = original
 
     def __enter__(self):
         self._thread.start()
@@ -116,7 +148,7 @@ def run_arm(spec_path: Path, hygiene: dict, tau_s: float, workdir: Path, name: s
     fake = _load_fake_powercap()(workdir / f"powercap-{name}", sockets=1, with_dram=False, with_core=False)
     os.environ["HARNESS_POWERCAP_ROOT"] = str(fake.root)
     t0 = time.perf_counter()
-    with ThermalModel(fake, idle_w, busy_w, tau_s) as model:
+    with ThermalModel(fake, idle_w, busy_w, tau_s) as model, model.exact_reads():
         code = run_spec(path, results_dir=workdir / "results", quiet=True, out=io.StringIO())
     wall = time.perf_counter() - t0
     fake.close()

@@ -31,3 +31,23 @@ def powercap(tmp_path, monkeypatch):
     yield make
     for fake in made:
         fake.close()
+
+
+@pytest.fixture
+def exact_reads(monkeypatch):
+    """``exact_reads(fake)``: every RaplMeter read first brings ``fake``'s counters up to now, as
+    a hardware counter is never late; on a loaded machine the writer thread alone can be starved
+    for tens of ms, and a counter written late makes a window read low or high power."""
+    from harness.meters.rapl import RaplMeter
+
+    original = RaplMeter._read_locked
+
+    def install(fake: FakePowercap) -> FakePowercap:
+        def read(meter):
+            fake.write_now()
+            return original(meter)
+
+        monkeypatch.setattr(RaplMeter, "_read_locked", read)
+        return fake
+
+    return install

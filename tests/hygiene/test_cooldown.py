@@ -15,9 +15,9 @@ from harness.spec import Hygiene, parse_spec
 IDLE_W, EXCESS_W, TAU_S = 10.0, 20.0, 0.2
 PERIOD_S, TOLERANCE = 0.1, 0.05
 SLACK_S = 0.05  # the scheduler of a busy 2-core machine
-# The fake counter lags wall time by its writer's interval (1 ms, more on a busy machine), as a
-# real RAPL counter lags by its ~1 ms update: a window's mean power may read up to this much low.
-LAG_ERROR = 0.03
+# The fake counters are brought up to date at every read (``exact_reads``), so the only lag left is
+# the few microseconds between that write and the read.
+LAG_ERROR = 0.01
 
 
 def hygiene(**cooldown):
@@ -25,8 +25,8 @@ def hygiene(**cooldown):
     return Hygiene(baseline_s=1, cooldown_s=5, cooldown=opts)
 
 
-def test_wait_ends_within_a_sampling_period_of_the_power_returning_to_idle(powercap):
-    fake = powercap(with_dram=False, with_core=False)
+def test_wait_ends_within_a_sampling_period_of_the_power_returning_to_idle(powercap, exact_reads):
+    fake = exact_reads(powercap(with_dram=False, with_core=False))
     with RaplMeter() as meter:
         cool = Cooldown(hygiene(), meter, {"total_w": IDLE_W})
         fake.start_decay("package-0", IDLE_W, EXCESS_W, TAU_S)
@@ -43,8 +43,8 @@ def test_wait_ends_within_a_sampling_period_of_the_power_returning_to_idle(power
     assert result.start_power_w <= IDLE_W * (1 + TOLERANCE)
 
 
-def test_a_machine_already_idle_waits_min_s(powercap):
-    fake = powercap(with_dram=False, with_core=False)
+def test_a_machine_already_idle_waits_min_s(powercap, exact_reads):
+    fake = exact_reads(powercap(with_dram=False, with_core=False))
     fake.start({"package-0": IDLE_W})
     with RaplMeter() as meter:
         result = Cooldown(hygiene(min_s=0.3), meter, {"total_w": IDLE_W}).wait()
@@ -52,8 +52,8 @@ def test_a_machine_already_idle_waits_min_s(powercap):
     assert result.start_power_w == pytest.approx(IDLE_W, rel=0.05)
 
 
-def test_max_s_caps_the_wait_and_the_row_says_so(powercap):
-    fake = powercap(with_dram=False, with_core=False)
+def test_max_s_caps_the_wait_and_the_row_says_so(powercap, exact_reads):
+    fake = exact_reads(powercap(with_dram=False, with_core=False))
     fake.start({"package-0": 3 * IDLE_W})  # never cools down
     with RaplMeter() as meter:
         result = Cooldown(hygiene(max_s=0.3), meter, {"total_w": IDLE_W}).wait()
@@ -71,8 +71,8 @@ def test_estimate_meter_falls_back_to_the_fixed_sleep_and_says_so():
     assert slept == [5.0] and result.end == FIXED_ESTIMATE and math.isnan(result.start_power_w)
 
 
-def test_fixed_sleep_with_counters_samples_the_power_at_its_end(powercap):
-    fake = powercap(with_dram=False, with_core=False)
+def test_fixed_sleep_with_counters_samples_the_power_at_its_end(powercap, exact_reads):
+    fake = exact_reads(powercap(with_dram=False, with_core=False))
     fake.start({"package-0": 12.0})
     with RaplMeter() as meter:
         result = Cooldown(Hygiene(cooldown_s=0.2), meter, None).wait()
@@ -110,10 +110,10 @@ def test_new_hygiene_keys_at_their_defaults_keep_old_design_hashes():
 OLD_HASH = "4ea92979ea4990f5249e58ea944c036fe0c56e8b069396f4297627b950ea439d"
 
 
-def test_settle_waits_for_the_power_to_stop_falling_before_the_baseline(powercap):
+def test_settle_waits_for_the_power_to_stop_falling_before_the_baseline(powercap, exact_reads):
     from harness.hygiene.cooldown import settle
 
-    fake = powercap(with_dram=False, with_core=False)
+    fake = exact_reads(powercap(with_dram=False, with_core=False))
     with RaplMeter() as meter:
         fake.start_decay("package-0", IDLE_W, EXCESS_W, 0.3)
         out = settle(meter, hygiene().cooldown)

@@ -40,6 +40,7 @@ class FakePowercap:
         self._fds: dict[str, int] = {}
         self._written = threading.Condition()
         self._writes = 0
+        self.write_now = lambda: None  # brings the counters up to now (set by start_profile)
 
     def energy_path(self, domain: str) -> Path:
         return self.zones[domain] / "energy_uj"
@@ -97,6 +98,7 @@ class FakePowercap:
                 write_all()
 
         write_all()
+        self.write_now = write_all
         self._thread = threading.Thread(target=loop, name="fake-powercap-writer", daemon=True)
         self._thread.start()
         return self
