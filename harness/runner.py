@@ -14,13 +14,9 @@ import time
 from pathlib import Path
 
 from harness.algorithms import resolve
-from harness.datasets import load_dataset
 from harness.errors import ResultsError
-from harness.features import build_features
-from harness.hygiene import session as hygiene_session
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
-from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
@@ -79,9 +75,21 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
     if dry_run:
-        print(describe_plan(spec, plan), file=out)
+        if spec.tuning is not None:
+            from harness.tuning.runner import describe_tuning
+
+            lines = describe_plan(spec, plan).splitlines()
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
+        else:
+            print(describe_plan(spec, plan), file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
+
+    # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
+    from harness.datasets import load_dataset
+    from harness.features import build_features
+    from harness.hygiene import session as hygiene_session
+    from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
     if problem:
@@ -89,18 +97,29 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:
-        print(selection.summary(), file=out, flush=True)
+        print(selection.summary(short=quiet), file=out, flush=True)
         machine_state = hygiene_session.check_machine(out)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
+        if spec.tuning is not None:
+            from harness.tuning.runner import check_spaces
+
+            check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
         run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
         run.check_inputs(dataset, features)
+        if spec.tuning is not None:
+            from harness.tuning.runner import execute_tuning
+
+            return execute_tuning(spec, run, protocol, algorithms, selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features,
+                                                          machine_state),
+                                  quiet, out)
         writer = run.open(plan)
         try:
             return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
@@ -111,14 +130,15 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         meter_.close()
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
-             machine_state) -> int:
-    from threadpoolctl import threadpool_limits
-    from tqdm import tqdm
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features,
+                  machine_state: dict | None = None):
+    """Open this process's session in the run's manifest (creating the manifest on a new run) and
+    save it; returns ``(manifest, session)``. The caller fills in the session's end.
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session."""
+    from harness.hygiene import session as hygiene_session
 
     meter_ = selection.meter
-    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
+    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
                "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts(),
                "machine_state": machine_state}
     m = run.manifest
@@ -128,7 +148,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
-            "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
@@ -137,6 +157,20 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         })
     m["sessions"].append(session)
     run.save_manifest()
+    return m, session
+
+
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+             machine_state) -> int:
+    from threadpoolctl import threadpool_limits
+    from tqdm import tqdm
+
+    from harness.hygiene import session as hygiene_session
+
+    meter_ = selection.meter
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features,
+                               machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
 
@@ -191,7 +225,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",
                    help="start the run over; existing files move to RUN/replaced-<time>/")
-    p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
+    p.add_argument("--meter", metavar="NAME",
+                   help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
+                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
                                            quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))

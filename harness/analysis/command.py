@@ -6,10 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.analysis import stats
-from harness.analysis.load import Results, load_results, net_of_baseline
-from harness.analysis.tables import Options, analysis_tables, compare_table, to_markdown, write_tables
+from typing import TYPE_CHECKING
+
+from harness.analysis import defaults
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.analysis.load import Results
+    from harness.analysis.tables import Options
+
+# pandas, scipy and statsmodels (load, stats, tables) are imported by the handlers that use them,
+# so that --help and the other commands start fast (benchmarks/startup.py).
 
 REPORT = "analysis.md"
 LONG_TABLES = ("normality", "carbon_trials")
@@ -23,6 +30,10 @@ def register(subparsers) -> None:
     _path_args(p, "analysis")
     _stat_args(p)
     carbon_args(p)
+    p.add_argument("--target-f1", type=float, metavar="F1",
+                   help="tuning runs: the validation F1 a search must reach (default: a fraction of the best found)")
+    p.add_argument("--target-fraction", type=float, default=0.95, metavar="X",
+                   help="tuning runs: target = X times the best validation F1 found per algorithm (default 0.95)")
     p.set_defaults(func=run_analyze)
 
     p = subparsers.add_parser(
@@ -66,9 +77,9 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
     p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
                    help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
-    p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
+    p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
 
 
 def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
@@ -114,11 +125,15 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
+    from harness.analysis.load import load_results, net_of_baseline
+
     results = load_results(args.path)
     return net_of_baseline(results) if args.net else results
 
 
 def _options(args) -> Options:
+    from harness.analysis.tables import Options
+
     if not args.f1_tolerance >= 0:
         raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
     if args.bootstrap < 100:
@@ -139,8 +154,37 @@ def header(results: Results, options: Options) -> str:
     return "\n".join(lines)
 
 
+def _run_tuning_analyze(args, options) -> int:
+    from harness.analysis.tables import to_markdown, write_tables
+    from harness.tuning.analysis import load_tuning, tuning_tables
+
+    results = load_tuning(args.path)
+    tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
+    out = out_dir(args.path, args.out, "analysis")
+    write_tables(tables, out)
+    per.to_csv(out / "tuning_per_search.csv", index=False)
+    s = results.searches
+    lines = [f"## Tuning analysis of {results.source}", ""]
+    if results.completeness():
+        lines += [f"**{results.completeness()}**", ""]
+    lines += [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
+              f"{', '.join(sorted(s['algorithm'].unique()))}; meter {', '.join(sorted(s['meter'].astype(str).unique()))}.",
+              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".", ""]
+    report = "\n".join(lines) + "\n" + "\n".join(to_markdown(t) for t in tables)
+    (out / REPORT).write_text(report, encoding="utf-8")
+    print(report)
+    print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; per-search values in tuning_per_search.csv).")
+    return 0
+
+
 def run_analyze(args) -> int:
+    from harness.analysis.tables import analysis_tables, to_markdown, write_tables
+
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        return _run_tuning_analyze(args, options)
     inputs = carbon_inputs(args)
     results = _load(args)
     tables, trials = analysis_tables(results, options)
@@ -160,6 +204,18 @@ def run_analyze(args) -> int:
 
 
 def run_figures(args) -> int:
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        from harness.tuning.analysis import load_tuning, tuning_figure
+
+        out = out_dir(args.path, args.out, "figures")
+        out.mkdir(parents=True, exist_ok=True)
+        fig = tuning_figure(load_tuning(args.path))
+        for suffix in (".png", ".pdf"):
+            fig.savefig(out / f"tuning_curves{suffix}")
+            print(out / f"tuning_curves{suffix}")
+        return 0
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
     inputs = carbon_inputs(args)
@@ -174,7 +230,14 @@ def run_figures(args) -> int:
 
 
 def run_compare(args) -> int:
+    from harness.analysis.tables import compare_table, to_markdown, write_tables
+
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        raise HarnessError(f"{args.path}: a tuning run; 'analyze' compares its strategies (compare is for "
+                           "algorithms of a data-reduction run)")
     results = _load(args)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)

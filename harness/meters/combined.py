@@ -57,6 +57,13 @@ class CombinedMeter(Meter):
         return Resolution(energy_j=sum(r.energy_j for r in parts), update_s=max(r.update_s for r in parts),
                           source="; ".join(r.source for r in parts))
 
+    def probe(self, timeout_s: float | None = None) -> None:
+        for m in self.meters:
+            m.probe(timeout_s)
+
+    def mirror_note(self) -> str:
+        return "; ".join(n for n in (m.mirror_note() for m in self.meters) if n)
+
     def describe(self) -> dict:
         return {**super().describe(), "parts": [m.describe() for m in self.meters]}
 

@@ -10,8 +10,7 @@ from test_nvml import pynvml  # noqa: F401  (the fake pynvml fixture)
 
 
 def test_rapl_and_pyrapl_share_rapl_resolution(powercap):
-    powercap(sockets=1)
-    with open_meter("rapl").meter as m:
+    with powercap(sockets=1).moving(), open_meter("rapl").meter as m:
         r = m.resolution()
     assert r.update_s == 1e-3 and r.energy_j == pytest.approx(61.035e-6, rel=1e-4)
     assert r.min_duration_s(0.05) == pytest.approx(0.02)
@@ -30,10 +29,10 @@ def test_estimate_resolution_is_cpu_time_resolution():
 
 def test_nvml_and_combined(pynvml, powercap):  # noqa: F811
     pynvml([0])
-    powercap(sockets=1)
+    fake = powercap(sockets=1)
     with open_meter("nvml").meter as m:
         assert m.resolution().update_s == 0.1 and m.resolution().energy_j == 1e-3
-    with open_meter(["rapl", "nvml"]).meter as m:
+    with fake.moving(), open_meter(["rapl", "nvml"]).meter as m:
         r = m.resolution()
     assert r.update_s == 0.1 and r.energy_j == pytest.approx(2.0 ** -14 + 1e-3)
     assert "RAPL" in r.source and "NVML" in r.source
