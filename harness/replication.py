@@ -190,6 +190,7 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
     as ``harness.trial.run_trial``."""
     from sklearn.metrics import classification_report
 
+    from harness.hygiene.phases import below_resolution
     from harness.tactics import level_text
     from harness.tactics.quantization import fitted_dtype
     from harness.trial import _metrics, utc_now
@@ -209,6 +210,7 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
     scores = _metrics(split.y_test, y_pred)
     m_pred = meter.end(token)
     finished = utc_now()
+    res, rel = meter.resolution(), spec.hygiene.rel_error
     return {
         "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
         "started_at": started, "finished_at": finished,
@@ -220,6 +222,10 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
         **scores,
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
         "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": PHASES_ICT4S22,
+        "preprocess_below_resolution": below_resolution(m_pre, res, rel),
+        "train_below_resolution": below_resolution(m_fit, res, rel),
+        "predict_below_resolution": below_resolution(m_pred, res, rel),
+        "predict_repetitions": 1,
         "treatment": trial.treatment, "n_rows": len(protocol.y),
         "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
         **{f"level_{name}": level_text(level) for name, level in trial.levels},

@@ -51,6 +51,19 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
     return rows
 
 
+def progress_label(trial: Trial) -> str:
+    """What the progress bar shows for a trial, e.g. "adaboost, rows 10%, features 100%, rep 1"."""
+    from harness.tactics import level_text
+
+    def text(name, level) -> str:
+        fraction = name in ("rows", "features") and isinstance(level, float)
+        return f"{level:.0%}" if fraction else level_text(level)
+
+    levels = (", ".join(f"{name} {text(name, level)}" for name, level in trial.levels) if trial.levels else
+              f"rows {trial.row_fraction:.0%}, features {trial.feature_fraction:.0%}")
+    return f"{trial.algorithm}, {levels}, rep {trial.repetition}"
+
+
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
@@ -68,8 +81,14 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
                      f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
-    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
-                 f"shuffle {h.shuffle}, threads {h.threads}")
+    cool = f"{h.cooldown_s} s per trial"
+    if h.cooldown is not None and h.cooldown.until_idle:
+        c = h.cooldown
+        cool = (f"until idle (+{100 * c.tolerance:g}%, {c.min_s:g}-{c.max_s:g} s; fixed {h.cooldown_s} s "
+                "with the estimate meter)")
+    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {cool}, idle baseline {h.baseline_s} s, "
+                 f"shuffle {h.shuffle}, threads {h.threads}, phases flagged below {100 * h.rel_error:g}% resolution"
+                 + (f", predict repeated to >= {h.min_phase_s:g} s" if h.min_phase_s > 0 else ""))
     return "\n".join(lines)
 
 
@@ -102,6 +121,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
     from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
+    from harness.hygiene import session as hygiene_session
     from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
@@ -113,6 +133,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print(selection.summary(short=quiet), file=out, flush=True)
         if notes:
             print("\n".join(notes), file=out, flush=True)
+        machine_state = hygiene_session.check_machine(out)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)
@@ -142,23 +163,30 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             from harness.tuning.runner import execute_tuning
 
             return execute_tuning(spec, run, protocol, algorithms, selection,
-                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features),
+                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features,
+                                                          machine_state),
                                   quiet, out)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
+            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+                            machine_state)
         finally:
             writer.close()
     finally:
         meter_.close()
 
 
-def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features):
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features,
+                  machine_state: dict | None = None):
     """Open this process's session in the run's manifest (creating the manifest on a new run) and
-    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
+    save it; returns ``(manifest, session)``. The caller fills in the session's end.
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session."""
+    from harness.hygiene import session as hygiene_session
+
     meter_ = selection.meter
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
-               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
+               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts(),
+               "machine_state": machine_state}
     m = run.manifest
     if not m:
         m.update({
@@ -176,19 +204,24 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, 
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
             "replication": replication.describe(spec),
             "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
+            **hygiene_session.manifest_entries(machine_state, meter_, spec.hygiene),
         })
     m["sessions"].append(session)
     run.save_manifest()
     return m, session
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+             machine_state) -> int:
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
+    from harness.hygiene import session as hygiene_session
+
     meter_ = selection.meter
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features)
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features,
+                               machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
     if run.unverified:
@@ -204,22 +237,23 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         session["ended_by"] = "error"
         try:
             if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-                from harness.meters import measure_baseline
-
-                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
                 run.save_manifest()
             if todo and spec.hygiene.warmup_s > 0:
                 _warmup(spec.hygiene.warmup_s)
+            cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
+            if todo:
+                print(cooldown.note, file=out, flush=True)
+            waited = hygiene_session.FIRST
             for i, trial in enumerate(todo):
-                bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
-                                    f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
+                bar.set_postfix_str(progress_label(trial), refresh=False)
                 row = trial_fn(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
                 with signals.held():  # the row on disk and the count in the manifest must agree
-                    writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    writer.append({**row, **waited.columns()})  # a failed write raises ResultsError: one line
                     appended += 1
                 bar.update()
-                if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
-                    time.sleep(spec.hygiene.cooldown_s)
+                if i + 1 < len(todo):
+                    waited = cooldown.wait()
             session["ended_by"] = "completed"
         except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
             stopped = e

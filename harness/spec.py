@@ -141,12 +141,47 @@ class EstimateOptions(_Model):
     cores: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
+class Cooldown(_Model):
+    """Cool-down until idle (``harness.hygiene.cooldown``): after each trial, sample the meter's
+    power every ``period_s`` and start the next trial once it is within ``tolerance`` (relative)
+    of the idle baseline, after at least ``min_s`` and at most ``max_s`` seconds."""
+
+    until_idle: bool = False
+    tolerance: float = Field(default=0.05, gt=0)
+    min_s: float = Field(default=0.5, ge=0)
+    max_s: float = Field(default=30.0, gt=0)
+    period_s: float = Field(default=0.1, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Cooldown":
+        if self.min_s > self.max_s:
+            raise ValueError(f"min_s ({self.min_s:g}) must not exceed max_s ({self.max_s:g})")
+        if self.period_s > self.max_s:
+            raise ValueError(f"period_s ({self.period_s:g}) must not exceed max_s ({self.max_s:g})")
+        return self
+
+
 class Hygiene(_Model):
     warmup_s: Seconds = 0.0
     cooldown_s: Seconds = 0.0
     baseline_s: Seconds = 0.0
     shuffle: bool = True
     threads: int | None = Field(default=1, ge=1, le=100_000)
+    cooldown: Cooldown | None = None      # until idle; None: the fixed cooldown_s
+    min_phase_s: float = Field(default=0.0, ge=0)  # repeat predict in one window to last this long
+    rel_error: float = Field(default=0.05, gt=0, lt=1)  # flag phases the meter cannot resolve to this
+
+    @model_validator(mode="after")
+    def _baseline_for_idle(self) -> "Hygiene":
+        if self.cooldown is not None and self.cooldown.until_idle and self.baseline_s <= 0:
+            raise ValueError("cooldown.until_idle compares power with the idle baseline: "
+                             "set hygiene.baseline_s > 0 (e.g. 10)")
+        return self
+
+
+# Hygiene keys added after runs were made: left out of the design hash at their defaults, so
+# that those runs still resume.
+_LATER_HYGIENE_DEFAULTS = {"cooldown": None, "min_phase_s": 0.0, "rel_error": 0.05}
 
 
 class Validation(_Model):
@@ -339,6 +374,9 @@ class Spec(_Model):
             if key in data and data[key] == default:
                 data.pop(key)
         data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
+        for key, default in _LATER_HYGIENE_DEFAULTS.items():
+            if data["hygiene"].get(key) == default:
+                del data["hygiene"][key]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -68,6 +68,14 @@ COLUMNS = (
     "n_rows",              # dataset rows left after duplicate removal (T2), before the split
     "input_dtype",         # dtype of the matrix the estimator received (fit and predict)
     "fit_dtype",           # dtype the fitted estimator computed in (float32 for trees; 'unknown' if it does not tell)
+    # harness.hygiene: the cool-down waited before this trial, and how far each phase can be trusted
+    "cooldown_waited_s",   # s actually waited between the previous trial and this one (0: first of a session)
+    "cooldown_end",        # none | fixed | idle | max_s | fixed_estimate (until_idle with no idle power)
+    "start_power_w",       # mean power over the wait's last sample (W); empty when not sampled
+    "preprocess_below_resolution",  # True: shorter or smaller than the meter resolves to hygiene.rel_error
+    "train_below_resolution",
+    "predict_below_resolution",
+    "predict_repetitions",  # predict calls in its window (hygiene.min_phase_s); its energy and time are per call
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )

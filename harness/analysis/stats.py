@@ -227,16 +227,31 @@ def spearman(x, y) -> tuple[float, float]:
     return rho, p
 
 
+BELOW = "train_below_resolution"
+
+
+def n_below_resolution(g: pd.DataFrame) -> float:
+    """How many of ``g``'s training phases the meter could not resolve (row flag
+    ``train_below_resolution``); NaN when the rows do not say (runs made before the flag)."""
+    if BELOW not in g.columns:
+        return math.nan
+    flags = pd.to_numeric(g[BELOW], errors="coerce")
+    return math.nan if flags.isna().all() else float(flags.fillna(0).sum())
+
+
 def rq1(trials: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm at full data: median training energy (J) and time (s), and each median's
     ratio to the smallest one of its kind (``ratio_to_min`` for energy, ``time_ratio_to_min`` for
-    time; NaN when the smallest is not > 0). Sorted by median energy."""
+    time; NaN when the smallest is not > 0). Sorted by median energy. ``n_below_resolution``:
+    trials whose training phase is flagged below the meter's resolution."""
     full = full_data(trials)
     table = (full.groupby("algorithm")
              .agg(n_trials=("train_energy_j", "size"),
                   median_train_energy_j=("train_energy_j", "median"),
                   median_train_s=("train_s", "median"))
-             .reset_index()
+             .reset_index())
+    below = {a: n_below_resolution(g) for a, g in full.groupby("algorithm")}
+    table = (table.assign(n_below_resolution=table["algorithm"].map(below).astype(float))
              .sort_values("median_train_energy_j", kind="stable")
              .reset_index(drop=True))
     for median, ratio in (("median_train_energy_j", "ratio_to_min"),
@@ -334,6 +349,7 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
                     "algorithm": algorithm, "factor": factor, "fraction": float(level),
                     "n_train": float(h["n_train"].median()),
                     "n_features": float(h["n_features"].median()), "n_trials": len(h),
+                    "n_below_resolution": n_below_resolution(h),
                     "median_train_energy_j": float(h["train_energy_j"].median()),
                     "saving_pct": 100 * (1 - ratio),
                     "saving_ci_low_pct": 100 * (1 - high), "saving_ci_high_pct": 100 * (1 - low),
@@ -342,7 +358,7 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
                     "median_energy_trial_f1": median_energy_f1(h),
                     "median_energy_trial_f1_change_pts": 100 * (median_energy_f1(h) - f1_ref_rep),
                 })
-    cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials",
+    cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials", "n_below_resolution",
             "median_train_energy_j", "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct",
             "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts"]
     return pd.DataFrame(rows).reindex(columns=cols)
@@ -549,7 +565,8 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     table["verdict"] = [verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
                                 f1_tolerance, alpha, r.min_p) for r in table.itertuples()]
     table.insert(0, "candidate", candidate)
-    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline", "energy_ratio",
+    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline",
+            "n_candidate_below_resolution", "n_baseline_below_resolution", "energy_ratio",
             "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "min_p", "cliffs_delta", "magnitude",
             "mde_cliffs_delta", "f1_diff_pts", "verdict"]
     return table[cols]
@@ -560,6 +577,8 @@ def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
     delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
     return {"baseline": base_name, "scope": scope, **level,
             "n_candidate": len(c), "n_baseline": len(b),
+            "n_candidate_below_resolution": n_below_resolution(c),
+            "n_baseline_below_resolution": n_below_resolution(b),
             "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high, "mw_p": p,
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
             "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}

@@ -245,6 +245,29 @@ def _normality_summary(norm: pd.DataFrame, alpha: float) -> Table:
                  frame, display, notes=(note,))
 
 
+BELOW_COLUMN = "train phases below resolution"
+BELOW_NOTE = ("Train phases below resolution: trials whose training window was shorter or held less "
+              "energy than the meter resolves to the run's hygiene.rel_error (5% by default; RAPL "
+              "updates about every 1 ms, so under 20 ms; for the published ICT4S'22 data RAPL's resolution "
+              "is assumed); the median beside it rests on those readings.")
+
+
+def _below(n_below, n_trials) -> list[str]:
+    """"k of n" per row; "not recorded" where the rows carry no flag (older runs)."""
+    return ["not recorded" if math.isnan(k) else f"{int(k)} of {int(n)}" for k, n in zip(n_below, n_trials)]
+
+
+def _with_below(display: pd.DataFrame, frame: pd.DataFrame, after: str, notes: tuple,
+                n_below="n_below_resolution", n_trials="n_trials") -> tuple[pd.DataFrame, tuple]:
+    """Insert the "k of n below resolution" column after ``after`` when any row is flagged or
+    flags were recorded, with its note."""
+    if n_below not in frame or frame[n_below].isna().all():
+        return display, notes
+    display = display.copy()
+    display.insert(display.columns.get_loc(after) + 1, BELOW_COLUMN, _below(frame[n_below], frame[n_trials]))
+    return display, (*notes, BELOW_NOTE)
+
+
 def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
     spread = stats.rq1_spread(rq1)
     display = pd.DataFrame({
@@ -257,8 +280,9 @@ def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
     })
     note = (f"Max/min ratio of median training energy: {num(spread, 3)}" +
             (f" ({math.log10(spread):.1f} orders of magnitude)." if spread > 0 else "."))
+    display, notes = _with_below(display, rq1, f"median train energy ({unit})", (note,))
     return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features",
-                 rq1, display, notes=(note,))
+                 rq1, display, notes=notes)
 
 
 def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool = True) -> Table:
@@ -296,6 +320,7 @@ def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
              "reference itself). F1 change = median F1 at the level "
              "minus median F1 at 100%, in points (F1 x 100). The ICT4S'22 paper's analysis "
              "reported instead the F1 of the median-energy trial (last two columns).",)
+    display, notes = _with_below(display, trade, f"median train energy ({unit})", notes)
     return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
                  trade, display, notes=notes)
 
@@ -350,6 +375,11 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
              f"difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
              f"smallest Cliff's delta found with 80% power at these sizes (t-test power scaled by "
              f"U's efficiency 3/pi, normal shift); 'none' when no difference can be detected.",)
+    if not (table["n_candidate_below_resolution"].isna().all() and table["n_baseline_below_resolution"].isna().all()):
+        display.insert(display.columns.get_loc("energy ratio"), BELOW_COLUMN, [
+            f"{c}/{b}" for c, b in zip(_below(table["n_candidate_below_resolution"], table["n_candidate"]),
+                                       _below(table["n_baseline_below_resolution"], table["n_baseline"]))])
+        notes = (*notes, BELOW_NOTE + " Given as candidate/baseline.")
     return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines",
                              table, display, notes=notes), results)
 
