@@ -3,7 +3,7 @@ beside every median that rests on them; runs without the flags say "not recorded
 
 import numpy as np
 
-from conftest import fabricate, write_run
+from synthetic import fabricate, write_run
 from harness.analysis import stats
 from harness.analysis.load import load_results
 from harness.analysis.tables import BELOW_COLUMN, Options, analysis_tables, compare_table, to_markdown
