@@ -1,39 +1,31 @@
 """The runner: ``python -m harness run SPEC`` orchestrates a run.
 
-Order of work, so that bad input never leaves anything half-written: validate the spec, open the
-meter, load the dataset, resolve the algorithms, build the features, apply each treatment level once,
+Order of work, so that bad input never leaves anything half-written: validate the spec, start the
+executor (``harness.executors``: it opens the meter where trials run), load the dataset, resolve the algorithms, build the features, apply each treatment level once,
 check the results directory; only then create the run directory (``harness.rundir``), its manifest
-and trials.csv. Each trial (``harness.trial``) is three meter windows; its row is appended and
-fsynced (``harness.store``) as soon as the trial ends.
+and trials.csv. Each trial (``harness.trial``) is three meter windows, run wherever the executor
+puts it; this process alone appends and fsyncs its row (``harness.store``) as soon as the trial
+ends.
 """
 
 from __future__ import annotations
 
 import sys
-import time
+import uuid
 from pathlib import Path
 
 from harness.algorithms import resolve
 from harness.datasets import load_dataset
 from harness.errors import ResultsError
+from harness.executors import JOBQUEUE_KINDS, make_executor
+from harness.executors.bench import Workload, matrix_sha256
 from harness.features import build_features
-from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
-from harness.trial import run_trial, utc_now
-
-
-def _warmup(seconds: float) -> None:
-    """Busy CPU work so that frequency and caches settle before the first measured trial."""
-    import numpy as np
-
-    a = np.random.default_rng(0).random((200, 200))
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        a = np.tanh(a @ a.T / 200.0)
+from harness.trial import utc_now
 
 
 def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
@@ -63,26 +55,34 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code."""
+             workers: int | None = None, cluster: str | None = None, out=None) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code.
+
+    ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
+    lsf) choose where trials run (``harness.executors``); neither: here, one after another."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
     if dry_run:
         print(describe_plan(spec, plan), file=out)
+        if cluster in JOBQUEUE_KINDS:
+            from harness.executors.jobqueue import job_script
+
+            print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
+                  file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
-    selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
-    meter_ = selection.meter
     try:
-        print(selection.summary(), file=out, flush=True)
+        executor.start()
+        print(executor.summary(), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
@@ -91,25 +91,26 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
-        run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
+        run = Run(spec, results_dir / (name or spec.name), executor.meter_name, fresh)
         run.check_inputs(dataset, features)
+        workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
+                            uuid.uuid4().hex)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
+            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out)
         finally:
             writer.close()
     finally:
-        meter_.close()
+        executor.close()
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
-    from threadpoolctl import threadpool_limits
+def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out) -> int:
     from tqdm import tqdm
 
-    meter_ = selection.meter
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
-               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
+               "meter_summary": executor.summary(), "executor": executor.describe(),
+               "versions": library_versions(), "machine": machine_facts()}
     m = run.manifest
     if not m:
         m.update({
@@ -119,53 +120,68 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
-            "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
-                      "selection": selection.summary(), "not_used": selection.reasons},
+            "meter": executor.meter_info,
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
         })
     m["sessions"].append(session)
+    m.setdefault("hosts", {})
+    _merge_hosts(m, executor.hosts)
     run.save_manifest()
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
 
     interrupted = False
-    with threadpool_limits(limits=spec.hygiene.threads):
-        if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-            from harness.meters import measure_baseline
-
-            m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
-            run.save_manifest()
-        if todo and spec.hygiene.warmup_s > 0:
-            _warmup(spec.hygiene.warmup_s)
-        bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
-                   file=sys.stderr, dynamic_ncols=True)
-        appended = 0
-        try:
-            for i, trial in enumerate(todo):
-                bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
-                                    f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
-                row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)
-                appended += 1
-                bar.update()
-                if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
-                    time.sleep(spec.hygiene.cooldown_s)
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:  # also on a crash: the manifest says how far the run got, never more
-            bar.close()
-            session["finished_at"] = utc_now()
-            done = len(run.done) + appended
-            session["trials_done"] = done
-            if done == len(plan):
-                m["finished_at"] = session["finished_at"]
-            run.save_manifest()
+    bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
+               file=sys.stderr, dynamic_ncols=True)
+    written: set[int] = set()
+    try:
+        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None):
+            if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
+                continue
+            writer.append(row)
+            written.add(row["trial_id"])
+            if _merge_hosts(m, executor.hosts):
+                run.save_manifest()
+            bar.set_postfix_str(executor.activity(), refresh=False)
+            bar.update()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:  # also on a crash: the manifest says how far the run got, never more
+        bar.close()
+        session["finished_at"] = utc_now()
+        done = len(run.done) + len(written)
+        session["trials_done"] = done
+        if done == len(plan):
+            m["finished_at"] = session["finished_at"]
+        _merge_hosts(m, executor.hosts)
+        run.save_manifest()
     if interrupted:
         print(f"interrupted: {done} of {len(plan)} trials saved in {run.trials_path}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
+
+
+def _merge_hosts(m: dict, hosts: dict) -> bool:
+    """Record what the executor knows of each host (facts, meter, idle baselines) in the manifest;
+    True if anything changed. ``baseline`` keeps the one-host idle baseline that ``analyze --net``
+    reads: the local run's, or a single worker's."""
+    import copy
+
+    changed = False
+    for host, facts in hosts.items():
+        merged = {**m["hosts"].get(host, {}), **copy.deepcopy(facts)}
+        if merged != m["hosts"].get(host):
+            m["hosts"][host] = merged
+            changed = True
+    if m.get("baseline") is None:
+        baselines = [b for h in m["hosts"].values() for b in
+                     ([h.get("baseline")] if "baseline" in h else list(h.get("baselines", {}).values())) if b]
+        if len(baselines) == 1 and len(m["hosts"]) == 1:
+            m["baseline"] = baselines[0]
+            changed = True
+    return changed
 
 
 def register(subparsers) -> None:
@@ -179,5 +195,12 @@ def register(subparsers) -> None:
                    help="start the run over; existing files move to RUN/replaced-<time>/")
     p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="run trials on a local Dask cluster of N worker processes (needs .[dask])")
+    where.add_argument("--cluster", metavar="ADDRESS|KIND",
+                       help="run trials on Dask workers: a scheduler (tcp://HOST:8786), or slurm, pbs, sge, lsf "
+                            "(the spec's cluster: section; needs .[dask])")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
-                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))
+                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run, workers=a.workers,
+                                           cluster=a.cluster))

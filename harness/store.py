@@ -50,6 +50,7 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    "host",                # hostname of the machine the trial ran on (manifest "hosts" has its facts)
 )
 
 TRIALS = "trials.csv"

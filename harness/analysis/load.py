@@ -239,6 +239,7 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "preprocess_domains_j": None,
         "train_domains_j": None,
         "predict_domains_j": None,
+        "host": None,
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),
                                   ("features", "n_features", "feature_fraction")):

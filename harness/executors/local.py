@@ -1,0 +1,59 @@
+"""The local executor (the default): every trial in this process, one after another."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from harness.executors import Executor
+from harness.executors.bench import Bench, host_facts
+
+
+class LocalExecutor(Executor):
+    """Opens the spec's meter in this process; one bench runs the trials in the order given."""
+
+    kind = "local"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.selection = None
+        self.bench: Bench | None = None
+        self.hosts: dict = {}
+        self._current = ""
+
+    def start(self) -> None:
+        from harness.meters import open_meter
+
+        spec = self.spec
+        self.selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+        meter = self.selection.meter
+        self.meter_name = meter.name
+        self.meter_info = {**meter.describe(), "name": meter.name, "estimated": meter.estimated,
+                           "selection": self.selection.summary(), "not_used": self.selection.reasons}
+        facts = host_facts()
+        self.hosts = {facts.pop("host"): {**facts, "meter": meter.name, "workers": 1, "baseline": None}}
+
+    def summary(self) -> str:
+        return self.selection.summary()
+
+    def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]:
+        if not trials:
+            return
+        if self.bench is None:
+            self.bench = Bench(workload, self.selection)
+        self.bench.prepare(known_baseline)
+        next(iter(self.hosts.values()))["baseline"] = self.bench.baseline
+        for trial in trials:
+            self._current = (f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
+                             f"features={trial.feature_fraction:g} rep={trial.repetition}")
+            yield self.bench.run(trial)
+
+    def activity(self) -> str:
+        return self._current
+
+    def close(self) -> None:
+        if self.bench is not None:
+            self.bench.close()  # closes the meter too
+            self.bench = None
+        elif self.selection is not None:
+            self.selection.meter.close()
+        self.selection = None
