@@ -175,10 +175,10 @@ def _merge_hosts(m: dict, hosts: dict) -> bool:
         if merged != m["hosts"].get(host):
             m["hosts"][host] = merged
             changed = True
-    if m.get("baseline") is None:
-        baselines = [b for h in m["hosts"].values() for b in
-                     ([h.get("baseline")] if "baseline" in h else list(h.get("baselines", {}).values())) if b]
-        if len(baselines) == 1 and len(m["hosts"]) == 1:
+    if m.get("baseline") is None and len(m["hosts"]) == 1:
+        (only,) = m["hosts"].values()
+        baselines = [only["baseline"]] if "baseline" in only else list(only.get("baselines", {}).values())
+        if only.get("workers", 1) == 1 and len(baselines) == 1 and baselines[0]:
             m["baseline"] = baselines[0]
             changed = True
     return changed
