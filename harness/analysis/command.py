@@ -47,6 +47,10 @@ def register(subparsers) -> None:
 def _path_args(p: argparse.ArgumentParser, default_dir: str) -> None:
     p.add_argument("path", metavar="PATH",
                    help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")
+    p.add_argument("--host", metavar="NAME",
+                   help="only the trials that ran on this host (results/RUN/analysis-NAME/ by default)")
+    p.add_argument("--pool-hosts", action="store_true",
+                   help="pool trials from hosts with different hardware or meters (refused by default)")
     p.add_argument("--out", metavar="DIR",
                    help=f"output directory (default: PATH/{default_dir}/; for a CSV file, "
                         f"a '<name>-{default_dir}' directory beside it)")
@@ -76,8 +80,14 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
-    results = load_results(args.path)
-    return net_of_baseline(results) if args.net else results
+    from harness.analysis.hosts import check_hosts
+
+    results = check_hosts(load_results(args.path), args.host, args.pool_hosts)
+    return net_of_baseline(results) if getattr(args, "net", False) else results
+
+
+def _out(args, default_dir: str) -> Path:
+    return out_dir(args.path, args.out, f"{default_dir}-{args.host}" if args.host else default_dir)
 
 
 def _options(args) -> Options:
@@ -105,7 +115,7 @@ def run_analyze(args) -> int:
     options = _options(args)
     results = _load(args)
     tables, _ = analysis_tables(results, options)
-    out = out_dir(args.path, args.out, "analysis")
+    out = _out(args, "analysis")
     write_tables(tables, out)
     # The per-configuration normality table is long: it goes to its files, not to the terminal.
     report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables if t.name != "normality")
@@ -119,7 +129,7 @@ def run_figures(args) -> int:
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
     results = _load(args)
-    out = out_dir(args.path, args.out, "figures")
+    out = _out(args, "figures")
     written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log)
     for path in written:
         print(path)
@@ -131,7 +141,7 @@ def run_compare(args) -> int:
     results = _load(args)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
-    out = out_dir(args.path, args.out, "analysis")
+    out = _out(args, "analysis")
     write_tables([table], out)
     print(to_markdown(table))
     print(f"Written to {out}/{table.name}.{{md,tex,csv}}.")
