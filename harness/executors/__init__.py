@@ -21,6 +21,8 @@ from harness.errors import ExecutorError
 __all__ = ["Executor", "make_executor", "JOBQUEUE_KINDS"]
 
 JOBQUEUE_KINDS = ("slurm", "pbs", "sge", "lsf")
+# Meters that read counters shared by everything on a host (package, GPU): one trial per host.
+COUNTER_METERS = ("rapl", "pyrapl", "nvml")
 
 
 class Executor(ABC):
@@ -67,6 +69,13 @@ def make_executor(spec, workers: int | None = None, cluster: str | None = None) 
         raise ExecutorError("--workers and --cluster: give one (--workers N starts a local Dask cluster)")
     if workers is not None and workers < 1:
         raise ExecutorError(f"--workers: must be at least 1 (got {workers})")
+    counters = [n for n in spec.meter_names if n in COUNTER_METERS]
+    if workers is not None and workers > 1 and counters:
+        import socket
+
+        raise ExecutorError(f"{workers} workers on host {socket.gethostname()} with meter {'+'.join(counters)}: "
+                            "concurrent trials would measure each other's energy; use --workers 1, one worker "
+                            "per host (--cluster), or --meter estimate")
     if workers is None and cluster is None:
         from harness.executors.local import LocalExecutor
 

@@ -98,7 +98,9 @@ class Bench:
             self.meter.close()
             raise
         self._threads = threadpool_limits(limits=spec.hygiene.threads)
-        self.host = socket.gethostname()
+        facts = host_facts()
+        self.host = facts.pop("host")
+        self.facts = facts  # CPU model, cores, OS, Python of this host
         self.baseline: dict | None = None
         self.prepared = False
         self.trials_run = 0

@@ -154,7 +154,7 @@ class DaskExecutor(Executor):
 
     # --- map: submit everything, yield rows as futures complete ----------------------------------
     def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         if not trials:
             return
@@ -164,13 +164,21 @@ class DaskExecutor(Executor):
                                             key=f"harness-trial-{t.trial_id}-{workload.session}", pure=False)
                          for t in trials]
         for future in as_completed(self._futures):
-            row, report = future.result()  # a trial's own exception is raised here, as it would be locally
+            try:
+                row, report = future.result()  # a trial's own exception is raised here, as it would be locally
+            except KilledWorker as e:
+                raise ExecutorError(f"a trial's task ({e.task}) ended every worker that ran it (out of memory?); "
+                                    "give workers more memory or run that configuration locally") from None
+            if row["meter"] != self.meter_name:  # a worker that joined after the start-up checks
+                raise MeterError(f"worker {report['label']} measured with {row['meter']}, the run with "
+                                 f"{self.meter_name}; give that host the same meter, or name one with --meter")
             self._record(report)
             future.release()
             yield row
 
     def _record(self, report: dict) -> None:
-        entry = self.hosts.setdefault(report["host"], {})
+        entry = self.hosts.setdefault(report["host"], {**report["facts"], "meter": self.meter_name,
+                                                       "workers": 1, "concurrent_trials": 1})
         entry.setdefault("baselines", {})[report["worker"]] = report["baseline"]
         self._done_by[report["label"]] += 1
 
@@ -281,7 +289,7 @@ def run_on_worker(workload, trial, exclusive: bool):
             bench.prepare()
         row = bench.run(trial)
     name = str(worker.name)
-    return row, {"host": bench.host, "worker": name, "baseline": bench.baseline,
+    return row, {"host": bench.host, "worker": name, "baseline": bench.baseline, "facts": bench.facts,
                  "label": f"{bench.host}/{name}"}
 
 

@@ -105,3 +105,11 @@ def test_bad_cluster_flag_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no 'cluster:' section" in proc.stderr
     proc = harness("run", path, "--cluster", "tcp://127.0.0.1:1", "--workers", "2")
     assert proc.returncode == 2 and "not allowed with argument" in proc.stderr
+
+
+def test_two_local_workers_with_a_counter_meter_are_refused_even_in_a_dry_run(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\nalgorithms: [decision_tree]\nsweeps: {rows: {row_fractions: [1.0]}}\nmeter: [rapl, nvml]\n")
+    proc = harness("run", path, "--workers", "2", "--dry-run")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "2 workers on host" in proc.stderr and "with meter rapl+nvml" in proc.stderr

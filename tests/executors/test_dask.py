@@ -141,8 +141,9 @@ def test_the_driver_killed_then_the_same_command_completes(tmp_path, dask_proces
 
 
 def test_two_trials_at_once_on_a_rapl_host_are_refused(tmp_path):
+    """meter auto: the workers find RAPL (a fake tree), so the refusal comes from their probes."""
     fake = make_fake_powercap(tmp_path, sockets=1)
-    spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="rapl")
+    spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="auto")
     proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "2",
                    HARNESS_POWERCAP_ROOT=str(fake.root))
     assert proc.returncode == 2
