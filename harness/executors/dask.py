@@ -37,6 +37,11 @@ from harness.executors.bench import Bench, host_facts
 
 TRIAL_SLOT = "harness-trial"
 CONNECT_TIMEOUT_S = 30
+# Dask's statistical profiler samples every worker thread every 10 ms, in the worker's own process:
+# its CPU time lands in every measurement (the estimate meter reads process CPU time; counters see
+# it too). Workers started here run without it; other workers are flagged.
+PROFILER = "distributed.worker.profile.enabled"
+PROFILER_OFF_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"
 # Library versions that change what a trial computes: a worker must match the driver.
 SAME_VERSIONS = ("harness", "scikit-learn", "numpy", "scipy")
 
@@ -67,9 +72,12 @@ class DaskExecutor(Executor):
         if self.n_workers is not None:
             from distributed import LocalCluster
 
-            self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
-                                        resources={TRIAL_SLOT: 1})
+            import dask
+
+            with dask.config.set({PROFILER: False}):  # the workers' config is copied from here
+                self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                                            resources={TRIAL_SLOT: 1})
             self.client = Client(self.cluster)
         elif "://" in self.cluster_arg:
             try:
@@ -135,6 +143,7 @@ class DaskExecutor(Executor):
         for p in probes.values():
             entry = self.hosts.setdefault(p["host"], {k: p[k] for k in ("cpu_model", "cpu_count", "os", "python")})
             entry.update({"meter": p["meter"]["name"], "meter_summary": p["meter"]["summary"],
+                          "dask_profiler": p.get("profiler", False),
                           "workers": per_host[p["host"]], "concurrent_trials": per_host[p["host"]]})
             entry.setdefault("baselines", {})
 
@@ -145,6 +154,10 @@ class DaskExecutor(Executor):
         line = f"{first}\ndask: {len(self.workers)} worker(s) on {len(hosts)} host(s): {where}"
         if any(n > 1 for n in hosts.values()):
             line += "; trials run concurrently on a host (estimated energy: per-process CPU time)"
+        profiled = sorted(f"{p['host']}" for p in self.workers.values() if p.get("profiler", False))
+        if profiled:
+            line += (f"\nwarning: Dask's profiler runs in {len(profiled)} worker(s) ({', '.join(profiled)}); its CPU "
+                     f"time is measured with every trial: start workers with {PROFILER_OFF_ENV}")
         return line
 
     def describe(self) -> dict:
@@ -231,7 +244,10 @@ def probe(meter_names, options, dask_worker=None) -> dict:
     from harness.meters import open_meter
     from harness.provenance import library_versions
 
-    facts = {**host_facts(), "versions": library_versions(), "nthreads": dask_worker.state.nthreads}
+    import dask
+
+    facts = {**host_facts(), "versions": library_versions(), "nthreads": dask_worker.state.nthreads,
+             "profiler": bool(dask.config.get(PROFILER, True))}
     try:
         sel = open_meter(meter_names, options)
     except HarnessError as e:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from harness.errors import ExecutorError
 
+# Dask's profiler would add its CPU time to every measurement (see harness.executors.dask).
+PROFILER_OFF_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"
+
 JOB_CLASSES = {"slurm": "SLURMJob", "pbs": "PBSJob", "sge": "SGEJob", "lsf": "LSFJob"}
 CLUSTER_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
 
@@ -18,7 +21,8 @@ def job_options(kind: str, cluster_spec) -> dict:
     """dask-jobqueue keyword arguments for one worker job from a ``ClusterSpec``."""
     c = cluster_spec
     opts = {"cores": c.cores, "memory": c.memory, "processes": 1, "walltime": c.walltime,
-            "job_extra_directives": list(c.job_directives), "job_script_prologue": list(c.prologue),
+            "job_extra_directives": list(c.job_directives),
+            "job_script_prologue": [f"export {PROFILER_OFF_ENV}", *c.prologue],
             "job_name": "harness-worker"}
     for key in ("queue", "interface", "python", "local_directory"):
         value = getattr(c, key)

@@ -21,7 +21,8 @@ class DaskProcesses:
 
     def __init__(self, tmp: Path):
         self.tmp, self.procs, self.workers = tmp, [], []
-        self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+        # As the README starts workers: without Dask's profiler (its CPU time would be measured).
+        self.env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
         self.file = tmp / "scheduler.json"
         self.procs.append(self._spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                       "--scheduler-file", self.file))

@@ -113,3 +113,11 @@ def test_two_local_workers_with_a_counter_meter_are_refused_even_in_a_dry_run(tm
     proc = harness("run", path, "--workers", "2", "--dry-run")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "2 workers on host" in proc.stderr and "with meter rapl+nvml" in proc.stderr
+
+
+def test_a_worker_running_dasks_profiler_is_flagged():
+    ex = DaskExecutor(spec(), workers=1)
+    ex._check({"w1": probe("a", profiler=True), "w2": probe("b", profiler=False)})
+    assert "warning: Dask's profiler runs in 1 worker(s) (a)" in ex.summary()
+    assert "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in ex.summary()
+    assert ex.hosts["a"]["dask_profiler"] is True and ex.hosts["b"]["dask_profiler"] is False

@@ -24,6 +24,7 @@ def test_slurm_script_has_the_spec_settings_and_one_worker_per_job():
                       "#SBATCH -t 02:30:00", "#SBATCH --exclusive", "#SBATCH --constraint=haswell"):
         assert directive in lines, directive
     assert any(line.startswith("#SBATCH --mem=") for line in lines)
+    assert "export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in lines  # its CPU time would be measured
     assert "module load python/3.11" in lines and "source ~/venv/bin/activate" in lines
     assert lines.index("module load python/3.11") < next(i for i, line in enumerate(lines) if "distributed.cli" in line)
     worker = next(line for line in lines if "distributed.cli" in line)
