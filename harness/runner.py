@@ -1,11 +1,11 @@
 """The runner: ``python -m harness run SPEC`` orchestrates a run.
 
 Order of work, so that bad input never leaves anything half-written: validate the spec, start the
-executor (``harness.executors``: it opens the meter where trials run), load the dataset, resolve the algorithms, build the features, apply each treatment level once,
-check the results directory; only then create the run directory (``harness.rundir``), its manifest
-and trials.csv. Each trial (``harness.trial``) is three meter windows, run wherever the executor
-puts it; this process alone appends and fsyncs its row (``harness.store``) as soon as the trial
-ends.
+executor (``harness.executors``: it opens the meter where trials run), load the dataset, resolve the
+algorithms, build the features, apply each treatment level once, check the results directory; only
+then create the run directory (``harness.rundir``), its manifest and trials.csv. Each trial
+(``harness.trial``) is three meter windows, run wherever the executor puts it; this process alone
+appends and fsyncs its row (``harness.store``) as soon as the trial ends.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ import uuid
 from pathlib import Path
 
 from harness.algorithms import resolve
-from harness.datasets import load_dataset
-from harness.errors import ResultsError
+from harness.errors import ExecutorError, ResultsError
 from harness.executors import JOBQUEUE_KINDS, make_executor
-from harness.executors.bench import Workload, matrix_sha256
-from harness.features import build_features
+from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
 from harness.plan import Trial, execution_order, make_plan
-from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
@@ -66,9 +63,17 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    if spec.tuning is not None and (workers is not None or cluster is not None):
+        raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
     executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
     if dry_run:
-        print(describe_plan(spec, plan), file=out)
+        if spec.tuning is not None:
+            from harness.tuning.runner import describe_tuning
+
+            lines = describe_plan(spec, plan).splitlines()
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
+        else:
+            print(describe_plan(spec, plan), file=out)
         if cluster in JOBQUEUE_KINDS:
             from harness.executors.jobqueue import job_script
 
@@ -77,22 +82,39 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
+    # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
+    from harness.datasets import load_dataset
+    from harness.features import build_features
+    from harness.protocols import PROTOCOLS
+
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
     try:
         executor.start()
-        print(executor.summary(), file=out, flush=True)
+        print(executor.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
+        if spec.tuning is not None:
+            from harness.tuning.runner import check_spaces
+
+            check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
         run = Run(spec, results_dir / (name or spec.name), executor.meter_name, fresh)
         run.check_inputs(dataset, features)
+        if spec.tuning is not None:  # the local executor: its meter, in this process
+            from harness.tuning.runner import execute_tuning
+
+            return execute_tuning(spec, run, protocol, algorithms, executor.selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features),
+                                  quiet, out)
+        from harness.executors.bench import Workload, matrix_sha256
+
         workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
                             uuid.uuid4().hex)
         writer = run.open(plan)
@@ -104,11 +126,10 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         executor.close()
 
 
-def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out) -> int:
-    from tqdm import tqdm
-
-    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features):
+    """Open this process's session in the run's manifest (creating the manifest on a new run) and
+    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
+    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
                "meter_summary": executor.summary(), "executor": executor.describe(),
                "versions": library_versions(), "machine": machine_facts()}
     m = run.manifest
@@ -118,7 +139,7 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
             "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
-            "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": executor.meter_info,
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
@@ -127,6 +148,14 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
     m.setdefault("hosts", {})
     _merge_hosts(m, executor.hosts)
     run.save_manifest()
+    return m, session
+
+
+def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out) -> int:
+    from tqdm import tqdm
+
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
 
@@ -193,7 +222,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",
                    help="start the run over; existing files move to RUN/replaced-<time>/")
-    p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
+    p.add_argument("--meter", metavar="NAME",
+                   help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
+                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N",

@@ -106,6 +106,43 @@ class Hygiene(_Model):
     threads: int | None = Field(default=1, ge=1)
 
 
+class Validation(_Model):
+    """Inner validation of a tuning search, on the training rows only: stratified k-fold CV
+    (``folds``) or one stratified validation split (``split`` = its share of the training rows)."""
+
+    folds: int | None = Field(default=None, ge=2, le=20)
+    split: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Validation":
+        if (self.folds is None) == (self.split is None):
+            raise ValueError("give exactly one of folds (k-fold CV, e.g. 3) or split (e.g. 0.25)")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.folds}-fold CV" if self.folds else f"{self.split:.0%} validation split"
+
+
+class Tuning(_Model):
+    """A tuning study: every algorithm with a space is searched by every strategy.
+
+    ``budget`` is the number of evaluations of a random or Bayesian search; a grid search evaluates
+    its whole grid. Without a budget, random and Bayesian get the grid's size, so all three try
+    the same number of settings."""
+
+    strategies: list[Literal["grid", "random", "bayesian"]] = Field(min_length=1)
+    budget: int | None = Field(default=None, ge=1, le=10_000)
+    validation: Validation = Validation(folds=3)
+    spaces: dict[str, dict[str, Any]] = Field(min_length=1)
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("strategies must not repeat")
+        return v
+
+
 class ClusterSpec(_Model):
     """Dask workers as batch jobs (``run --cluster slurm|pbs|sge|lsf``, dask-jobqueue): ``jobs`` jobs,
     one worker process each, one trial at a time each. Not part of the design: where trials run
@@ -152,6 +189,7 @@ class Spec(_Model):
     estimate: EstimateOptions = EstimateOptions()
     hygiene: Hygiene = Hygiene()
     cluster: ClusterSpec | None = None
+    tuning: Tuning | None = None
 
     @field_validator("name")
     @classmethod
@@ -231,13 +269,40 @@ def _one_line(err: ValidationError) -> str:
     return f"{loc}: {msg}{more}"
 
 
+def _check_tuning(spec: Spec) -> None:
+    """Spaces are keyed by algorithm name, one per algorithm, and fit the strategies asked for."""
+    from harness.tuning.space import grid_size, parse_space
+
+    names = [a.name for a in spec.algorithms]
+    for name in spec.tuning.spaces:
+        if name not in names:
+            raise SpecError(f"tuning.spaces.{name}: no algorithm of that name; spaces are keyed by "
+                            f"algorithm name ({', '.join(names)})")
+    for name in names:
+        if name not in spec.tuning.spaces:
+            raise SpecError(f"tuning.spaces: algorithm {name!r} has no search space; add one or remove it")
+        space = parse_space(spec.tuning.spaces[name], f"tuning.spaces.{name}")
+        size = grid_size(space)
+        if size is None and ("grid" in spec.tuning.strategies or spec.tuning.budget is None):
+            raise SpecError(f"tuning.spaces.{name}: a range cannot be enumerated by grid search and gives "
+                            "no default budget; use lists of values, or drop grid and set tuning.budget")
+        if size is not None and size > 10_000:
+            raise SpecError(f"tuning.spaces.{name}: {size} settings; keep a space under 10,000")
+
+
 def parse_spec(data: Any, source: str = "<spec>") -> Spec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a YAML mapping of keys (name, algorithms, sweeps, ...)")
     try:
-        return Spec.model_validate(data)
+        spec = Spec.model_validate(data)
     except ValidationError as e:
         raise SpecError(f"{source}: {_one_line(e)}") from None
+    if spec.tuning is not None:
+        try:
+            _check_tuning(spec)
+        except SpecError as e:
+            raise SpecError(f"{source}: {e}") from None
+    return spec
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -13,10 +13,12 @@ import io
 import json
 import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harness.errors import ResultsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = (
     "run",                 # run name
@@ -59,6 +61,8 @@ MANIFEST = "manifest.json"
 
 def read_trials(run_dir: str | Path) -> pd.DataFrame:
     """Read a run's trials.csv (complete rows only) as a DataFrame with the ``COLUMNS``."""
+    import pandas as pd  # here, not at import: the run and its --help do not need pandas
+
     path = Path(run_dir) / TRIALS
     if not path.is_file():
         raise ResultsError(f"{path}: no trials.csv here; pass a run directory made by 'harness run'")
@@ -88,10 +92,10 @@ def write_json_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def format_row(row: dict) -> str:
-    """One CSV line for a trial, columns in ``COLUMNS`` order."""
+def format_row(row: dict, columns=COLUMNS) -> str:
+    """One CSV line for a trial, cells in ``columns`` order (default ``COLUMNS``)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_cell(row[c]) for c in COLUMNS])
+    csv.writer(buf, lineterminator="\n").writerow([_cell(row[c]) for c in columns])
     return buf.getvalue()
 
 
@@ -104,18 +108,19 @@ def _cell(value):
 
 
 class TrialWriter:
-    """Appends trial rows to trials.csv, one fsynced line per finished trial."""
+    """Appends rows to a CSV (trials.csv, or a tuning run's files with their own ``columns``),
+    one fsynced line per row."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, columns=COLUMNS):
+        self.path, self.columns = path, tuple(columns)
         new = not path.exists() or path.stat().st_size == 0
         self._f = open(path, "a", encoding="utf-8", newline="")
         if new:
-            self._f.write(",".join(COLUMNS) + "\n")
+            self._f.write(",".join(self.columns) + "\n")
             self._sync()
 
     def append(self, row: dict) -> None:
-        self._f.write(format_row(row))
+        self._f.write(format_row(row, self.columns))
         self._sync()
 
     def _sync(self) -> None:
@@ -126,7 +131,7 @@ class TrialWriter:
         self._f.close()
 
 
-def recover_trials(path: Path) -> set[int]:
+def recover_trials(path: Path, columns=COLUMNS) -> set[int]:
     """Trial ids already finished in ``path``; cuts a torn last line off the file in place.
 
     A line is complete when it ends in a newline and has one field per column. Anything after the
@@ -139,15 +144,15 @@ def recover_trials(path: Path) -> set[int]:
     if not lines:
         path.write_bytes(b"")
         return set()
-    if lines[0].rstrip("\n").split(",") != list(COLUMNS):
+    if lines[0].rstrip("\n").split(",") != list(columns):
         raise ResultsError(f"{path}: header does not match this harness's columns; "
                            "use --fresh to start over or another --results-dir")
     done: set[int] = set()
     good = len(lines[0].encode())
-    id_col = COLUMNS.index("trial_id")
+    id_col = columns.index("trial_id")
     for line in lines[1:]:
         fields = next(csv.reader([line]))
-        if len(fields) != len(COLUMNS):
+        if len(fields) != len(columns):
             break
         done.add(int(fields[id_col]))
         good += len(line.encode())

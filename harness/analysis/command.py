@@ -6,12 +6,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.analysis import stats
-from harness.analysis.load import Results, load_results, net_of_baseline
-from harness.analysis.tables import Options, analysis_tables, compare_table, to_markdown, write_tables
+from typing import TYPE_CHECKING
+
+from harness.analysis import defaults
 from harness.errors import HarnessError
 
+if TYPE_CHECKING:
+    from harness.analysis.load import Results
+    from harness.analysis.tables import Options
+
+# pandas, scipy and statsmodels (load, stats, tables) are imported by the handlers that use them,
+# so that --help and the other commands start fast (benchmarks/startup.py).
+
 REPORT = "analysis.md"
+LONG_TABLES = ("normality", "carbon_trials")
 
 
 def register(subparsers) -> None:
@@ -21,15 +29,25 @@ def register(subparsers) -> None:
                     "Markdown, LaTeX and CSV tables and print the Markdown.")
     _path_args(p, "analysis")
     _stat_args(p)
+    carbon_args(p)
+    p.add_argument("--target-f1", type=float, metavar="F1",
+                   help="tuning runs: the validation F1 a search must reach (default: a fraction of the best found)")
+    p.add_argument("--target-fraction", type=float, default=0.95, metavar="X",
+                   help="tuning runs: target = X times the best validation F1 found per algorithm (default 0.95)")
     p.set_defaults(func=run_analyze)
 
     p = subparsers.add_parser(
         "figures", help="RQ1-RQ3, QQ and trade-off figures (PNG and PDF) from a run",
         description="Draw the study's figures as PNG and PDF.")
     _path_args(p, "figures")
-    p.add_argument("--log", action="store_true", help="log scale for the RQ1 energy bar chart")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--log", action="store_const", const=True, default=None,
+                       help="log scale for RQ1 (default: log when the medians span 100x or more)")
+    scale.add_argument("--linear", dest="log", action="store_const", const=False,
+                       help="linear scale for RQ1")
     p.add_argument("--no-clean", action="store_true", help="keep every trial (no cleaning)")
     p.add_argument("--net", action="store_true", help="energy net of the manifest's idle baseline")
+    carbon_args(p)
     p.set_defaults(func=run_figures)
 
     p = subparsers.add_parser(
@@ -63,9 +81,40 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
     p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
                    help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
-    p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
+    p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
+
+
+def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
+    """--intensity, --pue, --embodied-kg, --lifetime-years (see harness.carbon)."""
+    g = p.add_argument_group("carbon (operational = energy x intensity x PUE; embodied = "
+                             "manufacturing footprint x duration / service life)")
+    g.add_argument("--intensity", metavar="G_PER_KWH|ISO3",
+                   help="grid carbon intensity in gCO2e/kWh, or an ISO 3166-1 alpha-3 country code "
+                        "(DEU, FRA, USA, ...) looked up in Our World in Data's table; "
+                        "without it no carbon is computed")
+    g.add_argument("--pue", type=float, default=1.0,
+                   help="power usage effectiveness of the facility (default 1.0: no overhead)")
+    g.add_argument("--embodied-kg", type=float, metavar="KG",
+                   help="manufacturing footprint of the whole machine, kgCO2e (e.g. the vendor's "
+                        "product carbon footprint); without it embodied carbon is not computed")
+    g.add_argument("--lifetime-years", type=float, default=5.0, metavar="Y",
+                   help="service life the manufacturing footprint is spread over (default 5)")
+
+
+def carbon_inputs(args):
+    """The ``harness.carbon.CarbonInputs`` of the command line, or None without --intensity."""
+    if getattr(args, "intensity", None) is None:
+        for flag, value, default in (("--pue", args.pue, 1.0), ("--embodied-kg", args.embodied_kg, None),
+                                     ("--lifetime-years", args.lifetime_years, 5.0)):
+            if value != default:
+                raise HarnessError(f"{flag} needs --intensity (gCO2e/kWh or a country code such as DEU)")
+        return None
+    from harness import carbon
+
+    g, source = carbon.resolve_intensity(args.intensity)
+    return carbon.CarbonInputs(g, source, args.pue, args.embodied_kg, args.lifetime_years)
 
 
 def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
@@ -81,9 +130,11 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 def _load(args) -> Results:
     from harness.analysis.hosts import check_hosts
+    from harness.analysis.load import load_results, net_of_baseline
 
-    results = check_hosts(load_results(args.path), args.host, args.pool_hosts)
-    return net_of_baseline(results) if getattr(args, "net", False) else results
+    # report and export reuse this loader; their parsers may not have the host options
+    results = check_hosts(load_results(args.path), getattr(args, "host", None), getattr(args, "pool_hosts", False))
+    return net_of_baseline(results) if args.net else results
 
 
 def _out(args, default_dir: str) -> Path:
@@ -91,6 +142,8 @@ def _out(args, default_dir: str) -> Path:
 
 
 def _options(args) -> Options:
+    from harness.analysis.tables import Options
+
     if not args.f1_tolerance >= 0:
         raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
     if args.bootstrap < 100:
@@ -111,14 +164,49 @@ def header(results: Results, options: Options) -> str:
     return "\n".join(lines)
 
 
+def _run_tuning_analyze(args, options) -> int:
+    from harness.analysis.tables import to_markdown, write_tables
+    from harness.tuning.analysis import load_tuning, tuning_tables
+
+    results = load_tuning(args.path)
+    tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
+    out = out_dir(args.path, args.out, "analysis")
+    write_tables(tables, out)
+    per.to_csv(out / "tuning_per_search.csv", index=False)
+    s = results.searches
+    lines = [f"## Tuning analysis of {results.source}", ""]
+    if results.completeness():
+        lines += [f"**{results.completeness()}**", ""]
+    lines += [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
+              f"{', '.join(sorted(s['algorithm'].unique()))}; meter {', '.join(sorted(s['meter'].astype(str).unique()))}.",
+              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".", ""]
+    report = "\n".join(lines) + "\n" + "\n".join(to_markdown(t) for t in tables)
+    (out / REPORT).write_text(report, encoding="utf-8")
+    print(report)
+    print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; per-search values in tuning_per_search.csv).")
+    return 0
+
+
 def run_analyze(args) -> int:
+    from harness.analysis.tables import analysis_tables, to_markdown, write_tables
+
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        return _run_tuning_analyze(args, options)
+    inputs = carbon_inputs(args)
     results = _load(args)
-    tables, _ = analysis_tables(results, options)
+    tables, trials = analysis_tables(results, options)
+    if inputs is not None:
+        from harness.analysis.carbon_tables import carbon_tables
+
+        tables += carbon_tables(results, trials, inputs)
     out = _out(args, "analysis")
     write_tables(tables, out)
-    # The per-configuration normality table is long: it goes to its files, not to the terminal.
-    report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables if t.name != "normality")
+    # Per-configuration normality and per-trial carbon are long: they go to their files only.
+    report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables
+                                                           if t.name not in LONG_TABLES)
     (out / REPORT).write_text(report, encoding="utf-8")
     print(report)
     print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; full report {REPORT}).")
@@ -126,18 +214,40 @@ def run_analyze(args) -> int:
 
 
 def run_figures(args) -> int:
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        from harness.tuning.analysis import load_tuning, tuning_figure
+
+        out = out_dir(args.path, args.out, "figures")
+        out.mkdir(parents=True, exist_ok=True)
+        fig = tuning_figure(load_tuning(args.path))
+        for suffix in (".png", ".pdf"):
+            fig.savefig(out / f"tuning_curves{suffix}")
+            print(out / f"tuning_curves{suffix}")
+        return 0
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
+    inputs = carbon_inputs(args)
     results = _load(args)
     out = _out(args, "figures")
-    written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log)
+    written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log, carbon=inputs)
     for path in written:
         print(path)
+    for skip in figures.skipped(out):
+        print(f"skipped {skip['name']}: {skip['reason']}")
     return 0
 
 
 def run_compare(args) -> int:
+    from harness.analysis.tables import compare_table, to_markdown, write_tables
+
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        raise HarnessError(f"{args.path}: a tuning run; 'analyze' compares its strategies (compare is for "
+                           "algorithms of a data-reduction run)")
     results = _load(args)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)

@@ -86,6 +86,18 @@ class Results:
     baseline: dict | None = None
     net: bool = False
     manifest: Path | None = None
+    planned_trials: int | None = None  # the manifest's n_trials: the plan's size
+
+    @property
+    def incomplete(self) -> bool:
+        """True when the manifest planned more trials than trials.csv holds."""
+        return self.planned_trials is not None and len(self.trials) < self.planned_trials
+
+    def completeness_note(self) -> str:
+        """"incomplete run: 40 of 72 planned trials" for a run that has not finished, else ""."""
+        if not self.incomplete:
+            return ""
+        return f"incomplete run: {len(self.trials)} of {self.planned_trials} planned trials"
 
     @property
     def estimated(self) -> bool:
@@ -173,17 +185,20 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
-    baseline = None
+    baseline = planned = None
     if manifest is not None and manifest.is_file():
         try:
-            baseline = json.loads(manifest.read_text(encoding="utf-8")).get("baseline") or None
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            baseline = data.get("baseline") or None
+            planned = data.get("n_trials")
         except (ValueError, AttributeError) as e:
             raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
                                "the trials.csv copied elsewhere") from e
     else:
         manifest = None
     source = path.parent if path.name == TRIALS else path
-    return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest)
+    return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
+                   planned_trials=int(planned) if isinstance(planned, (int, float)) else None)
 
 
 def _as_bool(col: pd.Series) -> pd.Series:

@@ -44,8 +44,9 @@ class Executor(ABC):
     def start(self) -> None: ...
 
     @abstractmethod
-    def summary(self) -> str:
-        """What the run's first line(s) say: the meter(s) and where trials run."""
+    def summary(self, short: bool = False) -> str:
+        """What the run's first line(s) say: the meter(s) and where trials run (``short``: the
+        meter's reasons without their fixes, for ``--quiet``)."""
 
     def describe(self) -> dict:
         """JSON-able facts for the manifest's ``executor``."""

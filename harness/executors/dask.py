@@ -147,7 +147,7 @@ class DaskExecutor(Executor):
                           "workers": per_host[p["host"]], "concurrent_trials": per_host[p["host"]]})
             entry.setdefault("baselines", {})
 
-    def summary(self) -> str:
+    def summary(self, short: bool = False) -> str:
         hosts = Counter(p["host"] for p in self.workers.values())
         where = ", ".join(f"{h} ({n} worker{'s' if n > 1 else ''})" for h, n in sorted(hosts.items()))
         first = next(iter(self.workers.values()))["meter"]["summary"]

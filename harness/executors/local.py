@@ -32,8 +32,8 @@ class LocalExecutor(Executor):
         facts = host_facts()
         self.hosts = {facts.pop("host"): {**facts, "meter": meter.name, "workers": 1, "baseline": None}}
 
-    def summary(self) -> str:
-        return self.selection.summary()
+    def summary(self, short: bool = False) -> str:
+        return self.selection.summary(short=short)
 
     def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]:
         if not trials:
