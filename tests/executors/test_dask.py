@@ -142,10 +142,14 @@ def test_the_driver_killed_then_the_same_command_completes(tmp_path, dask_proces
 
 def test_two_trials_at_once_on_a_rapl_host_are_refused(tmp_path):
     """meter auto: the workers find RAPL (a fake tree), so the refusal comes from their probes."""
-    fake = make_fake_powercap(tmp_path, sockets=1)
-    spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="auto")
-    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "2",
-                   HARNESS_POWERCAP_ROOT=str(fake.root))
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
+    fake.start({"package-0": 20.0})  # counters that advance: a frozen one is not readable RAPL
+    try:
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="auto")
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "2",
+                       HARNESS_POWERCAP_ROOT=str(fake.root))
+    finally:
+        fake.stop()
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "2 workers on host" in proc.stderr and "meter rapl" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -153,7 +157,7 @@ def test_two_trials_at_once_on_a_rapl_host_are_refused(tmp_path):
 
 
 def test_one_rapl_worker_per_host_runs_and_records_its_baseline(tmp_path):
-    fake = make_fake_powercap(tmp_path, sockets=1)
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
     fake.start({"package-0": 20.0})
     try:
         spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="rapl",
