@@ -14,15 +14,18 @@ import sys
 import uuid
 from pathlib import Path
 
+from harness import replication, signals
 from harness.algorithms import resolve
 from harness.errors import ExecutorError, ResultsError
 from harness.executors import JOBQUEUE_KINDS, make_executor
 from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
+from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.trial import utc_now
+from harness.versions import version_notes
 
 
 def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
@@ -37,7 +40,9 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
-             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}",
+             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
+             + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
+                f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
     for name, sweep in spec.sweeps.items():
         n = len(sweep.row_fractions) * len(sweep.feature_fractions)
@@ -52,8 +57,10 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             workers: int | None = None, cluster: str | None = None, out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code.
+             workers: int | None = None, cluster: str | None = None, out=None,
+             allow_import: tuple[str, ...] = ()) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
+    beyond the defaults, whose classes the spec may name (``harness.imports``).
 
     ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
     lsf) choose where trials run (``harness.executors``); neither: here, one after another."""
@@ -63,6 +70,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     if spec.tuning is not None and (workers is not None or cluster is not None):
         raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
     executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
@@ -74,6 +82,8 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
         else:
             print(describe_plan(spec, plan), file=out)
+        if notes:
+            print("\n".join(notes), file=out)
         if cluster in JOBQUEUE_KINDS:
             from harness.executors.jobqueue import job_script
 
@@ -83,7 +93,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         return 0
 
     # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
-    from harness.datasets import load_dataset
+    from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
     from harness.protocols import PROTOCOLS
 
@@ -93,10 +103,17 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         executor.start()
         print(executor.summary(short=quiet), file=out, flush=True)
-        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
-        algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
+        if notes:
+            print("\n".join(notes), file=out, flush=True)
+        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
+        check_split_sizes(dataset, spec)
+        allowed = allowed_packages(allow_import)
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
         features = build_features(dataset, spec.text)
-        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
+        if spec.replication == "ict4s22":
+            protocol = replication.ICT4S22Faithful(features.X, features.y)
+        else:
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_treatments(protocol, spec, plan)
         if spec.tuning is not None:
             from harness.tuning.runner import check_spaces
@@ -116,7 +133,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         from harness.executors.bench import Workload, matrix_sha256
 
         workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
-                            uuid.uuid4().hex)
+                            uuid.uuid4().hex, allowed)
         writer = run.open(plan)
         try:
             return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out)
@@ -143,6 +160,8 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, d
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": executor.meter_info,
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
+            "replication": replication.describe(spec),
+            "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
         })
     m["sessions"].append(session)
     m.setdefault("hosts", {})
@@ -158,36 +177,44 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
     m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
+    if run.unverified:
+        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
 
-    interrupted = False
+    stopped: KeyboardInterrupt | None = None
     bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                file=sys.stderr, dynamic_ncols=True)
     written: set[int] = set()
+    session["ended_by"] = "error"
     try:
         for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None):
             if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
                 continue
-            writer.append(row)
-            written.add(row["trial_id"])
+            with signals.held():  # the row on disk and the count in the manifest must agree
+                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                written.add(row["trial_id"])
             if _merge_hosts(m, executor.hosts):
                 run.save_manifest()
             bar.set_postfix_str(executor.activity(), refresh=False)
             bar.update()
-    except KeyboardInterrupt:
-        interrupted = True
+        session["ended_by"] = "completed"
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trials under way are abandoned
+        stopped = e
+        session["ended_by"] = signals.signal_name(e)
     finally:  # also on a crash: the manifest says how far the run got, never more
-        bar.close()
-        session["finished_at"] = utc_now()
-        done = len(run.done) + len(written)
-        session["trials_done"] = done
-        if done == len(plan):
-            m["finished_at"] = session["finished_at"]
-        _merge_hosts(m, executor.hosts)
-        run.save_manifest()
-    if interrupted:
-        print(f"interrupted: {done} of {len(plan)} trials saved in {run.trials_path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+        with signals.held():  # a second signal must not cut the session's closing short
+            bar.close()
+            session["finished_at"] = utc_now()
+            done = len(run.done) + len(written)
+            session["trials_done"] = done
+            if done == len(plan):
+                m["finished_at"] = session["finished_at"]
+            _merge_hosts(m, executor.hosts)
+            run.save_manifest()
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
+              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
 
@@ -226,6 +253,9 @@ def register(subparsers) -> None:
                    help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
                         "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
+                   help="let the spec name classes from package PKG (importing runs its code: trust it); "
+                        "default: sklearn, imblearn, harness; also $HARNESS_ALLOW_IMPORT")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N",
                        help="run trials on a local Dask cluster of N worker processes (needs .[dask])")
@@ -234,4 +264,4 @@ def register(subparsers) -> None:
                             "(the spec's cluster: section; needs .[dask])")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
                                            quiet=a.quiet, meter=a.meter, dry_run=a.dry_run, workers=a.workers,
-                                           cluster=a.cluster))
+                                           cluster=a.cluster, allow_import=tuple(a.allow_import)))

@@ -2,6 +2,12 @@
 
 Every validation failure becomes one SpecError line naming the file and the field, e.g.
 ``experiments/x.yaml: sweeps.rows.row_fractions.0: must be > 0 and <= 1 (got 1.5)``.
+
+Values are strict: a number written as a string or a boolean (``repetitions: "30"``,
+``repetitions: true``) is refused, not converted; NaN and infinity are refused everywhere; the YAML
+itself is read with bounds (``harness.strict_yaml``: no key twice, no deep nesting, no alias bomb),
+and an error message shows at most a short excerpt of the value at fault. ``MAX_TRIALS`` and
+``MAX_SECONDS`` bound what a spec may ask for.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from harness.algorithms import BASELINES
 from harness.errors import SpecError
+from harness.strict_yaml import load_yaml
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
+MAX_TRIALS = 1_000_000  # a plan is held in memory (~200 bytes a trial); the full ICT4S'22 study is 3,600
+MAX_SECONDS = 86_400.0  # warm-up, cool-down or baseline longer than a day is a typo, not a design
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False)
 
 
 class Sweep(_Model):
@@ -94,16 +103,16 @@ class TextOptions(_Model):
 
 
 class EstimateOptions(_Model):
-    tdp_w: float | None = Field(default=None, gt=0)
-    cores: int | None = Field(default=None, ge=1)
+    tdp_w: float | None = Field(default=None, gt=0, le=100_000)
+    cores: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class Hygiene(_Model):
-    warmup_s: float = Field(default=0.0, ge=0)
-    cooldown_s: float = Field(default=0.0, ge=0)
-    baseline_s: float = Field(default=0.0, ge=0)
+    warmup_s: Seconds = 0.0
+    cooldown_s: Seconds = 0.0
+    baseline_s: Seconds = 0.0
     shuffle: bool = True
-    threads: int | None = Field(default=1, ge=1)
+    threads: int | None = Field(default=1, ge=1, le=100_000)
 
 
 class Validation(_Model):
@@ -179,9 +188,10 @@ class Spec(_Model):
         Discriminator(lambda v: "builtin" if isinstance(v, str) else "csv"),
     ] = "sms_spam"
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
+    replication: Literal["none", "ict4s22"] = "none"  # harness.replication: the paper's design exactly
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
-    repetitions: int = Field(default=30, ge=1)
+    repetitions: int = Field(default=30, ge=1, le=MAX_TRIALS)
     algorithms: list[AlgorithmSpec] = Field(min_length=1)
     sweeps: dict[str, Sweep] = Field(min_length=1)
     text: TextOptions = TextOptions()
@@ -199,6 +209,16 @@ class Spec(_Model):
             raise ValueError(problem)
         return v
 
+    @model_validator(mode="after")
+    def _replication_fits(self) -> "Spec":
+        from harness.replication import check
+
+        try:
+            check(self)
+        except Exception as e:  # HarnessError: reported as this field's problem
+            raise ValueError(str(e)) from None
+        return self
+
     @field_validator("algorithms", mode="before")
     @classmethod
     def _names_to_mappings(cls, v):
@@ -212,6 +232,15 @@ class Spec(_Model):
         if dup:
             raise ValueError(f"algorithm names must be unique; repeated: {', '.join(sorted(dup))}")
         return out
+
+    @model_validator(mode="after")
+    def _bounded_plan(self) -> "Spec":
+        levels = sum(len(s.row_fractions) * len(s.feature_fractions) for s in self.sweeps.values())
+        n = len(self.algorithms) * levels * self.repetitions
+        if n > MAX_TRIALS:
+            raise ValueError(f"repetitions: the plan would hold {n:,} trials (algorithms x levels x repetitions), "
+                             f"more than {MAX_TRIALS:,}; split it into several specs")
+        return self
 
     @field_validator("meter")
     @classmethod
@@ -242,27 +271,47 @@ class Spec(_Model):
         actually used, which ``auto`` resolves) and the cluster (where trials run). Sweeps are hashed as an ordered list because
         their order numbers the trials."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter", "cluster"})
+        if data.get("replication") == "none":  # the default: runs from before the key existed still resume
+            del data["replication"]
         data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 _UNION_TAGS = {"builtin", "csv"}
+_STRICT_KINDS = {"int_type": "an integer written without quotes (a boolean is not one)",
+                 "float_type": "a number written without quotes (YAML reads 1e3 as text: write 1.0e+3; "
+                               "a boolean is not one)",
+                 "bool_type": "true or false", "string_type": "text (quote it)"}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A bounded repr: an error message never prints (or walks) a huge value."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlevel, r.maxlist, r.maxdict = 2, 6, 6
+    return r.repr(value)
 
 
 def _one_line(err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
+    loc = ".".join(_short(p, 40).strip("'") for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
     if first["type"] == "extra_forbidden":
         msg = "unknown key; check its spelling against the README's spec reference"
     elif first["type"] == "missing":
         msg = "required field is missing"
     elif "fractions" in loc and first["type"] in ("greater_than", "less_than_equal"):
-        msg = f"must be a fraction in (0, 1], e.g. 0.1 keeps 10% (got {first['input']!r})"
+        msg = f"must be a fraction in (0, 1], e.g. 0.1 keeps 10% (got {_short(first['input'])})"
+    elif first["type"] == "finite_number":
+        msg = "must be a finite number (not .inf or .nan)"
+    elif first["type"] in _STRICT_KINDS:
+        msg = f"must be {_STRICT_KINDS[first['type']]} (got {_short(first.get('input'))}); values are not converted"
     else:
         msg = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] not in ("value_error",):
-            msg += f" (got {first['input']!r})"
+            msg += f" (got {_short(first['input'])})"
     if loc == "dataset" and first["type"] == "literal_error":
         msg += "; use a built-in name (sms_spam) or a mapping with path, label_column, positive_label and text_column or feature_columns"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
@@ -313,11 +362,4 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{path}: spec file not found; give the path of a YAML spec such as experiments/spam.yaml") from None
     except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:
         raise SpecError(f"{path}: cannot read the spec ({e.__class__.__name__}); check the path and its permissions") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "malformed YAML"
-        raise SpecError(f"{path}:{where}: {problem}; fix the YAML syntax") from None
-    return parse_spec(data, str(path))
+    return parse_spec(load_yaml(text, str(path)), str(path))

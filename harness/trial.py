@@ -46,5 +46,5 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
         "meter": meter.name, "energy_estimated": meter.estimated,
         **_metrics(split.y_test, y_pred),
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j),
+        "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": "harness",
     }

@@ -69,8 +69,9 @@ class Skip(Exception):
 
 
 def energy_label(results: Results, what: str = "training energy") -> str:
-    """``what (J)``, with "estimated" and "net of idle" inside the parentheses when they apply."""
-    notes = ["J"]
+    """``what (J)``, with "estimated" and "net of idle" inside the parentheses when they apply;
+    the published ICT4S'22 file's unit is its scaled emissions, not J."""
+    notes = [results.energy_unit]
     if results.estimated:
         notes.append("estimated")
     if results.net:

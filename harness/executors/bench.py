@@ -34,6 +34,26 @@ class Workload:
     y: Any
     matrix_sha256: str
     session: str
+    allowed: tuple = ()  # packages the spec may import classes from (harness.imports.allowed_packages)
+
+
+def make_protocol(spec, X, y):
+    """The spec's protocol over the feature matrix (the faithful ICT4S'22 one in replication mode)."""
+    if getattr(spec, "replication", "none") == "ict4s22":
+        from harness import replication
+
+        return replication.ICT4S22Faithful(X, y)
+    from harness.protocols import PROTOCOLS
+
+    return PROTOCOLS[spec.protocol](X, y, spec.test_fraction, spec.seed)
+
+
+def make_algorithms(spec, allowed) -> dict:
+    """name -> Algorithm for every algorithm of the spec (replication mode's own in that mode)."""
+    from harness import replication
+    from harness.algorithms import resolve
+
+    return {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
 
 
 def matrix_sha256(X, y) -> str:
@@ -75,11 +95,8 @@ class Bench:
     cannot be imported here.
     """
 
-    def __init__(self, workload: Workload, selection=None):
+    def __init__(self, workload: Workload, selection=None, protocol=None, algorithms=None):
         from threadpoolctl import threadpool_limits
-
-        from harness.algorithms import resolve
-        from harness.protocols import PROTOCOLS
 
         spec = workload.spec
         digest = matrix_sha256(workload.X, workload.y)
@@ -92,8 +109,8 @@ class Bench:
             selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
         self.workload, self.selection, self.meter = workload, selection, selection.meter
         try:
-            self.algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
-            self.protocol = PROTOCOLS[spec.protocol](workload.X, workload.y, spec.test_fraction, spec.seed)
+            self.algorithms = algorithms or make_algorithms(spec, workload.allowed)
+            self.protocol = protocol or make_protocol(spec, workload.X, workload.y)
         except BaseException:
             self.meter.close()
             raise
@@ -123,12 +140,14 @@ class Bench:
     def run(self, trial: Trial) -> dict:
         """One trial's row (``harness.trial.run_trial`` plus the ``host``), after the cool-down
         when it is not this bench's first trial."""
+        from harness import replication
         from harness.trial import run_trial
 
         self.prepare()
         if self.trials_run and self.workload.spec.hygiene.cooldown_s > 0:
             time.sleep(self.workload.spec.hygiene.cooldown_s)
-        row = run_trial(trial, self.protocol, self.algorithms[trial.algorithm], self.meter,
+        trial_fn = replication.run_trial if getattr(self.workload.spec, "replication", "none") == "ict4s22" else run_trial
+        row = trial_fn(trial, self.protocol, self.algorithms[trial.algorithm], self.meter,
                         self.workload.run_name, self.workload.spec)
         row["host"] = self.host
         self.trials_run += 1

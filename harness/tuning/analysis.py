@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.load import ESTIMATED_LABEL, read_complete_csv
+from harness.analysis.load import ESTIMATED_LABEL
 from harness.analysis.tables import Table, ci, fraction, num, pval
 from harness.errors import ResultsError
+from harness.tuning.runner import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
 LEVEL = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
 DEFAULT_TARGET_FRACTION = 0.95
@@ -80,10 +81,10 @@ def load_tuning(path: str | Path) -> TuningResults:
     for p in (s_path, e_path):
         if not p.is_file():
             raise ResultsError(f"{p}: missing; pass a run directory made by 'harness run' on a tuning spec")
-    searches = read_complete_csv(s_path)
+    searches = _read_checked(s_path, SEARCH_COLUMNS)
     if searches.empty:
         raise ResultsError(f"{s_path}: no finished search yet; run the spec (or resume it) first")
-    evaluations = read_complete_csv(e_path)
+    evaluations = _read_checked(e_path, EVALUATION_COLUMNS, key=("trial_id", "evaluation"))
     evaluations = evaluations[evaluations["trial_id"].isin(searches["trial_id"])]
     n_planned = None
     manifest = path / "manifest.json"
@@ -96,6 +97,19 @@ def load_tuning(path: str | Path) -> TuningResults:
 
 
 TARGET_KEY = [*LEVEL, "repetition"]
+
+
+def _read_checked(path: Path, columns: tuple[str, ...], key=("trial_id",)) -> pd.DataFrame:
+    """Whole rows of a tuning file, every line checked as on resume (``store.scan_trials``: a
+    damaged line or an edited value is refused, naming the line); a torn last line is left out."""
+    import io
+
+    from harness.store import scan_trials, whole_lines
+
+    data = path.read_bytes()
+    scan_trials(data, path, fix="restore the file from a copy", columns=columns, key=key)
+    whole = whole_lines(data)
+    return pd.read_csv(io.BytesIO(whole)) if whole.strip() else pd.DataFrame(columns=list(columns))
 
 
 def targets(results: TuningResults, target_f1: float | None = None,
@@ -299,6 +313,7 @@ def tuning_figure(results: TuningResults):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     from harness.analysis.figures import RC, WIDTH_IN
 
@@ -310,7 +325,7 @@ def tuning_figure(results: TuningResults):
     rows = math.ceil(n / cols)
     colors = {"grid": "#4c72b0", "random": "#dd8452", "bayesian": "#55a868"}
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 2.1 * rows + 0.5), squeeze=False,
+        fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 2.1 * rows + 0.7), squeeze=False,
                                  layout="constrained")
         for ax, (key, per_strategy) in zip(axes.flat, data.items()):
             for strategy, (grid, med, q25, q75, k) in per_strategy.items():
@@ -318,13 +333,18 @@ def tuning_figure(results: TuningResults):
                 ax.plot(grid, med, color=c, label=f"{strategy} (n={k})", lw=1.2)
                 ax.fill_between(grid, q25, q75, color=c, alpha=0.2, lw=0)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels run together on short ranges
             alg, sweep, rf, ff = key
             ax.set_title(f"{alg}: rows {fraction(rf)}, features {fraction(ff)}")
-            ax.set_xlabel("cumulative search energy (J" + (", estimated" if results.estimated else "") + ")")
-            ax.set_ylabel("best validation F1 so far")
-            ax.legend(loc="lower right", frameon=False)
+            ax.set_xlabel("cumulative search energy (J" + (", estimated" if results.estimated else "") + ")",
+                          fontsize=7)
+            ax.set_ylabel("best validation F1 so far", fontsize=7)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, [lab.split(" (")[0] for lab in labels], loc="outside lower center",
+                   ncols=len(labels), frameon=False,
+                   title=f"strategy (n = repetitions per line: {', '.join(sorted({lab.split('n=')[1][:-1] for lab in labels}))})")
         title = "Tuning: best validation F1 so far against search energy (median, IQR band over repetitions)"
         notes = results.energy_notes() + ([results.completeness()] if results.completeness() else [])
         fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), fontsize=8)

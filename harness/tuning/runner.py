@@ -23,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+from harness import signals
 from harness.errors import ResultsError, SpecError
 from harness.store import TrialWriter, recover_trials, whole_lines
 from harness.trial import _metrics, utc_now
@@ -54,13 +55,14 @@ SEARCH_COLUMNS = (
     "best_val_f1",         # mean validation F1 of the chosen setting
     "accuracy", "precision", "recall", "f1",   # of the final model on the test rows
     "search_domains_j", "train_domains_j", "predict_domains_j",
+    "row_sha256",          # sha256 of the row's other cells (harness.store.row_sha256)
 )
 
 EVALUATION_COLUMNS = (
     "run", "trial_id", "algorithm", "strategy", "repetition", "evaluation", "params", "val_f1",
     "propose_energy_j", "propose_s", "fit_energy_j", "fit_s", "score_energy_j", "score_s",
     "energy_j", "s", "cumulative_energy_j", "cumulative_s", "best_val_f1_so_far",
-    "meter", "energy_estimated", "error",
+    "meter", "energy_estimated", "error", "row_sha256",
 )
 
 
@@ -240,7 +242,7 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
     parsed = spaces(spec)
     meter_ = selection.meter
     searches_path, evals_path = run.dir / SEARCHES, run.dir / EVALUATIONS
-    done = recover_trials(searches_path, SEARCH_COLUMNS)
+    done = recover_trials(searches_path, SEARCH_COLUMNS).trial_ids
     if done:
         _check_rows_match_plan(searches_path, plan)
     _drop_unfinished_evaluations(evals_path, done, run.dir)
@@ -258,7 +260,8 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
 
     searches = TrialWriter(searches_path, SEARCH_COLUMNS)
     evals = TrialWriter(evals_path, EVALUATION_COLUMNS)
-    interrupted, appended = False, 0
+    stopped, appended = None, 0
+    session["ended_by"] = "error"
     try:
         with threadpool_limits(limits=spec.hygiene.threads):
             if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
@@ -284,26 +287,30 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
 
                     row = run_tuning_trial(trial, spec, parsed[trial.algorithm], protocol,
                                            algorithms[trial.algorithm], meter_, m["run"], on_evaluation)
-                    searches.append(row)
-                    appended += 1
+                    with signals.held():  # the row on disk and the count in the manifest must agree
+                        searches.append(row)
+                        appended += 1
                     bar.update()
                     if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                         time.sleep(spec.hygiene.cooldown_s)
-            except KeyboardInterrupt:
-                interrupted = True
+                session["ended_by"] = "completed"
+            except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the search under way is abandoned
+                stopped = e
+                session["ended_by"] = signals.signal_name(e)
             finally:
                 bar.close()
     finally:
-        searches.close()
-        evals.close()
-        session["finished_at"] = utc_now()
-        session["trials_done"] = len(done) + appended
-        if session["trials_done"] == len(plan):
-            m["finished_at"] = session["finished_at"]
-        run.save_manifest()
-    if interrupted:
-        print(f"interrupted: {session['trials_done']} of {len(plan)} searches saved in {searches_path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+        with signals.held():
+            searches.close()
+            evals.close()
+            session["finished_at"] = utc_now()
+            session["trials_done"] = len(done) + appended
+            if session["trials_done"] == len(plan):
+                m["finished_at"] = session["finished_at"]
+            run.save_manifest()
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {session['trials_done']} of {len(plan)} "
+              f"searches saved in {searches_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
     print(f"done: {len(plan)} searches in {searches_path}, evaluations in {evals_path}", file=out)
     return 0
