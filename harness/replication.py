@@ -65,6 +65,7 @@ class Split:
     X_test: object
     y_train: "np.ndarray"
     y_test: "np.ndarray"
+    n_rows: int | None = None  # as harness.protocols.Split: no duplicate removal in this mode
 
 
 def _percent(fraction: float) -> float:
@@ -123,6 +124,12 @@ class ICT4S22Faithful:
         protocols offer it; used to check every level before a run writes anything."""
         return self.split(self.treat(row_fraction, feature_fraction))
 
+    def apply(self, levels, seed: int) -> Split:
+        """``preprocess`` for a trial's (factor, level) pairs: only the paper's two factors exist
+        in this mode (``check`` refuses tactics)."""
+        lv = dict(levels)
+        return self.preprocess(lv.get("rows") or 1.0, lv.get("features") or 1.0, seed)
+
 
 def check(spec) -> None:
     """What ``replication: ict4s22`` requires of the rest of the spec (raises HarnessError)."""
@@ -131,6 +138,9 @@ def check(spec) -> None:
     if spec.protocol != "ict4s22":
         raise HarnessError(f"replication: ict4s22 needs protocol: ict4s22 (got {spec.protocol!r}); "
                            "drop 'protocol' or set it to ict4s22")
+    if spec.tactics is not None or spec.scale != "none":
+        raise HarnessError("replication: ict4s22 runs the paper's two treatments only (stratified rows, chi2 "
+                           "features); drop 'tactics' and 'scale', or drop 'replication'")
     if spec.test_fraction != ICT4S22_TEST_FRACTION:
         raise HarnessError(f"replication: ict4s22 splits 70/30 as the original; test_fraction must be 0.3 "
                            f"(got {spec.test_fraction})")
@@ -180,6 +190,9 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
     as ``harness.trial.run_trial``."""
     from sklearn.metrics import classification_report
 
+    from harness.hygiene.phases import below_resolution
+    from harness.tactics import level_text
+    from harness.tactics.quantization import fitted_dtype
     from harness.trial import _metrics, utc_now
 
     started = utc_now()
@@ -197,6 +210,7 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
     scores = _metrics(split.y_test, y_pred)
     m_pred = meter.end(token)
     finished = utc_now()
+    res, rel = meter.resolution(), spec.hygiene.rel_error
     return {
         "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
         "started_at": started, "finished_at": finished,
@@ -208,4 +222,11 @@ def run_trial(trial, protocol: ICT4S22Faithful, algorithm, meter, run_name: str,
         **scores,
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
         "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": PHASES_ICT4S22,
+        "preprocess_below_resolution": below_resolution(m_pre, res, rel),
+        "train_below_resolution": below_resolution(m_fit, res, rel),
+        "predict_below_resolution": below_resolution(m_pred, res, rel),
+        "predict_repetitions": 1,
+        "treatment": trial.treatment, "n_rows": len(protocol.y),
+        "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
+        **{f"level_{name}": level_text(level) for name, level in trial.levels},
     }

@@ -24,17 +24,36 @@ from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
+from harness.tactics import TacticPipeline, data_context
+from harness.tactics import resolve as resolve_tactics
 from harness.trial import utc_now
 from harness.versions import version_notes
 
 
-def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
-    """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
-    treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
-    input rather than in the middle of a run."""
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
+    """Apply each distinct treatment once, before anything is written, so that data a treatment
+    cannot handle (too few rows to stratify, negative features for chi2, float16 on sparse
+    features) fails as bad input rather than in the middle of a run. Returns, per treatment label,
+    the dataset rows left before the split (fewer than the dataset's when duplicates are removed)."""
     seed = plan[0].seed
-    for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
-        protocol.preprocess(rf, ff, seed)
+    rows = {}
+    for t in dict((t.treatment, t) for t in plan).values():
+        split = protocol.apply(t.levels, seed) if t.levels else protocol.preprocess(t.row_fraction, t.feature_fraction, seed)
+        rows[t.treatment] = split.n_rows
+    return rows
+
+
+def progress_label(trial: Trial) -> str:
+    """What the progress bar shows for a trial, e.g. "adaboost, rows 10%, features 100%, rep 1"."""
+    from harness.tactics import level_text
+
+    def text(name, level) -> str:
+        fraction = name in ("rows", "features") and isinstance(level, float)
+        return f"{level:.0%}" if fraction else level_text(level)
+
+    levels = (", ".join(f"{name} {text(name, level)}" for name, level in trial.levels) if trial.levels else
+              f"rows {trial.row_fraction:.0%}, features {trial.feature_fraction:.0%}")
+    return f"{trial.algorithm}, {levels}, rep {trial.repetition}"
 
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
@@ -44,14 +63,24 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
                 f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
-    for name, sweep in spec.sweeps.items():
-        n = len(sweep.row_fractions) * len(sweep.feature_fractions)
-        lines.append(f"sweep {name}: rows {sweep.row_fractions} x features {sweep.feature_fractions} "
-                     f"= {n} levels x {len(spec.algorithms)} algorithms x {spec.repetitions} repetitions "
-                     f"= {n * len(spec.algorithms) * spec.repetitions} trials")
+    if spec.tactics is not None or spec.scale != "none":
+        steps = [f"{n} ({t.tactic or t.class_})" for n, t in spec.factor_specs()]
+        lines.append(f"steps in order: {', '.join(steps)}" + (f"; scale {spec.scale} first" if spec.scale != "none" else ""))
+    for name in spec.sweeps:
+        levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
+        n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
+        shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
+                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
-    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
-                 f"shuffle {h.shuffle}, threads {h.threads}")
+    cool = f"{h.cooldown_s} s per trial"
+    if h.cooldown is not None and h.cooldown.until_idle:
+        c = h.cooldown
+        cool = (f"until idle (+{100 * c.tolerance:g}%, {c.min_s:g}-{c.max_s:g} s; fixed {h.cooldown_s} s "
+                "with the estimate meter)")
+    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {cool}, idle baseline {h.baseline_s} s, "
+                 f"shuffle {h.shuffle}, threads {h.threads}, phases flagged below {100 * h.rel_error:g}% resolution"
+                 + (f", predict repeated to >= {h.min_phase_s:g} s" if h.min_phase_s > 0 else ""))
     return "\n".join(lines)
 
 
@@ -71,6 +100,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
+    factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
     if spec.tuning is not None and (workers is not None or cluster is not None):
         raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
     executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
@@ -95,6 +125,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
     from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
+    from harness.hygiene import session as hygiene_session
     from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
@@ -103,6 +134,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         executor.start()
         print(executor.summary(short=quiet), file=out, flush=True)
+        machine_state = hygiene_session.check_machine(out)
         if notes:
             print("\n".join(notes), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
@@ -112,9 +144,15 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         features = build_features(dataset, spec.text)
         if spec.replication == "ict4s22":
             protocol = replication.ICT4S22Faithful(features.X, features.y)
+            check_treatments(protocol, spec, plan)
         else:
-            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        check_treatments(protocol, spec, plan)
+            pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+            rows_kept = check_treatments(protocol, spec, plan)
+            for label, n in rows_kept.items():
+                if n is not None and n < dataset.n_rows:
+                    print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                          f"({n} of {dataset.n_rows} kept)", file=out)
         if spec.tuning is not None:
             from harness.tuning.runner import check_spaces
 
@@ -128,27 +166,33 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             from harness.tuning.runner import execute_tuning
 
             return execute_tuning(spec, run, protocol, algorithms, executor.selection,
-                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features),
+                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features,
+                                                          machine_state),
                                   quiet, out)
         from harness.executors.bench import Workload, matrix_sha256
 
         workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
-                            uuid.uuid4().hex, allowed)
+                            uuid.uuid4().hex, protocol, algorithms)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out)
+            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
+                            machine_state)
         finally:
             writer.close()
     finally:
         executor.close()
 
 
-def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features):
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features,
+                  machine_state: dict | None = None):
     """Open this process's session in the run's manifest (creating the manifest on a new run) and
-    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
+    save it; returns ``(manifest, session)``. The caller fills in the session's end.
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session (the driver's)."""
+    from harness.hygiene import session as hygiene_session
+
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
                "meter_summary": executor.summary(), "executor": executor.describe(),
-               "versions": library_versions(), "machine": machine_facts()}
+               "versions": library_versions(), "machine": machine_facts(), "machine_state": machine_state}
     m = run.manifest
     if not m:
         m.update({
@@ -157,11 +201,15 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, d
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
+            "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,
+                                   "level_param": t.level_param} for n, t in spec.factor_specs()],
+                        "scale": spec.scale},
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": executor.meter_info,
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
             "replication": replication.describe(spec),
             "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
+            **hygiene_session.manifest_entries(machine_state, executor.reference_meter(), spec.hygiene),
         })
     m["sessions"].append(session)
     m.setdefault("hosts", {})
@@ -170,11 +218,13 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, d
     return m, session
 
 
-def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out) -> int:
+def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
+             machine_state) -> int:
     from tqdm import tqdm
 
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features)
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features,
+                               machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
     if run.unverified:
@@ -187,7 +237,8 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
     written: set[int] = set()
     session["ended_by"] = "error"
     try:
-        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None):
+        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
+                                announce=lambda line: print(line, file=out, flush=True)):
             if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
                 continue
             with signals.held():  # the row on disk and the count in the manifest must agree

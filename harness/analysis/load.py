@@ -21,7 +21,10 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
   emissions in kgCO2e (CodeCarbon 1.2.0). So the "energy" is carbon scaled to look like joules:
   proportional to energy only while the grid's carbon intensity stayed constant. Tables and
   figures call it ``ICT4S22_LABEL`` and give its unit as ``ICT4S22_UNIT``, never J;
-- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case.
+- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case;
+- ``<phase>_below_resolution`` flags are computed with RAPL's resolution (``harness.meters.rapl.
+  RESOLUTION``) at 5%: CodeCarbon reads the RAPL counters at a phase's start and end, so a phase
+  under 20 ms holds mostly quantisation (``ICT4S22_FLAGS_NOTE``).
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ REQUIRED = (
 )
 
 PHASES = ("preprocess", "train", "predict")
+FLAGS = tuple(f"{phase}_below_resolution" for phase in PHASES)
+ICT4S22_FLAGS_NOTE = ("below-resolution flags of the published data assume RAPL's resolution "
+                      "(~1 ms updates) at 5%")
 
 ESTIMATED_LABEL = "estimated energy (CPU-time model, not measured)"
 
@@ -218,6 +224,13 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
+    if "treatment" not in trials.columns:  # written before tactics: the ICT4S'22 pair
+        trials["treatment"] = legacy_treatment(trials)
+        trials["level_rows"] = trials["row_fraction"].map(repr)
+        trials["level_features"] = trials["feature_fraction"].map(repr)
+    trials["treatment"] = trials["treatment"].astype(str)
+    for col in FLAGS:  # absent in runs made before the flags: NaN, "not recorded"
+        trials[col] = _as_flag(trials[col]) if col in trials.columns else np.nan
     baseline = planned = None
     data = {}
     if manifest is not None and manifest.is_file():
@@ -290,6 +303,12 @@ def _as_bool(col: pd.Series) -> pd.Series:
     return col.astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
 
 
+def _as_flag(col: pd.Series) -> pd.Series:
+    """True/False (or 1/0) as 1.0/0.0, anything else (missing) as NaN."""
+    text = col.astype(str).str.strip().str.lower()
+    return text.map({"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0})
+
+
 def read_ict4s22(path: str | Path) -> pd.DataFrame:
     """The ICT4S'22 published CSV as a DataFrame with our ``COLUMNS`` (see the module docstring)."""
     path = Path(path)
@@ -338,6 +357,10 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "train_domains_j": None,
         "predict_domains_j": None,
         "phase_boundaries": "ict4s22",
+        "treatment": None,
+        "n_rows": np.nan,
+        "input_dtype": raw["datatype"].astype(str),
+        "fit_dtype": None,
         "host": None,
         "row_sha256": None,  # the published CSV has no per-row checksum
     })
@@ -346,7 +369,25 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         # The full count is the largest in the whole file: the other sweep always runs at 100%.
         part = out["sweep"] == name
         out.loc[part, fraction] = (out.loc[part, count] / out[count].max()).round(2)
-    return out[list(COLUMNS)]
+    out["treatment"] = legacy_treatment(out)
+    from harness.meters.rapl import RESOLUTION
+
+    for phase in PHASES:
+        out[f"{phase}_below_resolution"] = (
+            (out[f"{phase}_s"] < RESOLUTION.min_duration_s(0.05))
+            | (out[f"{phase}_energy_j"].abs() < RESOLUTION.energy_j / 0.05)).astype(float)
+    return out.reindex(columns=list(COLUMNS))
+
+
+def legacy_treatment(trials: pd.DataFrame) -> pd.Series:
+    """The treatment label of rows written before tactics (or from the ICT4S'22 CSV): the ICT4S'22
+    pair, ``rows=<fraction>`` and ``features=<fraction>`` when below 1, joined by '+', else ``none``."""
+    def label(rf: float, ff: float) -> str:
+        parts = [f"{name}={float(v)!r}" for name, v in (("rows", rf), ("features", ff)) if not np.isclose(v, 1.0)]
+        return "+".join(parts) or "none"
+
+    return pd.Series([label(rf, ff) for rf, ff in zip(trials["row_fraction"], trials["feature_fraction"])],
+                     index=trials.index, dtype=object)
 
 
 def _snake(name: str) -> str:

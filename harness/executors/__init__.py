@@ -53,7 +53,14 @@ class Executor(ABC):
         return {"kind": self.kind}
 
     @abstractmethod
-    def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]: ...
+    def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
+        """Rows as trials finish; ``announce(line)`` is called with what the run should print
+        before its first trial (the cool-down rule)."""
+
+    def reference_meter(self):
+        """A meter whose ``resolution()`` the manifest records (hygiene); None-resolution when
+        trials are measured elsewhere."""
+        return _Unresolved()
 
     def activity(self) -> str:
         """A few words on what the executor is doing now, for the progress bar."""
@@ -61,6 +68,14 @@ class Executor(ABC):
 
     def close(self) -> None:
         pass
+
+
+class _Unresolved:
+    """Stands in for meters that live on the workers: the resolution is per worker (per-phase flags
+    in each row), not one number for the run."""
+
+    def resolution(self):
+        return None
 
 
 def make_executor(spec, workers: int | None = None, cluster: str | None = None) -> Executor:

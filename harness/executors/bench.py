@@ -34,26 +34,8 @@ class Workload:
     y: Any
     matrix_sha256: str
     session: str
-    allowed: tuple = ()  # packages the spec may import classes from (harness.imports.allowed_packages)
-
-
-def make_protocol(spec, X, y):
-    """The spec's protocol over the feature matrix (the faithful ICT4S'22 one in replication mode)."""
-    if getattr(spec, "replication", "none") == "ict4s22":
-        from harness import replication
-
-        return replication.ICT4S22Faithful(X, y)
-    from harness.protocols import PROTOCOLS
-
-    return PROTOCOLS[spec.protocol](X, y, spec.test_fraction, spec.seed)
-
-
-def make_algorithms(spec, allowed) -> dict:
-    """name -> Algorithm for every algorithm of the spec (replication mode's own in that mode)."""
-    from harness import replication
-    from harness.algorithms import resolve
-
-    return {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
+    protocol: Any = None    # the driver's protocol over X, y (with its tactic pipeline): trials run on it
+    algorithms: Any = None  # name -> harness.algorithms.Algorithm, resolved on the driver
 
 
 def matrix_sha256(X, y) -> str:
@@ -95,7 +77,7 @@ class Bench:
     cannot be imported here.
     """
 
-    def __init__(self, workload: Workload, selection=None, protocol=None, algorithms=None):
+    def __init__(self, workload: Workload, selection=None):
         from threadpoolctl import threadpool_limits
 
         spec = workload.spec
@@ -108,17 +90,14 @@ class Bench:
 
             selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
         self.workload, self.selection, self.meter = workload, selection, selection.meter
-        try:
-            self.algorithms = algorithms or make_algorithms(spec, workload.allowed)
-            self.protocol = protocol or make_protocol(spec, workload.X, workload.y)
-        except BaseException:
-            self.meter.close()
-            raise
+        self.algorithms, self.protocol = workload.algorithms, workload.protocol
         self._threads = threadpool_limits(limits=spec.hygiene.threads)
         facts = host_facts()
         self.host = facts.pop("host")
         self.facts = facts  # CPU model, cores, OS, Python of this host
         self.baseline: dict | None = None
+        self.cooldown = None
+        self.waited = None  # the cool-down before the next trial (harness.hygiene.session)
         self.prepared = False
         self.trials_run = 0
 
@@ -127,28 +106,31 @@ class Bench:
         Done once, before this bench's first trial."""
         if self.prepared:
             return
+        from harness.hygiene import session as hygiene_session
+
         h = self.workload.spec.hygiene
         self.baseline = known_baseline
         if self.baseline is None and h.baseline_s > 0:
-            from harness.meters import measure_baseline
-
-            self.baseline = measure_baseline(self.meter, h.baseline_s)
+            self.baseline = hygiene_session.measure_idle_baseline(self.meter, h)
         if h.warmup_s > 0:
             warmup(h.warmup_s)
+        self.cooldown = hygiene_session.Cooldown(h, self.meter, self.baseline)
+        self.waited = hygiene_session.FIRST
         self.prepared = True
 
     def run(self, trial: Trial) -> dict:
-        """One trial's row (``harness.trial.run_trial`` plus the ``host``), after the cool-down
-        when it is not this bench's first trial."""
+        """One trial's row (``harness.trial.run_trial``, the cool-down that preceded it, and the
+        ``host``); the cool-down (``hygiene``) runs before every trial but this bench's first."""
         from harness import replication
         from harness.trial import run_trial
 
         self.prepare()
-        if self.trials_run and self.workload.spec.hygiene.cooldown_s > 0:
-            time.sleep(self.workload.spec.hygiene.cooldown_s)
+        if self.trials_run:
+            self.waited = self.cooldown.wait()
         trial_fn = replication.run_trial if getattr(self.workload.spec, "replication", "none") == "ict4s22" else run_trial
         row = trial_fn(trial, self.protocol, self.algorithms[trial.algorithm], self.meter,
                         self.workload.run_name, self.workload.spec)
+        row.update(self.waited.columns())
         row["host"] = self.host
         self.trials_run += 1
         return row

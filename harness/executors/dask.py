@@ -166,7 +166,7 @@ class DaskExecutor(Executor):
                 "scheduler": self.client.scheduler.address if self.client else None}
 
     # --- map: submit everything, yield rows as futures complete ----------------------------------
-    def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]:
+    def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
         from distributed import KilledWorker, as_completed
 
         if not trials:

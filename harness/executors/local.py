@@ -35,17 +35,23 @@ class LocalExecutor(Executor):
     def summary(self, short: bool = False) -> str:
         return self.selection.summary(short=short)
 
-    def map(self, workload, trials, known_baseline: dict | None = None) -> Iterator[dict]:
+    def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
+        from harness.runner import progress_label
+
         if not trials:
             return
         if self.bench is None:
             self.bench = Bench(workload, self.selection)
         self.bench.prepare(known_baseline)
         next(iter(self.hosts.values()))["baseline"] = self.bench.baseline
+        if announce is not None:
+            announce(self.bench.cooldown.note)
         for trial in trials:
-            self._current = (f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
-                             f"features={trial.feature_fraction:g} rep={trial.repetition}")
+            self._current = progress_label(trial)
             yield self.bench.run(trial)
+
+    def reference_meter(self):
+        return self.selection.meter
 
     def activity(self) -> str:
         return self._current
