@@ -50,9 +50,11 @@ VERSION_EFFECTS = (
         "adaboost, every level: F1 about 9-12 points lower than SAMME.R", True),
     VersionEffect(
         "knn-full-features", "scikit-learn", "1.0", "KNeighborsClassifier", None,
-        "k-NN predictions at full features differ from 0.24.1's in a few test rows (distance "
-        "computation changed; the first version with the change was not identified, 1.0 is a bound)",
-        "knn, full features: F1 in the fourth decimal", False),
+        "k-NN predictions at 90-100% of features differ from 0.24.1's in some test rows (exact distance "
+        "ties between unit-norm tf-idf rows broken differently; scikit-learn 1.5.2, 1.8.0 and 1.9.1 agree "
+        "with each other; the first version with the change was not identified, 1.0 is a bound)",
+        "knn, 90-100% features at 20-100% rows: F1 -1.1 to +3.3 points against the published values "
+        "(11 of 20 configurations; measured in faithful mode)", False),
 )
 
 
