@@ -21,3 +21,7 @@ class MeterError(HarnessError):
 
 class ResultsError(HarnessError):
     """The results directory cannot be written, or a run there cannot be resumed."""
+
+
+class ExecutorError(HarnessError):
+    """Trials cannot be run where asked: no scheduler, unsuitable workers, a refused layout."""

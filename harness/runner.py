@@ -1,41 +1,33 @@
 """The runner: ``python -m harness run SPEC`` orchestrates a run.
 
-Order of work, so that bad input never leaves anything half-written: validate the spec, open the
-meter, load the dataset, resolve the algorithms, build the features, apply each treatment level once,
-check the results directory; only then create the run directory (``harness.rundir``), its manifest
-and trials.csv. Each trial (``harness.trial``) is three meter windows; its row is appended and
-fsynced (``harness.store``) as soon as the trial ends.
+Order of work, so that bad input never leaves anything half-written: validate the spec, start the
+executor (``harness.executors``: it opens the meter where trials run), load the dataset, resolve the
+algorithms, build the features, apply each treatment level once, check the results directory; only
+then create the run directory (``harness.rundir``), its manifest and trials.csv. Each trial
+(``harness.trial``) is three meter windows, run wherever the executor puts it; this process alone
+appends and fsyncs its row (``harness.store``) as soon as the trial ends.
 """
 
 from __future__ import annotations
 
 import sys
-import time
+import uuid
 from pathlib import Path
 
 from harness import replication, signals
 from harness.algorithms import resolve
-from harness.errors import ResultsError
+from harness.errors import ExecutorError, ResultsError
+from harness.executors import JOBQUEUE_KINDS, make_executor
+from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
 from harness.imports import allowed_packages
-from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.tactics import TacticPipeline, data_context
 from harness.tactics import resolve as resolve_tactics
-from harness.trial import run_trial, utc_now
+from harness.trial import utc_now
 from harness.versions import version_notes
-
-
-def _warmup(seconds: float) -> None:
-    """Busy CPU work so that frequency and caches settle before the first measured trial."""
-    import numpy as np
-
-    a = np.random.default_rng(0).random((200, 200))
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        a = np.tanh(a @ a.T / 200.0)
 
 
 def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
@@ -94,9 +86,13 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             out=None, allow_import: tuple[str, ...] = ()) -> int:
+             workers: int | None = None, cluster: str | None = None, out=None,
+             allow_import: tuple[str, ...] = ()) -> int:
     """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
-    beyond the defaults, whose classes the spec may name (``harness.imports``)."""
+    beyond the defaults, whose classes the spec may name (``harness.imports``).
+
+    ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
+    lsf) choose where trials run (``harness.executors``); neither: here, one after another."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
@@ -105,6 +101,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
+    if spec.tuning is not None and (workers is not None or cluster is not None):
+        raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
+    executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
     if dry_run:
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
@@ -115,6 +114,11 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print(describe_plan(spec, plan), file=out)
         if notes:
             print("\n".join(notes), file=out)
+        if cluster in JOBQUEUE_KINDS:
+            from harness.executors.jobqueue import job_script
+
+            print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
+                  file=out)
         print("dry run: nothing measured, nothing written", file=out)
         return 0
 
@@ -127,10 +131,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
-    selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
-    meter_ = selection.meter
     try:
-        print(selection.summary(short=quiet), file=out, flush=True)
+        executor.start()
+        print(executor.summary(short=quiet), file=out, flush=True)
         machine_state = hygiene_session.check_machine(out)
         if notes:
             print("\n".join(notes), file=out, flush=True)
@@ -157,36 +160,39 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         results_dir = Path(results_dir)
         check_writable(results_dir)
         # Everything above only reads; from here on the run directory is written.
-        run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
+        run = Run(spec, results_dir / (name or spec.name), executor.meter_name, fresh)
         run.check_inputs(dataset, features)
-        if spec.tuning is not None:
+        if spec.tuning is not None:  # the local executor: its meter, in this process
             from harness.tuning.runner import execute_tuning
 
-            return execute_tuning(spec, run, protocol, algorithms, selection,
-                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features,
+            return execute_tuning(spec, run, protocol, algorithms, executor.selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features,
                                                           machine_state),
                                   quiet, out)
+        from harness.executors.bench import Workload, matrix_sha256
+
+        workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
+                            uuid.uuid4().hex, protocol, algorithms)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
                             machine_state)
         finally:
             writer.close()
     finally:
-        meter_.close()
+        executor.close()
 
 
-def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features,
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features,
                   machine_state: dict | None = None):
     """Open this process's session in the run's manifest (creating the manifest on a new run) and
     save it; returns ``(manifest, session)``. The caller fills in the session's end.
-    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session."""
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session (the driver's)."""
     from harness.hygiene import session as hygiene_session
 
-    meter_ = selection.meter
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
-               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts(),
-               "machine_state": machine_state}
+               "meter_summary": executor.summary(), "executor": executor.describe(),
+               "versions": library_versions(), "machine": machine_facts(), "machine_state": machine_state}
     m = run.manifest
     if not m:
         m.update({
@@ -199,28 +205,25 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, 
                                    "level_param": t.level_param} for n, t in spec.factor_specs()],
                         "scale": spec.scale},
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
-            "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
-                      "selection": selection.summary(), "not_used": selection.reasons},
+            "meter": executor.meter_info,
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
             "replication": replication.describe(spec),
             "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
-            **hygiene_session.manifest_entries(machine_state, meter_, spec.hygiene),
+            **hygiene_session.manifest_entries(machine_state, executor.reference_meter(), spec.hygiene),
         })
     m["sessions"].append(session)
+    m.setdefault("hosts", {})
+    _merge_hosts(m, executor.hosts)
     run.save_manifest()
     return m, session
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
              machine_state) -> int:
-    from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
-    from harness.hygiene import session as hygiene_session
-
-    meter_ = selection.meter
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features,
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features,
                                machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
@@ -228,51 +231,64 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
               "per-row checksums): their values cannot be verified", file=sys.stderr)
 
-    trial_fn = replication.run_trial if spec.replication == "ict4s22" else run_trial
     stopped: KeyboardInterrupt | None = None
-    appended = 0
-    with threadpool_limits(limits=spec.hygiene.threads):
-        bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
-                   file=sys.stderr, dynamic_ncols=True)
-        session["ended_by"] = "error"
-        try:
-            if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-                m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
+    bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
+               file=sys.stderr, dynamic_ncols=True)
+    written: set[int] = set()
+    session["ended_by"] = "error"
+    try:
+        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
+                                announce=lambda line: print(line, file=out, flush=True)):
+            if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
+                continue
+            with signals.held():  # the row on disk and the count in the manifest must agree
+                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                written.add(row["trial_id"])
+            if _merge_hosts(m, executor.hosts):
                 run.save_manifest()
-            if todo and spec.hygiene.warmup_s > 0:
-                _warmup(spec.hygiene.warmup_s)
-            cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
-            if todo:
-                print(cooldown.note, file=out, flush=True)
-            waited = hygiene_session.FIRST
-            for i, trial in enumerate(todo):
-                bar.set_postfix_str(progress_label(trial), refresh=False)
-                row = trial_fn(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                with signals.held():  # the row on disk and the count in the manifest must agree
-                    writer.append({**row, **waited.columns()})  # a failed write raises ResultsError: one line
-                    appended += 1
-                bar.update()
-                if i + 1 < len(todo):
-                    waited = cooldown.wait()
-            session["ended_by"] = "completed"
-        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
-            stopped = e
-            session["ended_by"] = signals.signal_name(e)
-        finally:  # also on a crash: the manifest says how far the run got, never more
-            with signals.held():  # a second signal must not cut the session's closing short
-                bar.close()
-                session["finished_at"] = utc_now()
-                done = len(run.done) + appended
-                session["trials_done"] = done
-                if done == len(plan):
-                    m["finished_at"] = session["finished_at"]
-                run.save_manifest()
+            bar.set_postfix_str(executor.activity(), refresh=False)
+            bar.update()
+        session["ended_by"] = "completed"
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trials under way are abandoned
+        stopped = e
+        session["ended_by"] = signals.signal_name(e)
+    finally:  # also on a crash: the manifest says how far the run got, never more
+        with signals.held():  # a second signal must not cut the session's closing short
+            bar.close()
+            session["finished_at"] = utc_now()
+            done = len(run.done) + len(written)
+            session["trials_done"] = done
+            if done == len(plan):
+                m["finished_at"] = session["finished_at"]
+            _merge_hosts(m, executor.hosts)
+            run.save_manifest()
     if stopped is not None:
         print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
               f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
         return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
+
+
+def _merge_hosts(m: dict, hosts: dict) -> bool:
+    """Record what the executor knows of each host (facts, meter, idle baselines) in the manifest;
+    True if anything changed. ``baseline`` keeps the one-host idle baseline that ``analyze --net``
+    reads: the local run's, or a single worker's."""
+    import copy
+
+    changed = False
+    for host, facts in hosts.items():
+        merged = {**m["hosts"].get(host, {}), **copy.deepcopy(facts)}
+        if merged != m["hosts"].get(host):
+            m["hosts"][host] = merged
+            changed = True
+    if m.get("baseline") is None and len(m["hosts"]) == 1:
+        (only,) = m["hosts"].values()
+        baselines = [only["baseline"]] if "baseline" in only else list(only.get("baselines", {}).values())
+        if only.get("workers", 1) == 1 and len(baselines) == 1 and baselines[0]:
+            m["baseline"] = baselines[0]
+            changed = True
+    return changed
 
 
 def register(subparsers) -> None:
@@ -291,6 +307,12 @@ def register(subparsers) -> None:
     p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
                    help="let the spec name classes from package PKG (importing runs its code: trust it); "
                         "default: sklearn, imblearn, harness; also $HARNESS_ALLOW_IMPORT")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="run trials on a local Dask cluster of N worker processes (needs .[dask])")
+    where.add_argument("--cluster", metavar="ADDRESS|KIND",
+                       help="run trials on Dask workers: a scheduler (tcp://HOST:8786), or slurm, pbs, sge, lsf "
+                            "(the spec's cluster: section; needs .[dask])")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
-                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run,
-                                           allow_import=tuple(a.allow_import)))
+                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run, workers=a.workers,
+                                           cluster=a.cluster, allow_import=tuple(a.allow_import)))

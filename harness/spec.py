@@ -221,6 +221,24 @@ class Tuning(_Model):
         return v
 
 
+class ClusterSpec(_Model):
+    """Dask workers as batch jobs (``run --cluster slurm|pbs|sge|lsf``, dask-jobqueue): ``jobs`` jobs,
+    one worker process each, one trial at a time each. Not part of the design: where trials run
+    does not change what they compute."""
+
+    queue: str | None = None                  # partition (Slurm) or queue
+    account: str | None = None                # account / project to charge
+    cores: int = Field(default=1, ge=1)       # cores per job
+    memory: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*[KMGTP]i?B$")  # per job, e.g. 4GB, 16GiB
+    walltime: str = "01:00:00"                # per job, in the batch system's format
+    jobs: int = Field(default=1, ge=1)        # worker jobs to submit
+    job_directives: list[str] = Field(default_factory=list)  # extra #SBATCH/#PBS/... lines, e.g. ["--exclusive"]
+    prologue: list[str] = Field(default_factory=list)        # shell lines before the worker starts (module load, ...)
+    interface: str | None = None              # network interface of the workers (e.g. ib0)
+    python: str | None = None                 # python executable on the nodes
+    local_directory: str | None = None        # node-local scratch for the workers
+
+
 RUN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -251,6 +269,7 @@ class Spec(_Model):
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
     hygiene: Hygiene = Hygiene()
+    cluster: ClusterSpec | None = None
     tuning: Tuning | None = None
 
     @field_validator("name")
@@ -364,10 +383,10 @@ class Spec(_Model):
     def design_hash(self) -> str:
         """sha256 of everything that shapes the plan and the results.
 
-        Left out: the description, and the meter (a resumed run is checked against the meter
-        actually used, which ``auto`` resolves). Sweeps are hashed as an ordered list because
+        Left out: the description, the meter (a resumed run is checked against the meter
+        actually used, which ``auto`` resolves) and the cluster (where trials run). Sweeps are hashed as an ordered list because
         their order numbers the trials."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter"})
+        data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter", "cluster"})
         # Keys added after the first release, at their defaults, are left out: runs made before they
         # existed keep their hash and still resume.
         for key, default in (("replication", "none"), ("tactics", None), ("scale", "none"), ("tuning", None)):

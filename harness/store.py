@@ -76,6 +76,7 @@ COLUMNS = (
     "train_below_resolution",
     "predict_below_resolution",
     "predict_repetitions",  # predict calls in its window (hygiene.min_phase_s); its energy and time are per call
+    "host",                # hostname of the machine the trial ran on (manifest "hosts" has its facts)
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )

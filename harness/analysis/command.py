@@ -73,6 +73,10 @@ def _path_args(p: argparse.ArgumentParser, default_dir: str, several: bool = Fal
     else:
         p.add_argument("path", metavar="PATH",
                        help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")
+    p.add_argument("--host", metavar="NAME",
+                   help="only the trials that ran on this host (results/RUN/analysis-NAME/ by default)")
+    p.add_argument("--pool-hosts", action="store_true",
+                   help="pool trials from hosts with different hardware or meters (refused by default)")
     p.add_argument("--out", metavar="DIR",
                    help=f"output directory (default: PATH/{default_dir}/ of the first PATH; for a CSV file, "
                         f"a '<name>-{default_dir}' directory beside it)")
@@ -135,6 +139,7 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 def _load(args) -> Results:
     import sys
 
+    from harness.analysis.hosts import check_hosts
     from harness.analysis.load import load_results, net_of_baseline, pool
 
     paths = getattr(args, "paths", None) or [args.path]
@@ -147,7 +152,14 @@ def _load(args) -> Results:
         print(f"harness: note: {results.unverified} of {len(results.trials)} rows have no row_sha256 (written "
               "before per-row checksums, or an export without that column): their values are unverified",
               file=sys.stderr)
+    # report and export reuse this loader; their parsers may not have the host options
+    results = check_hosts(results, getattr(args, "host", None), getattr(args, "pool_hosts", False))
     return net_of_baseline(results) if args.net else results
+
+
+def _out(args, default_dir: str) -> Path:
+    path = (getattr(args, "paths", None) or [args.path])[0]
+    return out_dir(path, args.out, f"{default_dir}-{args.host}" if getattr(args, "host", None) else default_dir)
 
 
 def version_lines(results: Results) -> list[str]:
@@ -235,7 +247,7 @@ def run_analyze(args) -> int:
         from harness.analysis.carbon_tables import carbon_tables
 
         tables += carbon_tables(results, trials, inputs)
-    out = out_dir(args.paths[0], args.out, "analysis")
+    out = _out(args, "analysis")
     write_tables(tables, out)
     # Per-configuration normality and per-trial carbon are long: they go to their files only.
     report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables
@@ -263,7 +275,7 @@ def run_figures(args) -> int:
 
     inputs = carbon_inputs(args)
     results = _load(args)
-    out = out_dir(args.path, args.out, "figures")
+    out = _out(args, "figures")
     written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log, carbon=inputs)
     for path in written:
         print(path)
@@ -284,7 +296,7 @@ def run_compare(args) -> int:
     results = _load(args)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
-    out = out_dir(args.paths[0], args.out, "analysis")
+    out = _out(args, "analysis")
     write_tables([table], out)
     print(to_markdown(table))
     print(f"Written to {out}/{table.name}.{{md,tex,csv}}.")

@@ -361,6 +361,7 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "n_rows": np.nan,
         "input_dtype": raw["datatype"].astype(str),
         "fit_dtype": None,
+        "host": None,
         "row_sha256": None,  # the published CSV has no per-row checksum
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),

@@ -1,0 +1,57 @@
+"""Trials from several hosts: pooled only when hardware and meter agree (or --pool-hosts), one
+host at a time with --host (and that host's own idle baseline for --net)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clitools import harness
+from conftest import fabricate, write_run
+
+from harness.analysis.hosts import check_hosts
+from harness.analysis.load import load_results, net_of_baseline
+from harness.errors import HarnessError
+
+
+def two_host_run(tmp_path, cpu_b="EPYC", meter_b="rapl"):
+    t = fabricate(repetitions=4, meter="rapl")
+    t["host"] = ["a" if i % 2 else "b" for i in range(len(t))]
+    t.loc[t["host"] == "b", "meter"] = meter_b
+    hosts = {"a": {"cpu_model": "EPYC", "cpu_count": 8, "meter": "rapl", "workers": 1,
+                   "baselines": {"w0": {"total_w": 10.0}}},
+             "b": {"cpu_model": cpu_b, "cpu_count": 8, "meter": meter_b, "workers": 1,
+                   "baselines": {"w1": {"total_w": 30.0}}}}
+    return write_run(tmp_path / "run", t, {"run": "synthetic", "baseline": None, "hosts": hosts})
+
+
+def test_hosts_with_the_same_hardware_pool(tmp_path):
+    results = load_results(two_host_run(tmp_path))
+    assert check_hosts(results) is results
+
+
+@pytest.mark.parametrize("cpu_b, meter_b, what", [("Xeon", "rapl", "cpu_model"), ("EPYC", "pyrapl", "meter")])
+def test_different_hardware_or_meter_is_refused_unless_pooled(tmp_path, cpu_b, meter_b, what):
+    results = load_results(two_host_run(tmp_path, cpu_b, meter_b))
+    with pytest.raises(HarnessError, match=f"hosts with different {what} .a: .*, b: .*--host NAME.*--pool-hosts"):
+        check_hosts(results)
+    assert len(check_hosts(results, pool=True).trials) == len(results.trials)
+
+
+def test_one_host_keeps_its_trials_and_its_baseline(tmp_path):
+    results = load_results(two_host_run(tmp_path, "Xeon"))
+    b = check_hosts(results, host="b")
+    assert set(b.trials["host"]) == {"b"} and len(b.trials) == len(results.trials) // 2
+    net = net_of_baseline(b)
+    assert net.trials["train_energy_j"].iloc[0] == pytest.approx(
+        b.trials["train_energy_j"].iloc[0] - 30.0 * b.trials["train_s"].iloc[0])
+    with pytest.raises(HarnessError, match="--host c: no trial ran there; hosts: a, b"):
+        check_hosts(results, host="c")
+
+
+def test_analyze_cli_refuses_then_writes_per_host(tmp_path):
+    run = two_host_run(tmp_path, "Xeon")
+    proc = harness("analyze", run, "--bootstrap", "100")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--pool-hosts" in proc.stderr
+    proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
+    assert proc.returncode == 0, proc.stderr
+    assert (run / "analysis-a" / "analysis.md").is_file()

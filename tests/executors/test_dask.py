@@ -1,0 +1,175 @@
+"""The Dask executor with real ``dask scheduler``/``dask worker`` processes and ``--workers N``:
+the same trials and scores as a local run, nothing lost or duplicated when a worker or the driver
+is killed, and no concurrent trials on a host measured with shared counters."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from clitools import REPO, harness, start
+
+pytestmark = pytest.mark.slow
+
+SCORES = ["trial_id", "algorithm", "sweep", "row_fraction", "feature_fraction", "repetition", "seed",
+          "n_train", "n_test", "n_features", "accuracy", "precision", "recall", "f1"]
+
+
+def make_fake_powercap(root, **kw):
+    """tests/meters/fake_powercap.py, loaded by path (``tests`` is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fake_powercap", REPO / "tests/meters/fake_powercap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_fake_powercap(root, **kw)
+
+
+def quick_spec(tmp_path, **changes):
+    """experiments/spam-quick.yaml with one repetition (36 trials, every algorithm and level) and
+    no warm-up, so that the suite stays short; ``changes`` override top-level keys."""
+    spec = yaml.safe_load((REPO / "experiments/spam-quick.yaml").read_text())
+    spec.update({"repetitions": 1, "meter": "estimate",
+                 "hygiene": {"warmup_s": 0, "cooldown_s": 0, "baseline_s": 0.2, "shuffle": True, "threads": 1}})
+    spec.update(changes)
+    path = tmp_path / "quick.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def light_spec(tmp_path):
+    """The quick spec's levels with its two lightest algorithms, two repetitions: 24 trials."""
+    return quick_spec(tmp_path, algorithms=["decision_tree", "knn"], repetitions=2)
+
+
+def trials(out, name="spam-quick"):
+    return pd.read_csv(out / name / "trials.csv")
+
+
+def scores(df):
+    return df[SCORES].sort_values("trial_id").reset_index(drop=True)
+
+
+def wait_rows(path, n, proc=None, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_bytes().count(b"\n") > n:
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"run ended early: {proc.stderr.read()}")
+        time.sleep(0.05)
+    raise AssertionError(f"{path}: fewer than {n} rows after {timeout} s")
+
+
+def test_two_external_workers_give_a_local_runs_trials_and_scores(tmp_path, dask_processes):
+    spec = quick_spec(tmp_path)
+    dask_processes.add_worker()
+    dask_processes.add_worker()
+    local = harness("run", spec, "--results-dir", tmp_path / "local", "--quiet")
+    assert local.returncode == 0, local.stderr
+    dist = harness("run", spec, "--results-dir", tmp_path / "dask", "--quiet", "--cluster", dask_processes.address)
+    assert dist.returncode == 0, dist.stderr
+    a, b = trials(tmp_path / "local"), trials(tmp_path / "dask")
+    assert len(b) == 36 and b["trial_id"].is_unique
+    pd.testing.assert_frame_equal(scores(a), scores(b))
+    assert "2 worker(s) on 1 host(s)" in dist.stdout
+    m = json.loads((tmp_path / "dask/spam-quick/manifest.json").read_text())
+    (host,) = m["hosts"]  # both workers run here
+    assert (b["host"] == host).all() and (a["host"] == host).all()
+    entry = m["hosts"][host]
+    assert entry["workers"] == 2 and entry["meter"] == "estimate" and entry["cpu_count"] == os.cpu_count()
+    assert len(entry["baselines"]) == 2  # each worker measured its own idle baseline
+    assert m["baseline"] is None  # two baselines on one host: none is 'the' baseline
+    assert m["sessions"][-1]["executor"]["kind"] == "dask"
+
+
+def test_local_cluster_of_two_workers_gives_the_same_scores(tmp_path):
+    spec = light_spec(tmp_path)
+    local = harness("run", spec, "--results-dir", tmp_path / "local", "--quiet")
+    dist = harness("run", spec, "--results-dir", tmp_path / "dask", "--workers", "2")
+    assert local.returncode == 0 and dist.returncode == 0, dist.stderr
+    pd.testing.assert_frame_equal(scores(trials(tmp_path / "local")), scores(trials(tmp_path / "dask")))
+    assert "24/24" in dist.stderr  # progress: done/total ...
+    assert "/0:" in dist.stderr and "/1:" in dist.stderr  # ... and trials done per host/worker
+
+
+def test_a_worker_killed_mid_trial_loses_and_duplicates_nothing(tmp_path, dask_processes):
+    spec = light_spec(tmp_path)
+    dask_processes.add_worker()
+    victim = dask_processes.add_worker("--no-nanny")  # killed for good: its trials must run on the other
+    with dask_processes.client() as client:
+        client.wait_for_workers(2, timeout=60)
+        pids = client.run(os.getpid)
+        addr = next(a for a, pid in pids.items() if pid == victim.pid)
+        proc = start("run", spec, "--results-dir", tmp_path / "out", "--quiet", "--cluster", dask_processes.address)
+        path = tmp_path / "out/spam-quick/trials.csv"
+        wait_rows(path, 3, proc)
+        deadline = time.monotonic() + 60
+        while not client.processing(addr)[addr] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.processing(addr)[addr], "the worker to kill had no trial"
+        os.kill(victim.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    df = trials(tmp_path / "out")
+    assert sorted(df["trial_id"]) == list(range(24))  # every trial exactly once
+
+
+def test_the_driver_killed_then_the_same_command_completes(tmp_path, dask_processes):
+    spec = light_spec(tmp_path)
+    dask_processes.add_worker()
+    dask_processes.add_worker()
+    args = ("run", spec, "--results-dir", tmp_path / "out", "--quiet", "--cluster", dask_processes.address)
+    proc = start(*args)
+    path = tmp_path / "out/spam-quick/trials.csv"
+    wait_rows(path, 5, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 5 <= len(trials(tmp_path / "out")) < 24
+    again = harness(*args)
+    assert again.returncode == 0, again.stderr
+    df = trials(tmp_path / "out")
+    assert sorted(df["trial_id"]) == list(range(24))
+    local = harness("run", spec, "--results-dir", tmp_path / "local", "--quiet")
+    pd.testing.assert_frame_equal(scores(trials(tmp_path / "local")), scores(df))
+
+
+def test_two_trials_at_once_on_a_rapl_host_are_refused(tmp_path):
+    """meter auto: the workers find RAPL (a fake tree), so the refusal comes from their probes."""
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
+    fake.start({"package-0": 20.0})  # counters that advance: a frozen one is not readable RAPL
+    try:
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="auto")
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "2",
+                       HARNESS_POWERCAP_ROOT=str(fake.root))
+    finally:
+        fake.stop()
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "2 workers on host" in proc.stderr and "meter rapl" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out/spam-quick").exists()  # refused before anything was written
+
+
+def test_one_rapl_worker_per_host_runs_and_records_its_baseline(tmp_path):
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
+    fake.start({"package-0": 20.0})
+    try:
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="rapl",
+                          sweeps={"rows": {"row_fractions": [0.1]}})
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "1", "--quiet",
+                       HARNESS_POWERCAP_ROOT=str(fake.root))
+    finally:
+        fake.stop()
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((tmp_path / "out/spam-quick/manifest.json").read_text())
+    (entry,) = m["hosts"].values()
+    (baseline,) = entry["baselines"].values()
+    assert baseline["total_w"] == pytest.approx(20.0, rel=0.2)
+    assert m["baseline"] == baseline and m["meter"]["name"] == "rapl"
+    assert (trials(tmp_path / "out")["meter"] == "rapl").all()
