@@ -34,6 +34,13 @@ class ICT4S22:
     def __init__(self, X, y, test_fraction: float, seed: int):
         self.X, self.y, self.test_fraction = X, y, test_fraction
 
+    def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
+        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        keep = subsample_rows(self.y, row_fraction, seed)
+        train, test = stratified_split(len(keep), self.y[keep], self.test_fraction, seed)
+        return keep[train], keep[test]
+
     def preprocess(self, row_fraction: float, feature_fraction: float, seed: int) -> Split:
         rows = subsample_rows(self.y, row_fraction, seed)
         X, y = self.X[rows], self.y[rows]
@@ -51,6 +58,11 @@ class Holdout:
         self.X, self.y = X, y
         self.train, self.test = stratified_split(len(y), y, test_fraction, seed)
         self.X_test_all, self.y_test = X[self.test], y[self.test]
+
+    def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
+        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        return self.train[subsample_rows(self.y[self.train], row_fraction, seed)], self.test
 
     def preprocess(self, row_fraction: float, feature_fraction: float, seed: int) -> Split:
         rows = self.train[subsample_rows(self.y[self.train], row_fraction, seed)]

@@ -1,8 +1,9 @@
 """The runner: ``python -m harness run SPEC`` orchestrates a run.
 
 Order of work, so that bad input never leaves anything half-written: validate the spec, open the
-meter, load the dataset, resolve the algorithms, build the features, apply each treatment level once,
-check the results directory; only then create the run directory (``harness.rundir``), its manifest
+meter, load the dataset, resolve the algorithms, build the features, check every (row level,
+repetition) and the treatments' needs on the whole matrix (``harness.checks``), check the results
+directory and whether the run there can be resumed; only then create the run directory (``harness.rundir``), its manifest
 and trials.csv. Each trial (``harness.trial``) is three meter windows; its row is appended and
 fsynced (``harness.store``) as soon as the trial ends.
 """
@@ -14,14 +15,16 @@ import time
 from pathlib import Path
 
 from harness.algorithms import resolve
+from harness.checks import check_plan
 from harness.datasets import load_dataset
+from harness.duration import compute_estimate_s, format_duration, hygiene_s, time_trials
 from harness.errors import ResultsError
 from harness.features import build_features
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
-from harness.rundir import Run, check_writable
+from harness.rundir import Run, check_writable, preview
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.trial import run_trial, utc_now
 
@@ -34,15 +37,6 @@ def _warmup(seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         a = np.tanh(a @ a.T / 200.0)
-
-
-def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> None:
-    """Apply each distinct (row, feature) treatment once, before anything is written, so that data a
-    treatment cannot handle (too few rows to stratify, negative features for chi2) fails as bad
-    input rather than in the middle of a run."""
-    seed = plan[0].seed
-    for rf, ff in dict.fromkeys((t.row_fraction, t.feature_fraction) for t in plan):
-        protocol.preprocess(rf, ff, seed)
 
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
@@ -64,18 +58,16 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
              out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code."""
+    """Run (or resume) every trial of a spec. Returns the exit code.
+
+    ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
+    estimate of the run's duration and what would be written, and writes nothing."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
-    if dry_run:
-        print(describe_plan(spec, plan), file=out)
-        print("dry run: nothing measured, nothing written", file=out)
-        return 0
-
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
@@ -85,13 +77,16 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         print(selection.summary(), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
-        features = build_features(dataset, spec.text)
+        features = build_features(dataset, spec.text, save=not dry_run)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        check_treatments(protocol, spec, plan)
+        check_plan(plan, protocol, dataset, features.X)
         results_dir = Path(results_dir)
-        check_writable(results_dir)
+        run_dir = results_dir / (name or spec.name)
+        check_writable(results_dir, create=not dry_run)
+        if dry_run:
+            return _dry_run(spec, plan, run_dir, fresh, meter_.name, dataset, features, protocol, algorithms, out)
         # Everything above only reads; from here on the run directory is written.
-        run = Run(spec, results_dir / (name or spec.name), meter_.name, fresh)
+        run = Run(spec, run_dir, meter_.name, fresh)
         run.check_inputs(dataset, features)
         writer = run.open(plan)
         try:
@@ -100,6 +95,36 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             writer.close()
     finally:
         meter_.close()
+
+
+def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
+    """Print the plan, the duration estimate and what would be written; write nothing."""
+    done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan)
+    print(describe_plan(spec, plan), file=out)
+    todo = [t for t in plan if t.trial_id not in done]
+    n_todo = len(todo)
+    print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
+          f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+    timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads)
+    compute = compute_estimate_s(todo, timed, plan)
+    hygiene = hygiene_s(spec, n_todo)
+    print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
+          f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "
+          f"each trial) + about {format_duration(compute)} of trials (one trial of each algorithm at its "
+          "largest level timed just now, scaled by the rows x features each trial keeps)", file=out)
+    print(intent, file=out)
+    print("dry run: nothing written", file=out)
+    return 0
+
+
+LONG_RUN_S = 3600.0  # runs whose waits alone reach this get a warning before they start
+
+
+def progress_label(trial: Trial) -> str:
+    """The progress bar's note on the running trial, e.g. "adaboost, rows 10%, features 100%, rep 1"
+    (``rep`` is the 0-based repetition, as in trials.csv)."""
+    return (f"{trial.algorithm}, rows {100 * trial.row_fraction:g}%, features {100 * trial.feature_fraction:g}%, "
+            f"rep {trial.repetition}")
 
 
 def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
@@ -127,6 +152,11 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
     run.save_manifest()
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
+    waits = hygiene_s(spec, len(todo))
+    if waits >= LONG_RUN_S:
+        print(f"warning: this run takes at least {format_duration(waits)} (warm-up, baseline and {spec.hygiene.cooldown_s:g} s "
+              f"of cool-down after each of {len(todo)} trials) plus the trials themselves ('run --dry-run' estimates "
+              "the total); Ctrl-C stops it safely and the same command resumes", file=out, flush=True)
 
     interrupted = False
     with threadpool_limits(limits=spec.hygiene.threads):
@@ -142,8 +172,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         appended = 0
         try:
             for i, trial in enumerate(todo):
-                bar.set_postfix_str(f"{trial.algorithm} {trial.sweep} rows={trial.row_fraction:g} "
-                                    f"features={trial.feature_fraction:g} rep={trial.repetition}", refresh=False)
+                bar.set_postfix_str(progress_label(trial), refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
                 writer.append(row)
                 appended += 1
@@ -172,7 +201,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run (or resume) the trials of an experiment spec",
                               description="Run every trial of a YAML spec; rerun the same command to resume.")
     p.add_argument("spec", help="path of the YAML spec, e.g. experiments/spam.yaml")
-    p.add_argument("--dry-run", action="store_true", help="print the plan (trials, configurations); run nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check everything a run checks, print the plan, an estimated duration and what would "
+                        "be written; write nothing")
     p.add_argument("--results-dir", default="results", metavar="DIR", help="where runs go (default: results/)")
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",

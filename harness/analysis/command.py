@@ -57,8 +57,9 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="keep every trial (the published analysis kept them)")
     p.add_argument("--net", action="store_true",
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
-    p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
-                   help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
+    p.add_argument("--f1-tolerance", type=float, default=1.0, metavar="PTS",
+                   help="largest F1 drop still counted as 'as accurate', in F1 points as every table shows "
+                        "them (F1 x 100; default 1 = 0.01 F1)")
     p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
                    help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
     p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
@@ -81,24 +82,32 @@ def _load(args) -> Results:
 
 
 def _options(args) -> Options:
-    if not args.f1_tolerance >= 0:
-        raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
+    if not 0 <= args.f1_tolerance <= 100:
+        raise HarnessError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
+                           f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
     if args.bootstrap < 100:
         raise HarnessError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
-    return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance,
+    return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance / 100,
                    n_resamples=args.bootstrap, seed=args.seed)
 
 
 def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
-    lines = [f"## Analysis of {results.source}", "",
-             f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
+    lines = [f"## Analysis of {results.source}", ""]
+    if results.completeness():
+        lines += [f"**{results.completeness()}**", ""]
+    lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".", ""]
     return "\n".join(lines)
+
+
+def _say_if_incomplete(results: Results) -> None:
+    if results.completeness():
+        print(results.completeness())
 
 
 def run_analyze(args) -> int:
@@ -119,6 +128,7 @@ def run_figures(args) -> int:
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
     results = _load(args)
+    _say_if_incomplete(results)
     out = out_dir(args.path, args.out, "figures")
     written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log)
     for path in written:
@@ -129,6 +139,7 @@ def run_figures(args) -> int:
 def run_compare(args) -> int:
     options = _options(args)
     results = _load(args)
+    _say_if_incomplete(results)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
     out = out_dir(args.path, args.out, "analysis")

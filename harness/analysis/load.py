@@ -86,6 +86,14 @@ class Results:
     baseline: dict | None = None
     net: bool = False
     manifest: Path | None = None
+    n_planned: int | None = None  # trials in the run's plan (manifest ``n_trials``), if known
+
+    def completeness(self) -> str | None:
+        """"N of M planned trials ..." when the run is known to be incomplete, else None."""
+        if self.n_planned is None or len(self.trials) >= self.n_planned:
+            return None
+        return (f"Incomplete run: {len(self.trials)} of {self.n_planned} planned trials; every number below "
+                "covers only the finished ones (run the same 'harness run' command to finish it).")
 
     @property
     def estimated(self) -> bool:
@@ -173,17 +181,20 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
-    baseline = None
+    baseline = n_planned = None
     if manifest is not None and manifest.is_file():
         try:
-            baseline = json.loads(manifest.read_text(encoding="utf-8")).get("baseline") or None
+            meta = json.loads(manifest.read_text(encoding="utf-8"))
+            baseline = meta.get("baseline") or None
+            n_planned = meta.get("n_trials") if isinstance(meta.get("n_trials"), int) else None
         except (ValueError, AttributeError) as e:
             raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
                                "the trials.csv copied elsewhere") from e
     else:
         manifest = None
     source = path.parent if path.name == TRIALS else path
-    return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest)
+    return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
+                   n_planned=n_planned)
 
 
 def _as_bool(col: pd.Series) -> pd.Series:
