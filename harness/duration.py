@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+LONG_RUN_S = 3600.0  # a run whose waits alone reach this is announced before it starts
+
 
 def hygiene_s(spec, n_trials: int) -> float:
     """Seconds of warm-up, idle baseline and cool-down for ``n_trials`` trials still to run."""
@@ -57,3 +59,14 @@ def format_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
     return f"{seconds / 3600:.1f} hours"
+
+
+def long_run_warning(spec, n_trials: int) -> str | None:
+    """The line a run prints before it starts when its waits alone (warm-up, baseline, cool-down)
+    take an hour or more, e.g. the full ICT4S'22 study: 3,600 trials x 5 s of cool-down = 5 hours."""
+    waits = hygiene_s(spec, n_trials)
+    if waits < LONG_RUN_S:
+        return None
+    return (f"warning: this run takes at least {format_duration(waits)}: warm-up, baseline and "
+            f"{spec.hygiene.cooldown_s:g} s of cool-down after each of {n_trials} trials, plus the trials themselves "
+            "('run --dry-run' estimates the total); Ctrl-C stops it safely and the same command resumes")

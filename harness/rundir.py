@@ -187,6 +187,8 @@ def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, fe
         lines = whole_lines(trials.read_bytes()).decode("utf-8").splitlines()[1:]
         id_col = COLUMNS.index("trial_id")
         done = {int(row[id_col]) for row in csv.reader(lines) if len(row) == len(COLUMNS)}
+    if len(done) >= len(plan):
+        return done, f"would write nothing: all {len(plan)} trials are already done in {trials}"
     if done:
         return done, f"would resume {run_dir}: append the remaining trials to {trials}, update {run_dir / MANIFEST}"
     return set(), f"would write {files}"

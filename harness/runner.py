@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.algorithms import resolve
 from harness.checks import check_plan
 from harness.datasets import load_dataset
-from harness.duration import compute_estimate_s, format_duration, hygiene_s, time_trials
+from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ResultsError
 from harness.features import build_features
 from harness.meters import open_meter
@@ -117,9 +117,6 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     return 0
 
 
-LONG_RUN_S = 3600.0  # runs whose waits alone reach this get a warning before they start
-
-
 def progress_label(trial: Trial) -> str:
     """The progress bar's note on the running trial, e.g. "adaboost, rows 10%, features 100%, rep 1"
     (``rep`` is the 0-based repetition, as in trials.csv)."""
@@ -152,11 +149,9 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
     run.save_manifest()
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
-    waits = hygiene_s(spec, len(todo))
-    if waits >= LONG_RUN_S:
-        print(f"warning: this run takes at least {format_duration(waits)} (warm-up, baseline and {spec.hygiene.cooldown_s:g} s "
-              f"of cool-down after each of {len(todo)} trials) plus the trials themselves ('run --dry-run' estimates "
-              "the total); Ctrl-C stops it safely and the same command resumes", file=out, flush=True)
+    warning = long_run_warning(spec, len(todo))
+    if warning:
+        print(warning, file=out, flush=True)
 
     interrupted = False
     with threadpool_limits(limits=spec.hygiene.threads):
