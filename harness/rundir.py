@@ -105,8 +105,9 @@ def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str) -> No
         return
     if old.get("design_hash") != spec.design_hash():
         changed = changed_fields(old.get("spec"), spec)
+        what = f"changed: {changed}" if changed else "design changed"
         raise ResultsError(
-            f"{run_dir}: this run was made from a different spec ({'changed: ' + changed if changed else 'design changed'}); "
+            f"{run_dir}: this run was made from a different spec ({what}); "
             "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
     if old.get("meter", {}).get("name") != meter_name:
         raise ResultsError(
@@ -176,7 +177,8 @@ def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, fe
                                    "or use --name for a separate run") from None
     old_files = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK and not p.name.startswith("replaced-"))
     if fresh:
-        moved = f"would move {', '.join(old_files)} into {run_dir}/replaced-<UTC time>/, then " if old_files else "would "
+        moved = (f"would move {', '.join(old_files)} into {run_dir}/replaced-<UTC time>/, then " if old_files
+                 else "would ")
         return set(), f"{moved}write {files} from the start (--fresh)"
     old = read_manifest(run_dir) if (run_dir / MANIFEST).exists() else {}
     check_resumable(run_dir, old, spec, meter_name)

@@ -3,8 +3,8 @@
 Order of work, so that bad input never leaves anything half-written: validate the spec, open the
 meter, load the dataset, resolve the algorithms, build the features, check every (row level,
 repetition) and the treatments' needs on the whole matrix (``harness.checks``), check the results
-directory and whether the run there can be resumed; only then create the run directory (``harness.rundir``), its manifest
-and trials.csv. Each trial (``harness.trial``) is three meter windows; its row is appended and
+directory and whether the run there can be resumed; only then create the run directory
+(``harness.rundir``), its manifest and trials.csv. ``--dry-run`` stops just before that. Each trial (``harness.trial``) is three meter windows; its row is appended and
 fsynced (``harness.store``) as soon as the trial ends.
 """
 
@@ -105,7 +105,7 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     n_todo = len(todo)
     print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
           f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
-    timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads)
+    timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
     print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
