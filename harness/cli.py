@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {run,meters,analyze,figures,compare}``.
+"""Command line: ``python -m harness {run,meters,analyze,figures,compare,report,export}``.
 
 Each subcommand lives beside the code it drives and registers itself through a module-level
 ``register(subparsers)`` that adds its parser and sets ``func`` (args -> exit code).
@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "harness.runner",
     "harness.meters.command",
     "harness.analysis.command",
+    "harness.report.command",
+    "harness.export.command",
 ]
 
 

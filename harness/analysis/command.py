@@ -12,6 +12,7 @@ from harness.analysis.tables import Options, analysis_tables, compare_table, to_
 from harness.errors import HarnessError
 
 REPORT = "analysis.md"
+LONG_TABLES = ("normality", "carbon_trials")
 
 
 def register(subparsers) -> None:
@@ -21,15 +22,21 @@ def register(subparsers) -> None:
                     "Markdown, LaTeX and CSV tables and print the Markdown.")
     _path_args(p, "analysis")
     _stat_args(p)
+    carbon_args(p)
     p.set_defaults(func=run_analyze)
 
     p = subparsers.add_parser(
         "figures", help="RQ1-RQ3, QQ and trade-off figures (PNG and PDF) from a run",
         description="Draw the study's figures as PNG and PDF.")
     _path_args(p, "figures")
-    p.add_argument("--log", action="store_true", help="log scale for the RQ1 energy bar chart")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--log", action="store_const", const=True, default=None,
+                       help="log scale for RQ1 (default: log when the medians span 100x or more)")
+    scale.add_argument("--linear", dest="log", action="store_const", const=False,
+                       help="linear scale for RQ1")
     p.add_argument("--no-clean", action="store_true", help="keep every trial (no cleaning)")
     p.add_argument("--net", action="store_true", help="energy net of the manifest's idle baseline")
+    carbon_args(p)
     p.set_defaults(func=run_figures)
 
     p = subparsers.add_parser(
@@ -65,6 +72,37 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
 
 
+def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
+    """--intensity, --pue, --embodied-kg, --lifetime-years (see harness.carbon)."""
+    g = p.add_argument_group("carbon (operational = energy x intensity x PUE; embodied = "
+                             "manufacturing footprint x duration / service life)")
+    g.add_argument("--intensity", metavar="G_PER_KWH|ISO3",
+                   help="grid carbon intensity in gCO2e/kWh, or an ISO 3166-1 alpha-3 country code "
+                        "(DEU, FRA, USA, ...) looked up in Our World in Data's table; "
+                        "without it no carbon is computed")
+    g.add_argument("--pue", type=float, default=1.0,
+                   help="power usage effectiveness of the facility (default 1.0: no overhead)")
+    g.add_argument("--embodied-kg", type=float, metavar="KG",
+                   help="manufacturing footprint of the whole machine, kgCO2e (e.g. the vendor's "
+                        "product carbon footprint); without it embodied carbon is not computed")
+    g.add_argument("--lifetime-years", type=float, default=5.0, metavar="Y",
+                   help="service life the manufacturing footprint is spread over (default 5)")
+
+
+def carbon_inputs(args):
+    """The ``harness.carbon.CarbonInputs`` of the command line, or None without --intensity."""
+    if getattr(args, "intensity", None) is None:
+        for flag, value, default in (("--pue", args.pue, 1.0), ("--embodied-kg", args.embodied_kg, None),
+                                     ("--lifetime-years", args.lifetime_years, 5.0)):
+            if value != default:
+                raise HarnessError(f"{flag} needs --intensity (gCO2e/kWh or a country code such as DEU)")
+        return None
+    from harness import carbon
+
+    g, source = carbon.resolve_intensity(args.intensity)
+    return carbon.CarbonInputs(g, source, args.pue, args.embodied_kg, args.lifetime_years)
+
+
 def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
     if out:
         return Path(out)
@@ -95,8 +133,8 @@ def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
     lines = [f"## Analysis of {results.source}", ""]
-    if results.completeness():
-        lines += [f"**{results.completeness()}**", ""]
+    if results.incomplete:
+        lines += [f"**{_incomplete_line(results)}**", ""]
     lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
@@ -105,19 +143,31 @@ def header(results: Results, options: Options) -> str:
     return "\n".join(lines)
 
 
+def _incomplete_line(results: Results) -> str:
+    note = results.completeness_note()
+    return (f"{note[0].upper()}{note[1:]}; every number below covers only the finished trials "
+            "(rerun the same 'harness run' command to finish the run).")
+
+
 def _say_if_incomplete(results: Results) -> None:
-    if results.completeness():
-        print(results.completeness())
+    if results.incomplete:
+        print(_incomplete_line(results))
 
 
 def run_analyze(args) -> int:
     options = _options(args)
+    inputs = carbon_inputs(args)
     results = _load(args)
-    tables, _ = analysis_tables(results, options)
+    tables, trials = analysis_tables(results, options)
+    if inputs is not None:
+        from harness.analysis.carbon_tables import carbon_tables
+
+        tables += carbon_tables(results, trials, inputs)
     out = out_dir(args.path, args.out, "analysis")
     write_tables(tables, out)
-    # The per-configuration normality table is long: it goes to its files, not to the terminal.
-    report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables if t.name != "normality")
+    # Per-configuration normality and per-trial carbon are long: they go to their files only.
+    report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables
+                                                           if t.name not in LONG_TABLES)
     (out / REPORT).write_text(report, encoding="utf-8")
     print(report)
     print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; full report {REPORT}).")
@@ -127,12 +177,15 @@ def run_analyze(args) -> int:
 def run_figures(args) -> int:
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
+    inputs = carbon_inputs(args)
     results = _load(args)
     _say_if_incomplete(results)
     out = out_dir(args.path, args.out, "figures")
-    written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log)
+    written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log, carbon=inputs)
     for path in written:
         print(path)
+    for skip in figures.skipped(out):
+        print(f"skipped {skip['name']}: {skip['reason']}")
     return 0
 
 

@@ -1,13 +1,18 @@
-"""Figures of the study, PNG and PDF, sized for a two-column paper (7.16 in wide, 7-8 pt text).
+"""Figures of the study, PNG and PDF, sized for a two-column paper: 7.16 in wide across both
+columns or 3.5 in for one, no text below 7 pt.
 
 Each ``*_figure`` function builds one matplotlib Figure from trials and draws nothing else;
-``draw_all`` saves them. Every energy axis says when energy is estimated or net of the idle
-baseline, and so does every figure title.
+``draw_all`` saves them and writes figures/index.json (captions, skipped figures and why). Every
+energy axis says when energy is estimated or net of the idle baseline, and so does every title of
+a figure that shows energy (F1 figures carry no energy label); an incomplete run's titles say how
+many of the planned trials they show. Spread is drawn as interquartile ranges, never medians alone.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -24,12 +29,43 @@ from harness.analysis import stats  # noqa: E402
 from harness.analysis.load import Results  # noqa: E402
 from harness.errors import ResultsError  # noqa: E402
 
-WIDTH_IN = 7.16  # text width of a two-column paper (IEEE, ACM)
-PANEL_IN = 1.35  # smallest readable panel width
+WIDTH_IN = 7.16  # text width of a two-column paper (IEEE, ACM): a figure* spanning both columns
+COLUMN_IN = 3.5  # one column of the same papers
+MAX_COLUMNS = 6  # panels per row of a small-multiples figure: 7.16 in / 6 = 1.19 in each
+MIN_FONT_PT = 7  # smallest text in any figure (IEEE and ACM ask for >= 7-8 pt at print size)
+LOG_SPREAD = 100  # log scale when the largest median is this many times the smallest (RQ1)
+QQ_MIN_TRIALS = 5  # fewest trials per configuration for a QQ plot to say anything (see qq_skip_reason)
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
-      "ytick.labelsize": 7, "legend.fontsize": 7, "figure.dpi": 100, "savefig.dpi": 200,
+      "ytick.labelsize": 7, "legend.fontsize": 7, "figure.titlesize": 8, "figure.labelsize": 8,
+      "figure.dpi": 100, "savefig.dpi": 200,
       "axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42}
-FACTOR_LABEL = {"rows": "training rows (n_train)", "features": "features (n_features)"}
+BLUE, ORANGE, GREEN, RED = "#4c72b0", "#dd8452", "#55a868", "#c44e52"
+
+# What each figure shows and is computed from, for the report and figures/index.json.
+CAPTIONS = {
+    "rq1_energy": "RQ1: median training energy per algorithm at 100% rows and features; bars: "
+                  "interquartile range over the trials.",
+    "rq2_energy": "RQ2: training energy against training rows (rows sweep) and features (features "
+                  "sweep); points: median per level, bars: interquartile range, line: linear fit "
+                  "of the medians; rho: Spearman over all trials.",
+    "rq3_f1": "RQ3: F1 against training rows and features; median-energy trial per level "
+              "(the one RQ3's Spearman uses), line: linear fit; rho: Spearman.",
+    "qq_energy": "Normal QQ plot of training energy standardised within each configuration.",
+    "qq_f1": "Normal QQ plot of F1 standardised within each configuration.",
+    "tradeoff": "Trade-off: median training energy against median F1 per configuration, bars: "
+                "interquartile ranges; colour: the level of the reduced factor; red step line: "
+                "Pareto front (lower energy, higher F1).",
+    "carbon": "Carbon per trial at 100% rows and features: operational (energy x grid intensity x "
+              "PUE) and embodied (manufacturing footprint x trial duration / service life); "
+              "points: medians, bars: interquartile range.",
+}
+
+
+F1_ONLY = ("rq3_f1", "qq_f1")  # figures without energy: no energy label on them
+
+
+class Skip(Exception):
+    """A figure that would say nothing with these results; the message says why (one line)."""
 
 
 def energy_label(results: Results, what: str = "training energy") -> str:
@@ -42,92 +78,144 @@ def energy_label(results: Results, what: str = "training energy") -> str:
     return f"{what} ({', '.join(notes)})"
 
 
-def _title(results: Results, title: str) -> str:
-    notes = results.energy_notes()
+def _title(results: Results, title: str, energy: bool = True) -> str:
+    """The title, then the energy notes (only on figures that show energy) and, for a run that
+    has not finished, how many of its planned trials it holds."""
+    notes = list(results.energy_notes()) if energy else []
+    if results.incomplete:
+        notes.insert(0, results.completeness_note().upper())
     return title + ("\n" + "; ".join(notes) if notes else "")
 
 
-def _width(n_panels: int) -> float:
-    return max(WIDTH_IN, PANEL_IN * n_panels)
+def _fit(name: str, max_chars: int) -> str:
+    """``name`` broken after underscores (or hard) into lines of at most ``max_chars``, so a
+    panel title is never wider than its panel."""
+    if len(name) <= max_chars:
+        return name
+    lines, line = [], ""
+    for part in (p + "_" for p in name.split("_")):
+        while len(part) > max_chars:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(part[:max_chars])
+            part = part[max_chars:]
+        if len(line) + len(part) > max_chars and line:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return "\n".join(lines).rstrip("_")
+
+
+def _spread_table(df: pd.DataFrame, by, y: str) -> pd.DataFrame:
+    """Per group of ``by``: median, q25 and q75 of ``y``."""
+    g = df.groupby(by, sort=True)[y]
+    return pd.DataFrame({"median": g.median(), "q25": g.quantile(0.25),
+                         "q75": g.quantile(0.75)}).reset_index()
+
+
+def _errorbar(ax, x, med, lo, hi, **kw):
+    """Median with an asymmetric bar from ``lo`` to ``hi`` (the IQR)."""
+    med, lo, hi = (np.asarray(v, dtype=float) for v in (med, lo, hi))
+    return ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt="o", ms=3.5, lw=0.8, capsize=2, **kw)
+
+
+def _use_log(values, log: bool | None) -> bool:
+    """``log`` if given; else True when the positive values span ``LOG_SPREAD`` or more."""
+    if log is not None:
+        return log
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return len(v) > 1 and v.max() / v.min() >= LOG_SPREAD
 
 
 # ---------------------------------------------------------------- RQ1
 
-def rq1_figure(results: Results, trials: pd.DataFrame, log: bool = False) -> plt.Figure:
+def rq1_figure(results: Results, trials: pd.DataFrame, log: bool | None = None) -> plt.Figure:
+    """Median training energy per algorithm at full data with its IQR, one column wide; log
+    scale when the medians span ``LOG_SPREAD`` or more (or as ``log`` says)."""
     table = stats.rq1(trials)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2 + 0.4 * max(0, len(table) - 4), 2.6),
-                           layout="constrained")
-    bars = ax.bar(table["algorithm"], table["median_train_energy_j"], color="#4c72b0")
-    ax.bar_label(bars, labels=[f"{v:.3g}" for v in table["median_train_energy_j"]], fontsize=7,
-                 padding=1)
-    ax.set_ylabel(energy_label(results, "median training energy"))
-    if log:
+    full = stats.full_data(trials)
+    spread = _spread_table(full, "algorithm", "train_energy_j").set_index("algorithm").loc[table["algorithm"]]
+    width = COLUMN_IN if len(table) <= 8 else WIDTH_IN
+    fig, ax = plt.subplots(figsize=(width, 2.8), layout="constrained")
+    x = np.arange(len(table))
+    _errorbar(ax, x, spread["median"], spread["q25"], spread["q75"], color=BLUE)
+    ax.set_xticks(x, table["algorithm"], rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xlim(-0.6, len(table) - 0.4)
+    ax.set_ylabel(energy_label(results, "training energy"))
+    if _use_log(table["median_train_energy_j"], log):
         ax.set_yscale("log")
-    ax.margins(y=0.15)
-    ax.tick_params(axis="x", rotation=30)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
-    ax.set_title(_title(results, "RQ1: training energy at 100% data"))
+        ax.set_ylabel(energy_label(results, "training energy") + ", log scale")
+    ax.grid(axis="y", lw=0.3, alpha=0.5)
+    ax.set_title(_title(results, "RQ1: training energy at 100% data\n(median, IQR)"))
     return fig
 
 
 # ---------------------------------------------------------------- RQ2 and RQ3 small multiples
 
-def _medians(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    return df.groupby(x, sort=True)[y].median().reset_index()
-
-
 def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd.DataFrame, y: str,
-                     ylabel: str, title: str) -> plt.Figure:
+                     ylabel: str, title: str, spread: bool) -> plt.Figure:
     algorithms = sorted(set().union(*(set(df["algorithm"]) for df in slices.values())))
     if not algorithms:
-        raise ResultsError(f"{results.source}: no sweep varies rows or features; RQ2/RQ3 figures "
-                           "need at least two levels of one fraction")
-    fig, axes = plt.subplots(2, len(algorithms), figsize=(_width(len(algorithms)), 3.6),
+        raise Skip("no sweep varies rows or features (RQ2/RQ3 need two levels of one fraction)")
+    ncols = min(len(algorithms), MAX_COLUMNS)
+    blocks = math.ceil(len(algorithms) / ncols)
+    fig, axes = plt.subplots(2 * blocks, ncols, figsize=(WIDTH_IN, 1.75 * 2 * blocks + 0.7),
                              layout="constrained", squeeze=False)
-    for col, algorithm in enumerate(algorithms):
-        for row, factor in enumerate(("rows", "features")):
-            ax = axes[row][col]
+    for i, algorithm in enumerate(algorithms):
+        block, col = divmod(i, ncols)
+        for r, factor in enumerate(("rows", "features")):
+            ax = axes[2 * block + r][col]
             x = stats.FACTORS[factor][0]
             df = slices[factor]
             df = df[df["algorithm"] == algorithm]
-            if row == 0:
-                ax.set_title(algorithm)
+            hit = corr[(corr["algorithm"] == algorithm) & (corr["factor"] == factor)]
+            rho = hit["rho"].iloc[0] if len(hit) else math.nan
+            # rho in the panel title: above the data, so it can never cover a point
+            rho_text = "rho undefined" if math.isnan(rho) else f"rho = {rho:.2f}"
+            ax.set_title(f"{_fit(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
-            if col == 0:  # one label per row: repeated labels read as titles of the row below
-                ax.set_xlabel(FACTOR_LABEL[factor])
+            ax.set_xlabel(stats.FACTORS[factor][0], fontsize=7)  # short: 6 panels share 7.16 in
             if df.empty:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
-            med = _medians(df, x, y)
-            ax.plot(med[x], med[y], "o", ms=3.5, color="#4c72b0")
+            med = _spread_table(df, x, y)
+            if spread:
+                _errorbar(ax, med[x], med["median"], med["q25"], med["q75"], color=BLUE)
+            else:
+                ax.plot(med[x], med["median"], "o", ms=3.5, color=BLUE)
             if len(med) >= 2 and np.ptp(med[x]) > 0:
-                slope, icept = np.polyfit(med[x], med[y], 1)
+                slope, icept = np.polyfit(med[x], med["median"], 1)
                 xs = np.array([med[x].min(), med[x].max()])
-                ax.plot(xs, slope * xs + icept, "-", lw=1, color="#dd8452")
-            hit = corr[(corr["algorithm"] == algorithm) & (corr["factor"] == factor)]
-            rho = hit["rho"].iloc[0] if len(hit) else math.nan
-            ax.text(0.03, 0.97, "rho undefined" if math.isnan(rho) else f"rho={rho:.2f}",
-                    transform=ax.transAxes, va="top", fontsize=7)
+                ax.plot(xs, slope * xs + icept, "-", lw=1, color=ORANGE)
             ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 2k, not 2 with a "1e3" offset
-            ax.xaxis.set_major_locator(MaxNLocator(4))
-    fig.suptitle(_title(results, title))
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+    for i in range(len(algorithms), blocks * ncols):  # empty panels of the last block
+        block, col = divmod(i, ncols)
+        axes[2 * block][col].set_visible(False)
+        axes[2 * block + 1][col].set_visible(False)
+    fig.suptitle(title)
     return fig
 
 
 def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
                             "train_energy_j", energy_label(results, "energy"),
-                            "RQ2: training energy against rows (top) and features (bottom)\n"
-                            "median per level, linear fit; rho: Spearman over all trials")
+                            _title(results, "RQ2: training energy against rows and features "
+                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"),
+                            spread=True)
 
 
 def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.representative_slices(trials), stats.rq3(trials),
                             "f1", "F1",
-                            "RQ3: F1 against rows (top) and features (bottom)\n"
-                            "median-energy trial per level, linear fit; rho: Spearman")
+                            _title(results, "RQ3: F1 against rows and features (median-energy "
+                                   "trial per level, linear fit; rho: Spearman)", energy=False),
+                            spread=False)
 
 
 # ---------------------------------------------------------------- QQ plots
@@ -135,14 +223,32 @@ def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
 def _grid(n: int, per_row: int = 4, height: float = 1.9):
     ncols = min(n, per_row)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height * nrows + 0.5),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height * nrows + 0.6),
                              layout="constrained", squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes.flat
 
 
-def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str) -> plt.Figure:
+def qq_skip_reason(trials: pd.DataFrame) -> str:
+    """Why a QQ plot of these trials would say nothing, or "" when it can be drawn.
+
+    Values are standardised within their configuration, so with n trials per configuration
+    every z lies within +-(n - 1) / sqrt(n) and takes at most n values: with 2 trials every z is
+    +-0.71, whatever the distribution. Below ``QQ_MIN_TRIALS`` (median over configurations) the
+    plot is skipped.
+    """
+    n = trials.groupby(stats.CONFIG).size()
+    median = float(n.median()) if len(n) else 0.0
+    if median < QQ_MIN_TRIALS:
+        return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
+                f"{QQ_MIN_TRIALS}: standardised within a configuration of {median:g} trials every value lies "
+                f"within +-{(median - 1) / math.sqrt(median) if median >= 1 else 0:.2f}, whatever their distribution")
+    return ""
+
+
+def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
+              energy: bool = True) -> plt.Figure:
     """Per algorithm, the values standardised within their configuration (z) against normal
     quantiles; configurations of identical values are left out."""
     algorithms = sorted(trials["algorithm"].unique())
@@ -154,72 +260,144 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str) -
             # would turn rounding noise into z = +-1 bands
             lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
         z = z.dropna().to_numpy()
-        ax.set_title(algorithm)
+        ax.set_title(_fit(algorithm, 24))
         if len(z) < 3:
             ax.text(0.5, 0.5, "identical values in every\nconfiguration: nothing to plot", ha="center",
                     va="center", transform=ax.transAxes, fontsize=7)
             ax.set_axis_off()
             continue
         (theo, obs), _ = sps.probplot(z, dist="norm")
-        ax.plot(theo, obs, ".", ms=2, color="#4c72b0")
+        ax.plot(theo, obs, ".", ms=2, color=BLUE)
         lim = [min(theo.min(), obs.min()), max(theo.max(), obs.max())]
-        ax.plot(lim, lim, "-", lw=0.8, color="#dd8452")
+        ax.plot(lim, lim, "-", lw=0.8, color=ORANGE)
         ax.set_xlabel("normal quantile")
         ax.set_ylabel(f"z of {label}")
-    fig.suptitle(_title(results, f"QQ plots: {label} standardised per configuration"))
+    fig.suptitle(_title(results, f"QQ plots: {label} standardised per configuration", energy=energy))
     return fig
 
 
 # ---------------------------------------------------------------- trade-off
 
 def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
-    """Per algorithm, median training energy against median F1 of every configuration, rows
-    sweep (circles) and features sweep (triangles), with the Pareto front (lower energy, higher
-    F1) as a step line through ringed points."""
+    """Per algorithm, median training energy against median F1 of every configuration with
+    their IQRs, rows sweep (circles) and features sweep (triangles) coloured by level, and the
+    Pareto front (lower energy, higher F1) as a step line. No text labels on the data: the level
+    is the colour (legend), so nothing can cover a point. Energy on a log axis when a panel's
+    medians span ``LOG_SPREAD`` or more."""
     slices = stats.one_factor_slices(trials)
     points = []
     for factor, df in slices.items():
         frac = stats.FACTORS[factor][1]
         if len(df):
-            med = df.groupby(["algorithm", frac]).agg(energy=("train_energy_j", "median"),
-                                                      f1=("f1", "median")).reset_index()
-            points.append(med.assign(factor=factor, level=med[frac]).drop(columns=frac))
+            e = _spread_table(df, ["algorithm", frac], "train_energy_j")
+            f = _spread_table(df, ["algorithm", frac], "f1")
+            med = pd.DataFrame({"algorithm": e["algorithm"], "level": e[frac],
+                                "energy": e["median"], "e25": e["q25"], "e75": e["q75"],
+                                "f1": f["median"], "f25": f["q25"], "f75": f["q75"]})
+            points.append(med.assign(factor=factor))
     if not points:
         full = stats.full_data(trials)
-        points.append(full.groupby("algorithm").agg(energy=("train_energy_j", "median"),
-                                                    f1=("f1", "median")).reset_index()
-                      .assign(factor="full", level=1.0))
+        e = _spread_table(full, "algorithm", "train_energy_j")
+        f = _spread_table(full, "algorithm", "f1")
+        points.append(pd.DataFrame({"algorithm": e["algorithm"], "level": 1.0, "energy": e["median"],
+                                    "e25": e["q25"], "e75": e["q75"], "f1": f["median"],
+                                    "f25": f["q25"], "f75": f["q75"], "factor": "full"}))
     pts = pd.concat(points, ignore_index=True)
     algorithms = sorted(pts["algorithm"].unique())
-    fig, axes = _grid(len(algorithms), height=2.0)
+    levels = sorted(pts["level"].unique())
+    cmap = matplotlib.colormaps["viridis"]
+    colour = {lv: cmap(0.9 * i / max(1, len(levels) - 1)) for i, lv in enumerate(levels)}
+    fig, axes = _grid(len(algorithms) + 1, height=2.0)  # the extra panel holds the legend
+    axes = list(axes)
     markers = {"rows": "o", "features": "^", "full": "s"}
     for ax, algorithm in zip(axes, algorithms):
         p = pts[pts["algorithm"] == algorithm].reset_index(drop=True)
+        for r in p.itertuples():
+            ax.errorbar(r.energy, r.f1, xerr=[[r.energy - r.e25], [r.e75 - r.energy]],
+                        yerr=[[r.f1 - r.f25], [r.f75 - r.f1]], fmt=markers[r.factor], ms=4,
+                        color=colour[r.level], lw=0.6, alpha=0.9)
         front = stats.pareto_front(p["energy"], p["f1"])
-        for factor, g in p.groupby("factor"):
-            ax.plot(g["energy"], g["f1"], markers[factor], ms=3.5, alpha=0.8, label=factor,
-                    color="#4c72b0" if factor == "rows" else "#55a868")
         f = p[front].sort_values("energy")
-        ax.step(f["energy"], f["f1"], where="post", lw=1, color="#c44e52", label="Pareto front")
-        ax.plot(f["energy"], f["f1"], "o", ms=6, mfc="none", mec="#c44e52")
-        for _, r in f.iterrows():  # r10% = 10% of the rows, f10% = 10% of the features
-            tag = {"rows": "r", "features": "f"}.get(r["factor"], "")
-            ax.annotate(f"{tag}{100 * r['level']:.0f}%", (r["energy"], r["f1"]), fontsize=6,
-                        xytext=(3, -7), textcoords="offset points")
-        ax.margins(x=0.08, y=0.12)  # room for the labels of points at the edges
-        ax.set_title(algorithm)
+        ax.step(f["energy"], f["f1"], where="post", lw=1, color=RED, zorder=0)
+        if _use_log(p["energy"], None):
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.margins(x=0.08, y=0.1)
+        ax.set_title(_fit(algorithm, 24))
         ax.set_ylabel("median F1")
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
-    axes[0].legend(loc="lower right", frameon=False)
-    fig.supxlabel(energy_label(results, "median training energy"), fontsize=8)
-    fig.suptitle(_title(results, "Trade-off: energy against F1 per configuration; ringed: Pareto front\n(lower energy, higher F1); r10% = 10% of rows, f10% = 10% of features"))
+    handles = [plt.Line2D([], [], ls="", marker=markers[k], color="0.3", label=f"{k} sweep")
+               for k in markers if k in set(pts["factor"])]
+    handles.append(plt.Line2D([], [], color=RED, label="Pareto front"))
+    handles += [plt.Line2D([], [], ls="", marker="s", color=colour[lv], label=f"{100 * lv:.0f}%")
+                for lv in levels]
+    ncols = math.ceil(len(handles) / 7)  # 7 entries fit the height of a panel at 7 pt
+    legend_ax = axes[len(algorithms)]  # a panel of its own: the legend cannot cover data there
+    legend_ax.set_axis_off()
+    legend_ax.legend(handles=handles, loc="center", frameon=False, ncols=ncols, columnspacing=0.8,
+                     handletextpad=0.3)
+    fig.supxlabel(energy_label(results, "median training energy"))
+    fig.suptitle(_title(results, "Trade-off: training energy against F1 per configuration "
+                        "(median, IQR); colour: level of the reduced factor"))
+    return fig
+
+
+# ---------------------------------------------------------------- carbon
+
+def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
+    """Per algorithm at full data: operational and (when a manufacturing footprint is given)
+    embodied gCO2e per trial, median and IQR, on a log axis when they span ``LOG_SPREAD``. The
+    title names every input (``inputs``: a ``harness.carbon.CarbonInputs``)."""
+    from harness import carbon
+
+    full = stats.full_data(trials)
+    if full.empty:
+        raise Skip("no trial at 100% rows and features to compare algorithms at")
+    c = carbon.trial_carbon(full, inputs)
+    parts = [("operational_g", "operational", BLUE)]
+    if inputs.has_embodied:
+        parts.append(("embodied_g", "embodied", ORANGE))
+    algorithms = sorted(c["algorithm"].unique())
+    fig, ax = plt.subplots(figsize=(COLUMN_IN if len(algorithms) <= 8 else WIDTH_IN, 3.4),
+                           layout="constrained")
+    x = np.arange(len(algorithms))
+    offset = 0.15 if len(parts) == 2 else 0.0
+    values = []
+    for k, (col, label, colour) in enumerate(parts):
+        sp = _spread_table(c, "algorithm", col).set_index("algorithm").loc[algorithms]
+        values += list(sp["median"])
+        _errorbar(ax, x + (k - (len(parts) - 1) / 2) * 2 * offset, sp["median"], sp["q25"], sp["q75"],
+                  color=colour, label=label)
+    ax.set_xticks(x, algorithms, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xlim(-0.6, len(algorithms) - 0.4)
+    ax.set_ylabel("gCO2e per trial" + (" (estimated)" if results.estimated else ""))
+    if _use_log(values, None):
+        ax.set_yscale("log")
+    ax.legend(loc="best", frameon=False)
+    ax.grid(axis="y", lw=0.3, alpha=0.5)
+    inputs_text = textwrap.fill(inputs.describe(short=True), 62)
+    fig.suptitle(_title(results, "Carbon per trial at 100% data (median, IQR)") + "\n" + inputs_text,
+                 fontsize=7)
     return fig
 
 
 # ---------------------------------------------------------------- all
 
-def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool = False) -> list[Path]:
-    """Draw every figure into ``out_dir`` as PNG and PDF; returns the paths written."""
+INDEX = "index.json"
+
+
+def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | None = None,
+             carbon=None) -> list[Path]:
+    """Draw every figure into ``out_dir`` as PNG and PDF; returns the paths written.
+
+    ``log``: RQ1's scale (None: log when the medians span ``LOG_SPREAD``); ``carbon``: a
+    ``harness.carbon.CarbonInputs`` to add the carbon figure. A figure that would say nothing
+    (too few repetitions for a QQ plot, no sweep for RQ2/RQ3) is skipped, and ``INDEX``
+    (figures/index.json) lists every figure with its caption and files, and every skipped one
+    with the reason; ``skipped(out_dir)`` reads those reasons back.
+    """
     trials, _ = stats.analysed(results.trials, clean)
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning; use --no-clean")
@@ -228,24 +406,53 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool = Fa
     except OSError as e:
         raise ResultsError(f"{out_dir}: cannot create the output directory ({e.strerror}); "
                            "pass a writable --out") from e
+    qq_reason = qq_skip_reason(trials)
+
+    def qq(column, label, energy):
+        if qq_reason:
+            raise Skip(qq_reason)
+        return qq_figure(results, trials, column, label, energy=energy)
+
     builders = {
         "rq1_energy": lambda: rq1_figure(results, trials, log),
         "rq2_energy": lambda: rq2_figure(results, trials),
         "rq3_f1": lambda: rq3_figure(results, trials),
-        "qq_energy": lambda: qq_figure(results, trials, "train_energy_j",
-                                       "training energy"),
-        "qq_f1": lambda: qq_figure(results, trials, "f1", "F1"),
+        "qq_energy": lambda: qq("train_energy_j", "training energy", True),
+        "qq_f1": lambda: qq("f1", "F1", False),
         "tradeoff": lambda: tradeoff_figure(results, trials),
     }
-    written = []
+    if carbon is not None:
+        builders["carbon"] = lambda: carbon_figure(results, trials, carbon)
+    written, index = [], {"figures": [], "skipped": []}
+    completeness = [results.completeness_note()] if results.incomplete else []
     with plt.rc_context(RC):
         for name, build in builders.items():
-            fig = build()
+            for old in (out_dir / f"{name}.png", out_dir / f"{name}.pdf"):
+                old.unlink(missing_ok=True)  # a skipped figure must not leave an old file behind
             try:
+                fig = build()
+            except Skip as e:
+                index["skipped"].append({"name": name, "reason": str(e)})
+                continue
+            try:
+                files = []
                 for suffix in (".png", ".pdf"):
                     path = out_dir / f"{name}{suffix}"
                     fig.savefig(path)
                     written.append(path)
+                    files.append(path.name)
             finally:
                 plt.close(fig)
+            caption = CAPTIONS.get(name, name)
+            if name == "carbon":
+                caption += " Inputs: " + carbon.describe() + "."
+            index["figures"].append({"name": name, "files": files, "caption": caption,
+                                     "notes": completeness + ([] if name in F1_ONLY else list(results.energy_notes()))})
+    (out_dir / INDEX).write_text(json.dumps(index, indent=2), encoding="utf-8")
     return written
+
+
+def skipped(out_dir: Path) -> list[dict]:
+    """The skipped figures of the last ``draw_all`` into ``out_dir``: [{"name", "reason"}]."""
+    path = Path(out_dir) / INDEX
+    return json.loads(path.read_text(encoding="utf-8"))["skipped"] if path.is_file() else []

@@ -86,14 +86,18 @@ class Results:
     baseline: dict | None = None
     net: bool = False
     manifest: Path | None = None
-    n_planned: int | None = None  # trials in the run's plan (manifest ``n_trials``), if known
+    planned_trials: int | None = None  # the manifest's n_trials: the plan's size
 
-    def completeness(self) -> str | None:
-        """"N of M planned trials ..." when the run is known to be incomplete, else None."""
-        if self.n_planned is None or len(self.trials) >= self.n_planned:
-            return None
-        return (f"Incomplete run: {len(self.trials)} of {self.n_planned} planned trials; every number below "
-                "covers only the finished ones (run the same 'harness run' command to finish it).")
+    @property
+    def incomplete(self) -> bool:
+        """True when the manifest planned more trials than trials.csv holds."""
+        return self.planned_trials is not None and len(self.trials) < self.planned_trials
+
+    def completeness_note(self) -> str:
+        """"incomplete run: 40 of 72 planned trials" for a run that has not finished, else ""."""
+        if not self.incomplete:
+            return ""
+        return f"incomplete run: {len(self.trials)} of {self.planned_trials} planned trials"
 
     @property
     def estimated(self) -> bool:
@@ -181,12 +185,12 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
-    baseline = n_planned = None
+    baseline = planned = None
     if manifest is not None and manifest.is_file():
         try:
-            meta = json.loads(manifest.read_text(encoding="utf-8"))
-            baseline = meta.get("baseline") or None
-            n_planned = meta.get("n_trials") if isinstance(meta.get("n_trials"), int) else None
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            baseline = data.get("baseline") or None
+            planned = data.get("n_trials")
         except (ValueError, AttributeError) as e:
             raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
                                "the trials.csv copied elsewhere") from e
@@ -194,7 +198,7 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
         manifest = None
     source = path.parent if path.name == TRIALS else path
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
-                   n_planned=n_planned)
+                   planned_trials=int(planned) if isinstance(planned, (int, float)) else None)
 
 
 def _as_bool(col: pd.Series) -> pd.Series:

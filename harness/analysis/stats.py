@@ -392,15 +392,62 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
+POWER = 0.8  # the conventional power for a minimum detectable effect (Cohen 1988)
+# Asymptotic relative efficiency of Mann-Whitney U to the t-test under normality, 3/pi
+# (Hodges and Lehmann 1956): U needs about n / 0.955 trials to match the t-test's power with n.
+MW_ARE = 3 / math.pi
+
+
+def min_mannwhitney_p(n1: int, n2: int) -> float:
+    """The smallest two-sided p the exact Mann-Whitney U test can give with n1 and n2 trials:
+    2 / C(n1 + n2, n1), reached when the two samples do not overlap (ties only raise it).
+    With 2 trials per side it is 1/3, so no test at alpha = 0.05 can succeed. NaN with an empty
+    side."""
+    if n1 < 1 or n2 < 1:
+        return math.nan
+    return min(1.0, 2.0 / math.comb(n1 + n2, n1))
+
+
+def minimum_detectable_effect(n1: int, n2: int, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest |Cliff's delta| that a two-sided Mann-Whitney test with n1 and n2 trials
+    detects with probability ``power`` at level ``alpha``, for normally distributed values.
+
+    Computed as the t-test's minimum detectable Cohen's d (statsmodels ``TTestIndPower``) for
+    the sample sizes scaled by U's efficiency ``MW_ARE``, then converted to Cliff's delta for a
+    normal shift: delta = 2 Phi(d / sqrt 2) - 1. NaN when no effect can be detected at all
+    (``min_mannwhitney_p`` >= alpha) or the sizes are too small to solve.
+    """
+    if not min_mannwhitney_p(n1, n2) < alpha:
+        return math.nan
+    from statsmodels.stats.power import TTestIndPower
+
+    m1, m2 = n1 * MW_ARE, n2 * MW_ARE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            d = float(np.ravel(TTestIndPower().solve_power(effect_size=None, nobs1=m1, alpha=alpha,
+                                                           power=power, ratio=m2 / m1))[0])
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        return math.nan
+    if not math.isfinite(d):
+        return math.nan
+    return float(2 * sps.norm.cdf(abs(d) / math.sqrt(2)) - 1)
+
+
 def verdict(ratio_low: float, ratio_high: float, p_holm: float, f1_diff: float,
-            f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str:
+            f1_tolerance: float = 0.01, alpha: float = ALPHA, min_p: float = math.nan) -> str:
     """One line on a candidate versus a baseline.
 
-    Energy: "greener" when the ratio CI's upper bound < 1 and Holm p < alpha; "costlier" when its
-    lower bound > 1 and Holm p < alpha; otherwise "no clear energy difference".
+    Energy: "too few repetitions to test" when even complete separation could not give
+    p < alpha (``min_p``, see ``min_mannwhitney_p``); "greener" when the ratio CI's upper bound
+    < 1 and Holm p < alpha; "costlier" when its lower bound > 1 and Holm p < alpha; otherwise
+    "no clear energy difference".
     Accuracy (``f1_diff`` = median F1 candidate - baseline, F1 units): "as accurate" when
     |diff| <= f1_tolerance, else "more accurate" or "less accurate".
     """
+    if not math.isnan(min_p) and min_p >= alpha:
+        energy = f"too few repetitions to test (smallest possible p = {min_p:.2g})"
+        return f"{energy}, {_accuracy(f1_diff, f1_tolerance)}"
     significant = not math.isnan(p_holm) and p_holm < alpha
     if significant and ratio_high < 1:
         energy = "greener"
@@ -408,16 +455,19 @@ def verdict(ratio_low: float, ratio_high: float, p_holm: float, f1_diff: float,
         energy = "costlier"
     else:
         energy = "no clear energy difference"
-    if math.isnan(f1_diff):
-        accuracy = "F1 unknown"
-    elif abs(f1_diff) <= f1_tolerance + 1e-12:
-        accuracy = "as accurate"
-    else:
-        accuracy = "more accurate" if f1_diff > 0 else "less accurate"
+    accuracy = _accuracy(f1_diff, f1_tolerance)
     if energy.startswith("no clear"):
         return f"{energy}, {accuracy}"
     opposed = (energy, accuracy) in (("greener", "less accurate"), ("costlier", "more accurate"))
     return f"{energy} {'but' if opposed else 'and'} {accuracy}"
+
+
+def _accuracy(f1_diff: float, f1_tolerance: float) -> str:
+    if math.isnan(f1_diff):
+        return "F1 unknown"
+    if abs(f1_diff) <= f1_tolerance + 1e-12:
+        return "as accurate"
+    return "more accurate" if f1_diff > 0 else "less accurate"
 
 
 def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = None,
@@ -428,8 +478,9 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
 
     Columns: baseline, scope, level fields, n_candidate, n_baseline, energy_ratio (median
     candidate / median baseline) with ratio_ci_low/high, mw_p, holm_p (Holm over every row of the
-    table), cliffs_delta (negative: candidate uses less energy), magnitude, f1_diff_pts (median F1
-    candidate - baseline, points), verdict. Raises HarnessError for an unknown algorithm name.
+    table), min_p (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less
+    energy), magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power; NaN when
+    min_p >= alpha), f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises HarnessError for an unknown algorithm name.
     """
     known = sorted(trials["algorithm"].unique())
     if candidate not in known:
@@ -465,12 +516,15 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
                            f"{', '.join(baselines)}; run them in the same spec")
     table = pd.DataFrame(rows)
     table["holm_p"] = holm(table["mw_p"])
+    table["min_p"] = [min_mannwhitney_p(a, b) for a, b in zip(table["n_candidate"], table["n_baseline"])]
+    table["mde_cliffs_delta"] = [minimum_detectable_effect(a, b, alpha)
+                                 for a, b in zip(table["n_candidate"], table["n_baseline"])]
     table["verdict"] = [verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
-                                f1_tolerance, alpha) for r in table.itertuples()]
+                                f1_tolerance, alpha, r.min_p) for r in table.itertuples()]
     table.insert(0, "candidate", candidate)
     cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline", "energy_ratio",
-            "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "cliffs_delta", "magnitude",
-            "f1_diff_pts", "verdict"]
+            "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "min_p", "cliffs_delta", "magnitude",
+            "mde_cliffs_delta", "f1_diff_pts", "verdict"]
     return table[cols]
 
 

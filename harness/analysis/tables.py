@@ -266,8 +266,10 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
                    zip(table["ratio_ci_low"], table["ratio_ci_high"])],
         "MW p": [pval(x) for x in table["mw_p"]],
         "Holm p": [pval(x) for x in table["holm_p"]],
+        "smallest possible p": [pval(x) for x in table["min_p"]],
         "Cliff's delta": [num(x, 3) for x in table["cliffs_delta"]],
         "magnitude": table["magnitude"],
+        "detectable |delta|": ["none" if math.isnan(x) else num(x, 2) for x in table["mde_cliffs_delta"]],
         "F1 diff (pts)": [pct(x, 2) for x in table["f1_diff_pts"]],
         "verdict": table["verdict"],
     })
@@ -275,7 +277,12 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
              f"{candidate} uses less); CI: percentile bootstrap. Mann-Whitney U two-sided, Holm over "
              f"all {len(table)} rows. Cliff's delta < 0: {candidate} lower energy. Greener: CI upper "
              f"bound < 1 and Holm p < {options.alpha:g}; as accurate: |median F1 difference| <= "
-             f"{100 * options.f1_tolerance:g} points. Overall pools the trials of all shared configurations.",)
+             f"{100 * options.f1_tolerance:g} points. Overall pools the trials of all shared configurations. "
+             f"Smallest possible p: what the exact Mann-Whitney test gives when the samples do not "
+             f"overlap at all, 2 / C(n1 + n2, n1); when it is >= {options.alpha:g} no test can find a "
+             f"difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
+             f"smallest Cliff's delta found with 80% power at these sizes (t-test power scaled by "
+             f"U's efficiency 3/pi, normal shift); 'none' when no difference can be detected.",)
     return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines",
                              table, display, notes=notes), results)
 

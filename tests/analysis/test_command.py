@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from conftest import fabricate, write_run
@@ -69,12 +71,28 @@ def test_compare_ten_times_cheaper(tmp_path, capsys):
 
 
 def test_figures_are_written(tmp_path, capsys):
-    run = write_run(tmp_path / "run", fabricate(repetitions=3))
-    assert main(["figures", str(run), "--log"]) == 0
-    for name in ("rq1_energy", "rq2_energy", "rq3_f1", "qq_energy", "qq_f1", "tradeoff"):
+    run = write_run(tmp_path / "run", fabricate(repetitions=5))
+    assert main(["figures", str(run), "--log", "--intensity", "DEU", "--embodied-kg", "1200"]) == 0
+    for name in ("rq1_energy", "rq2_energy", "rq3_f1", "qq_energy", "qq_f1", "tradeoff", "carbon"):
         for suffix in (".png", ".pdf"):
             path = run / "figures" / f"{name}{suffix}"
             assert path.is_file() and path.stat().st_size > 1000, path
+    index = json.loads((run / "figures" / "index.json").read_text())
+    assert [f["name"] for f in index["figures"]][-1] == "carbon" and index["skipped"] == []
+
+
+def test_too_few_repetitions_skip_qq_with_one_line_each(tmp_path, capsys):
+    run = write_run(tmp_path / "run", fabricate(repetitions=5))
+    assert main(["figures", str(run)]) == 0
+    assert (run / "figures" / "qq_f1.png").is_file()
+    (run / "trials.csv").unlink()
+    run = write_run(run, fabricate(repetitions=2))  # the same directory, fewer repetitions
+    capsys.readouterr()
+    assert main(["figures", str(run)]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 2 and all("2 trial(s) per configuration" in line for line in skipped)
+    assert not (run / "figures" / "qq_f1.png").exists()  # no stale figure from the earlier run
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -82,6 +100,9 @@ def test_figures_are_written(tmp_path, capsys):
     (["analyze", "{run}", "--net"], "--net subtracts idle power measured by a hardware meter"),
     (["analyze", "{run}/missing.csv"], "no such run directory"),
     (["analyze", "{run}", "--f1-tolerance", "-1"], "--f1-tolerance"),
+    (["analyze", "{run}", "--intensity", "XYZ"], "--intensity 'XYZ'"),
+    (["figures", "{run}", "--pue", "1.2"], "--pue needs --intensity"),
+    (["analyze", "{run}", "--intensity", "300", "--pue", "0.5"], "--pue must be >= 1"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     run = write_run(tmp_path / "run", fabricate(repetitions=2))

@@ -226,3 +226,37 @@ def test_single_level_sweep_gives_no_slice():
     slices = stats.one_factor_slices(trials)
     assert slices["rows"].empty and slices["features"].empty
     assert stats.rq2(trials).empty and stats.tradeoff(trials).empty
+
+
+@pytest.mark.parametrize("n1, n2, expected", [(2, 2, 1 / 3), (3, 3, 0.1), (4, 4, 2 / 70), (1, 5, 1 / 3), (1, 1, 1.0)])
+def test_min_mannwhitney_p_is_complete_separation(n1, n2, expected):
+    assert stats.min_mannwhitney_p(n1, n2) == pytest.approx(expected)
+    if n1 > 1 and n2 > 1:  # scipy's exact test on non-overlapping samples gives exactly this
+        p = stats.cliffs_delta(range(n1), range(100, 100 + n2))[1]
+        assert p == pytest.approx(expected)
+
+
+def test_minimum_detectable_effect_shrinks_with_repetitions_and_is_none_when_untestable():
+    assert math.isnan(stats.minimum_detectable_effect(2, 2))
+    assert math.isnan(stats.minimum_detectable_effect(3, 3))  # min p 0.1
+    mdes = [stats.minimum_detectable_effect(n, n) for n in (5, 10, 30, 100)]
+    assert all(0 < m < 1 for m in mdes) and mdes == sorted(mdes, reverse=True)
+    # 30 per side: the t-test detects d = 0.74 at 80% power; U needs ~5% more, so delta ~ 0.4
+    assert 0.38 < mdes[2] < 0.43
+
+
+def test_two_repetitions_say_too_few_instead_of_no_clear_difference():
+    # ten times cheaper, but 2 trials per side: the level rows cannot reach p < 0.05 at all
+    trials = fabricate(algorithms={"cheap": 0.1, "base": 1.0}, repetitions=2, noise=0.05, seed=4)
+    table = stats.compare(trials, "cheap", ["base"], n_resamples=200)
+    levels = table[table["scope"] == "level"]
+    assert levels["verdict"].str.startswith("too few repetitions to test (smallest possible p = 0.33)").all()
+    assert levels["mde_cliffs_delta"].isna().all()
+    overall = table[table["scope"] == "overall"].iloc[0]
+    assert overall["min_p"] < 0.05 and 0 < overall["mde_cliffs_delta"] < 1
+    assert not overall["verdict"].startswith("too few")
+
+
+def test_verdict_says_too_few_repetitions():
+    assert stats.verdict(0.08, 0.12, 0.33, 0.0, min_p=1 / 3) == \
+        "too few repetitions to test (smallest possible p = 0.33), as accurate"

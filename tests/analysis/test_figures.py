@@ -1,0 +1,130 @@
+"""Every figure passes the paper checks (figure_checks.py) on designs of several sizes, and says
+what it must: estimated energy on energy figures only, an incomplete run, the carbon inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+matplotlib.use("Agg")
+
+from conftest import fabricate  # noqa: E402
+from figure_checks import check, problems, visible_texts  # noqa: E402
+
+from harness.analysis import figures, stats  # noqa: E402
+from harness.analysis.load import Results  # noqa: E402
+from harness.carbon import CarbonInputs  # noqa: E402
+
+SIX = {"svm": 0.5, "decision_tree": 0.1, "knn": 0.006, "random_forest": 15.0, "adaboost": 5.0,
+       "bagging": 6.0}
+EIGHT = {**SIX, "gradient_boosting_long_name": 3.0, "naive_bayes": 0.01}
+
+
+def _results(algorithms, repetitions=5, **kw):
+    trials = fabricate(algorithms=algorithms, repetitions=repetitions, **kw)
+    return Results(trials, Path("synthetic"), "run"), stats.analysed(trials)[0]
+
+
+def _all(results, trials):
+    inputs = CarbonInputs(380.9, "Germany 2023, Our World in Data", 1.2, 1200, 5)
+    return {
+        "rq1": lambda: figures.rq1_figure(results, trials),
+        "rq2": lambda: figures.rq2_figure(results, trials),
+        "rq3": lambda: figures.rq3_figure(results, trials),
+        "qq": lambda: figures.qq_figure(results, trials, "train_energy_j", "training energy"),
+        "tradeoff": lambda: figures.tradeoff_figure(results, trials),
+        "carbon": lambda: figures.carbon_figure(results, trials, inputs),
+    }
+
+
+@pytest.mark.parametrize("algorithms", [{"svm": 0.5, "knn": 0.02, "random_forest": 2.0}, SIX, EIGHT],
+                         ids=["3 algorithms", "6 algorithms", "8 algorithms"])
+def test_every_figure_is_paper_ready(algorithms):
+    results, trials = _results(algorithms, repetitions=5)
+    with plt.rc_context(figures.RC):
+        for name, build in _all(results, trials).items():
+            fig = build()
+            assert not problems(fig), (name, problems(fig))
+            plt.close(fig)
+
+
+def test_the_checks_catch_overlapping_and_small_text():
+    fig, ax = plt.subplots(figsize=(3.5, 2), layout="constrained")
+    ax.plot([0.0, 1.0], [0.0, 1.0], "o")
+    ax.text(0.0, 0.0, "on a point", fontsize=6)
+    ax.text(0.1, 0.4, "one text", transform=ax.transAxes)
+    ax.text(0.15, 0.4, "on another", transform=ax.transAxes)
+    ax.set_xticks([0, 0.02], ["a long tick label", "running into it"])
+    found = problems(fig)
+    plt.close(fig)
+    assert any("'one text' overlaps 'on another'" in p for p in found)
+    assert any("'a long tick label' overlaps 'running into it'" in p for p in found)
+    assert any("6" in p and "pt" in p for p in found)
+    assert any("covers a data point" in p for p in found)
+    fig, ax = plt.subplots(figsize=(5, 2))
+    assert any("width" in p for p in problems(fig))
+    plt.close(fig)
+
+
+def test_rq1_is_log_when_medians_span_orders_of_magnitude_and_shows_the_iqr():
+    results, trials = _results(SIX)
+    with plt.rc_context(figures.RC):
+        fig = figures.rq1_figure(results, trials)
+        assert fig.axes[0].get_yscale() == "log"
+        assert fig.axes[0].containers, "no error bars: spread is not shown"
+        check(fig)
+        results, trials = _results({"a": 1.0, "b": 2.0})
+        assert figures.rq1_figure(results, trials).axes[0].get_yscale() == "linear"
+        assert figures.rq1_figure(results, trials, log=True).axes[0].get_yscale() == "log"
+    plt.close("all")
+
+
+def _all_text(fig) -> str:
+    return "\n".join(t.get_text() for t, _ in visible_texts(fig))
+
+
+def test_f1_figures_carry_no_energy_label_and_energy_figures_do():
+    results, trials = _results(SIX)
+    assert results.estimated
+    with plt.rc_context(figures.RC):
+        for fig in (figures.rq3_figure(results, trials), figures.qq_figure(results, trials, "f1", "F1", energy=False)):
+            assert "estimated" not in _all_text(fig) and "(J" not in _all_text(fig)
+        for fig in (figures.rq1_figure(results, trials), figures.rq2_figure(results, trials),
+                    figures.tradeoff_figure(results, trials)):
+            assert "estimated energy (CPU-time model, not measured)" in _all_text(fig)
+    plt.close("all")
+
+
+def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
+    results, trials = _results(SIX)
+    partial = dataclasses.replace(results, trials=results.trials.iloc[:100], planned_trials=len(results.trials))
+    t = stats.analysed(partial.trials)[0]
+    written = figures.draw_all(partial, tmp_path)
+    assert written
+    with plt.rc_context(figures.RC):
+        for name, build in _all(partial, t).items():
+            if name in ("qq",):
+                continue
+            fig = build()
+            assert f"INCOMPLETE RUN: 100 OF {len(results.trials)} PLANNED TRIALS" in _all_text(fig), name
+    plt.close("all")
+
+
+def test_qq_skip_reason_depends_on_repetitions():
+    assert "2 trial(s) per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
+    assert figures.qq_skip_reason(fabricate(repetitions=figures.QQ_MIN_TRIALS)) == ""
+
+
+def test_carbon_figure_names_its_inputs():
+    results, trials = _results(SIX)
+    with plt.rc_context(figures.RC):
+        fig = figures.carbon_figure(results, trials, CarbonInputs(380.9, "Germany 2023, OWID", 1.2, 1200, 5))
+        text = " ".join(_all_text(fig).split())  # wrapped title lines
+    plt.close(fig)
+    for needle in ("380.9 gCO2e/kWh", "Germany 2023", "PUE 1.2", "1200 kgCO2e over 5 years", "embodied",
+                   "operational", "estimated"):
+        assert needle in text, needle
