@@ -15,30 +15,46 @@ import sys
 from harness import __version__
 from harness.errors import HarnessError
 
-# Modules that define a ``register(subparsers)``; order is the order of --help.
-COMMAND_MODULES = [
-    "harness.runner",
-    "harness.meters.command",
-    "harness.analysis.command",
-    "harness.report.command",
-    "harness.export.command",
-]
+# Modules that define a ``register(subparsers)``, with the commands each registers; order is the
+# order of --help.
+COMMAND_MODULES = {
+    "harness.runner": ("run",),
+    "harness.meters.command": ("meters",),
+    "harness.analysis.command": ("analyze", "figures", "compare"),
+    "harness.report.command": ("report",),
+    "harness.export.command": ("export",),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``command`` (a name of ``COMMAND_MODULES``) only the module of that
+    command is imported and the others get bare parsers, so that ``meters`` does not import what
+    ``run`` needs (pydantic, numpy). ``--help`` of the whole program imports every module."""
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Empirical benchmark harness for data-centric Green AI experiments.",
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module, commands in COMMAND_MODULES.items():
+        if command is None or command in commands:
+            importlib.import_module(module).register(sub)
+        else:
+            for name in commands:
+                sub.add_parser(name)
     return parser
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first token that is not an option), if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    known = {c for commands in COMMAND_MODULES.values() for c in commands}
+    return first if first in known else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     try:
         code = int(args.func(args) or 0)

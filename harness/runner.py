@@ -4,8 +4,9 @@ Order of work, so that bad input never leaves anything half-written: validate th
 meter, load the dataset, resolve the algorithms, build the features, check every (row level,
 repetition) and the treatments' needs on the whole matrix (``harness.checks``), check the results
 directory and whether the run there can be resumed; only then create the run directory
-(``harness.rundir``), its manifest and trials.csv. ``--dry-run`` stops just before that. Each trial (``harness.trial``) is three meter windows; its row is appended and
-fsynced (``harness.store``) as soon as the trial ends.
+(``harness.rundir``), its manifest and trials.csv; ``--dry-run`` stops just before that. Each trial
+(``harness.trial``) is three meter windows; its row is appended and fsynced (``harness.store``) as
+soon as the trial ends.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ import time
 from pathlib import Path
 
 from harness.algorithms import resolve
-from harness.checks import check_plan
-from harness.datasets import load_dataset
 from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ResultsError
-from harness.features import build_features
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
-from harness.protocols import PROTOCOLS
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable, preview
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
@@ -68,13 +65,21 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
+        print(describe_plan(spec, plan), file=out, flush=True)
+    # pandas and scikit-learn load here, not at import: --help starts fast
+    from harness.checks import check_plan
+    from harness.datasets import load_dataset
+    from harness.features import build_features
+    from harness.protocols import PROTOCOLS
+
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
     selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
     meter_ = selection.meter
     try:
-        print(selection.summary(), file=out, flush=True)
+        print(selection.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
         algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text, save=not dry_run)
@@ -98,9 +103,8 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
 
 
 def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
-    """Print the plan, the duration estimate and what would be written; write nothing."""
+    """Print what was checked, the duration estimate and what would be written; write nothing."""
     done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan)
-    print(describe_plan(spec, plan), file=out)
     todo = [t for t in plan if t.trial_id not in done]
     n_todo = len(todo)
     print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
@@ -203,7 +207,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",
                    help="start the run over; existing files move to RUN/replaced-<time>/")
-    p.add_argument("--meter", metavar="NAME", help="override the spec's meter (auto, rapl, pyrapl, estimate, rapl+nvml, ...)")
+    p.add_argument("--meter", metavar="NAME",
+                   help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
+                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
                                            quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))

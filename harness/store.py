@@ -13,10 +13,12 @@ import io
 import json
 import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harness.errors import ResultsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = (
     "run",                 # run name
@@ -58,6 +60,8 @@ MANIFEST = "manifest.json"
 
 def read_trials(run_dir: str | Path) -> pd.DataFrame:
     """Read a run's trials.csv (complete rows only) as a DataFrame with the ``COLUMNS``."""
+    import pandas as pd  # here, not at import: the run and its --help do not need pandas
+
     path = Path(run_dir) / TRIALS
     if not path.is_file():
         raise ResultsError(f"{path}: no trials.csv here; pass a run directory made by 'harness run'")

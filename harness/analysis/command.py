@@ -6,10 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.analysis import stats
-from harness.analysis.load import Results, load_results, net_of_baseline
-from harness.analysis.tables import Options, analysis_tables, compare_table, to_markdown, write_tables
+from typing import TYPE_CHECKING
+
+from harness.analysis import defaults
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.analysis.load import Results
+    from harness.analysis.tables import Options
+
+# pandas, scipy and statsmodels (load, stats, tables) are imported by the handlers that use them,
+# so that --help and the other commands start fast (benchmarks/startup.py).
 
 REPORT = "analysis.md"
 LONG_TABLES = ("normality", "carbon_trials")
@@ -67,9 +74,9 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--f1-tolerance", type=float, default=1.0, metavar="PTS",
                    help="largest F1 drop still counted as 'as accurate', in F1 points as every table shows "
                         "them (F1 x 100; default 1 = 0.01 F1)")
-    p.add_argument("--bootstrap", type=int, default=stats.N_RESAMPLES, metavar="N",
-                   help=f"bootstrap resamples for confidence intervals (default {stats.N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=stats.SEED, help="bootstrap seed (default 0)")
+    p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
 
 
 def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
@@ -115,11 +122,15 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
+    from harness.analysis.load import load_results, net_of_baseline
+
     results = load_results(args.path)
     return net_of_baseline(results) if args.net else results
 
 
 def _options(args) -> Options:
+    from harness.analysis.tables import Options
+
     if not 0 <= args.f1_tolerance <= 100:
         raise HarnessError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
                            f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
@@ -155,6 +166,8 @@ def _say_if_incomplete(results: Results) -> None:
 
 
 def run_analyze(args) -> int:
+    from harness.analysis.tables import analysis_tables, to_markdown, write_tables
+
     options = _options(args)
     inputs = carbon_inputs(args)
     results = _load(args)
@@ -190,6 +203,8 @@ def run_figures(args) -> int:
 
 
 def run_compare(args) -> int:
+    from harness.analysis.tables import compare_table, to_markdown, write_tables
+
     options = _options(args)
     results = _load(args)
     _say_if_incomplete(results)

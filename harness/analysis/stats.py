@@ -24,8 +24,7 @@ CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
 LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
 ALPHA = 0.05
 Z_LIMIT = 3.0
-N_RESAMPLES = 2000
-SEED = 0
+from harness.analysis.defaults import N_RESAMPLES, SEED  # noqa: E402  (--help reads them without scipy)
 
 # The two one-factor analyses: name -> (count column, fraction column).
 FACTORS = {"rows": ("n_train", "row_fraction"), "features": ("n_features", "feature_fraction")}

@@ -8,6 +8,7 @@ meter and GPU meters. ``auto`` = rapl if readable, else pyrapl, else estimate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from harness.errors import MeterError
@@ -47,17 +48,34 @@ class Selection:
     meter: Meter
     reasons: dict[str, str] = field(default_factory=dict)  # meter name -> why it was not picked
 
-    def summary(self) -> str:
-        """One line for the run's first output: which meter and why the others were not."""
+    def summary(self, short: bool = False) -> str:
+        """One line for the run's first output: which meter, what its total adds up (and which
+        mirrored zones it counts once), and why the others were not used.
+
+        ``short`` (the run's ``--quiet``) keeps each reason's first clause, without the fix, and
+        leaves out the meters auto did not need; the full line goes to the manifest.
+        """
         line = f"meter: {self.meter.name}"
         if self.meter.estimated:
             line += " (ESTIMATED energy, not measured)"
         total = self.meter.total_domains()
         if total:
             line += f", total = {' + '.join(total)}"
-        if self.reasons:
-            line += "; not used: " + "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
+        note = self.meter.mirror_note()
+        if note:
+            line += f" ({note})"
+        reasons = self.reasons
+        if short:
+            reasons = {k: _first_clause(v) for k, v in reasons.items() if not v.startswith("not needed")}
+        if reasons:
+            line += "; not used: " + "; ".join(f"{k}: {v}" for k, v in reasons.items())
         return line
+
+
+def _first_clause(reason: str) -> str:
+    """"cannot read X: permission denied (why); fix" -> "cannot read X: permission denied"."""
+    first = reason.split("; ", 1)[0]
+    return re.sub(r" \([^()]*\)$", "", first)
 
 
 def _options_for(name: str, options: dict) -> dict:
@@ -73,9 +91,21 @@ def _options_for(name: str, options: dict) -> dict:
     return {k: v for k, v in given.items() if v is not None}
 
 
-def _open_one(name: str, options: dict) -> Meter:
-    """Open one concrete meter (not auto). Backends are imported here so that a missing optional
-    library only matters to the meter that needs it."""
+def _open_one(name: str, options: dict, probe: bool = True) -> Meter:
+    """Open one concrete meter (not auto) and, with ``probe``, check that its counters advance
+    (:meth:`Meter.probe`); a meter that fails the probe is closed. Backends are imported here so
+    that a missing optional library only matters to the meter that needs it."""
+    meter = _construct(name, options)
+    if probe:
+        try:
+            meter.probe()
+        except BaseException:
+            meter.close()
+            raise
+    return meter
+
+
+def _construct(name: str, options: dict) -> Meter:
     kw = _options_for(name, options)
     if name == "rapl":
         from harness.meters.rapl import RaplMeter
@@ -94,11 +124,11 @@ def _open_one(name: str, options: dict) -> Meter:
     raise MeterError(f"unknown meter {name!r}; choose from {', '.join(METER_NAMES)}")
 
 
-def _open_auto(options: dict) -> tuple[Meter, dict[str, str]]:
+def _open_auto(options: dict, probe: bool = True) -> tuple[Meter, dict[str, str]]:
     reasons: dict[str, str] = {}
     for i, name in enumerate(AUTO_ORDER):
         try:
-            meter = _open_one(name, options)
+            meter = _open_one(name, options, probe)
         except MeterError as e:
             if name == "estimate":  # the last resort failing is a bad option: say so
                 raise
@@ -135,12 +165,16 @@ def normalise_names(names) -> list[str]:
     return names
 
 
-def open_meter(names: str | list[str], options: dict | None = None) -> Selection:
+def open_meter(names: str | list[str], options: dict | None = None, probe: bool = True) -> Selection:
     """Open the meter(s) named: one name, or a list of one CPU meter plus ``nvml``.
 
     ``options`` maps a meter name to its keyword options, e.g. ``{"estimate": {"tdp_w": 65}}``.
+    With ``probe`` (the default; only a benchmark of static fake counters turns it off) each
+    meter is probed: a counter that does not advance is refused, and RAPL zones that mirror one
+    another are counted once (see ``rapl.PROBE_TIMEOUT_S``: a few ms on a healthy machine).
     Raises MeterError with a one-line fix when a named meter cannot be used; nothing is left
-    open then. ``auto`` never fails for want of counters: it falls back to ``estimate``.
+    open then. ``auto`` never fails for want of counters: it skips a meter that cannot be used,
+    with the reason, and falls back to ``estimate``.
     """
     names = normalise_names(names)
     options = options or {}
@@ -154,10 +188,10 @@ def open_meter(names: str | list[str], options: dict | None = None) -> Selection
     try:
         for n in names:
             if n == "auto":
-                meter, why = _open_auto(options)
+                meter, why = _open_auto(options, probe)
                 reasons.update(why)
             else:
-                meter = _open_one(n, options)
+                meter = _open_one(n, options, probe)
             meters.append(meter)
     except BaseException:
         for m in meters:

@@ -48,6 +48,13 @@ class CombinedMeter(Meter):
             out += [mapping.get(d, d) for d in m.total_domains()]
         return out
 
+    def probe(self, timeout_s: float | None = None) -> None:
+        for m in self.meters:
+            m.probe(timeout_s)
+
+    def mirror_note(self) -> str:
+        return "; ".join(n for n in (m.mirror_note() for m in self.meters) if n)
+
     def describe(self) -> dict:
         return {**super().describe(), "parts": [m.describe() for m in self.meters]}
 

@@ -1,8 +1,10 @@
 """``python -m harness meters``: which energy meters this machine can use, and what they read.
 
 For each meter: available or not with the reason, its domains, and a sample reading in watts over
-``--seconds`` (default 1; every available meter is read over the same window). Respects
-``HARNESS_POWERCAP_ROOT``.
+``--seconds`` (default 1; every available meter is read over the same window). Each meter is
+opened as a run opens it, probe included: a counter that does not advance is shown unavailable,
+and RAPL zones that mirror one another are shown and counted once. The estimate meter shows its
+model's watts per core. Respects ``HARNESS_POWERCAP_ROOT``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def handler(args: argparse.Namespace) -> int:
             indent = " " * (width + 2)
             print(f"{indent}domains: {', '.join(meter.domains()) or '-'}; "
                   f"total = {' + '.join(meter.total_domains()) or '-'}")
+            for line in _facts(meter):
+                print(indent + line)
             m = samples.get(name)
             if m is not None:
                 d = m.duration_s
@@ -61,6 +65,18 @@ def handler(args: argparse.Namespace) -> int:
         for meter in opened.values():
             meter.close()
     return 0
+
+
+def _facts(meter) -> list[str]:
+    """Lines on what a meter's total means: mirrored zones counted once, the estimate's model."""
+    out = []
+    note = meter.mirror_note()
+    if note:
+        out.append(f"mirrored: {note} ({meter.describe().get('mirror_evidence', '')})")
+    if meter.estimated and hasattr(meter, "per_core_w"):
+        out.append(f"model: {meter.per_core_w:.2f} W per busy core = tdp_w {meter.tdp_w:g} W / "
+                   f"{meter.cores} cores (set estimate: {{tdp_w, cores}} in the spec)")
+    return out
 
 
 def _sample(meters: dict, seconds: float) -> dict:

@@ -61,6 +61,16 @@ class Meter(ABC):
         """The domains whose sum is ``Measurement.total_j`` (no two of them overlap)."""
         return self.domains()
 
+    def probe(self, timeout_s: float | None = None) -> None:
+        """Check, before any measurement, that the counters advance (and, for RAPL, which zones
+        mirror one another). Raises MeterError for a counter that does not move within
+        ``timeout_s`` seconds (None: the backend's default). Called by ``open_meter``; the
+        default does nothing (a model, or a counter with nothing to check)."""
+
+    def mirror_note(self) -> str:
+        """A short note on zones counted once because they mirror another zone, or ""."""
+        return ""
+
     def describe(self) -> dict:
         """JSON-able facts for the run manifest (name, domains, parameters)."""
         return {
@@ -80,12 +90,20 @@ class Meter(ABC):
         self.close()
 
 
+# Shortest baseline whose 0 J is taken as a frozen counter: RAPL updates every ~1 ms, but NVML's
+# energy counter moves in steps a few tens of ms apart, so a shorter idle window may read 0 honestly.
+MIN_FROZEN_CHECK_S = 0.2
+
+
 def measure_baseline(meter: Meter, seconds: float) -> dict | None:
     """Idle power: one window over ``time.sleep(seconds)``.
 
     Returns ``{"duration_s": s, "total_w": W, "domains_w": {domain: W}}`` (energy / duration of
     the window), or None when ``seconds`` is 0 (no baseline asked for). The harness's own process
     sleeps, so this is the machine's power with nothing of ours running, not a true idle state.
+    Raises MeterError when a hardware meter's total domain reads 0 J over a window of at least
+    ``MIN_FROZEN_CHECK_S``: a frozen counter is broken, not zero (the probe of ``open_meter``
+    checks the same before the baseline; this also covers meters it does not probe).
     """
     from harness.errors import MeterError
 
@@ -101,6 +119,15 @@ def measure_baseline(meter: Meter, seconds: float) -> dict | None:
     time.sleep(seconds)
     m = meter.end(token)
     d = m.duration_s
+    if not meter.estimated and d >= MIN_FROZEN_CHECK_S:
+        # A hardware counter that spent nothing while the machine idled is broken, not zero: a
+        # running machine always draws power in every domain that the total adds up.
+        still = [k for k in meter.total_domains() if m.domains_j.get(k, 0.0) <= 0.0]
+        if still:
+            raise MeterError(
+                f"meter {meter.name}: {', '.join(still)} read 0 J over the {d:.2f} s idle baseline: the "
+                f"counter does not advance (broken, not zero); use --meter estimate"
+            )
     return {
         "duration_s": d,
         "total_w": m.total_j / d if d > 0 else 0.0,

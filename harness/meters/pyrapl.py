@@ -32,7 +32,7 @@ from pathlib import Path
 
 from harness.errors import MeterError
 from harness.meters.common import Measurement, Meter
-from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, powercap_root
+from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, PROBE_POLL_S, PROBE_TIMEOUT_S, powercap_root
 
 _PYRAPL_ROOT = "/sys/class/powercap"
 _redirect_lock = threading.Lock()
@@ -104,14 +104,17 @@ class PyRaplMeter(Meter):
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else powercap_root()
-        pyRAPL = import_pyrapl()
         shown_root = "/sys/class/powercap" if str(self.root) == DEFAULT_ROOT else str(self.root)
         no_zone = MeterError(
             f"pyRAPL found no readable RAPL package zone under {shown_root}/intel-rapl "
             f"(or fewer zones than CPU sockets); use --meter estimate"
         )
-        if os.path.abspath(self.root) != _PYRAPL_ROOT and not _package_ids(self.root):
-            raise no_zone  # pyRAPL would fail later, on its first read, with an IndexError
+        # Checked before importing pyRAPL, which imports pandas (half a second): a machine without
+        # package zones (a VM) does not pay for it. pyRAPL would fail later, on its first read,
+        # with an IndexError.
+        if not _package_ids(self.root):
+            raise no_zone
+        pyRAPL = import_pyrapl()
         try:
             with _pyrapl_reads_from(self.root):
                 sensor = pyRAPL.Sensor()
@@ -139,6 +142,28 @@ class PyRaplMeter(Meter):
         if not self._names:
             self.close()
             raise MeterError(f"pyRAPL reads no counter under {shown_root}; use --meter estimate")
+
+    def probe(self, timeout_s: float | None = None) -> None:
+        """MeterError if a counter does not advance within ``timeout_s`` seconds (default
+        ``rapl.PROBE_TIMEOUT_S``). pyRAPL only reads ``package-N`` zones, so the mirrored
+        ``package-N-die-M`` zones of the ``rapl`` meter never reach it."""
+        timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+        t0 = time.perf_counter()
+        start = list(self._sensor.energy())
+        moved = [False] * len(self._idx)
+        while True:
+            time.sleep(PROBE_POLL_S)
+            now = self._sensor.energy()
+            moved = [m or now[i] != start[i] for m, i in zip(moved, self._idx)]
+            elapsed = time.perf_counter() - t0
+            if all(moved) or elapsed >= timeout_s:
+                break
+        frozen = [n for n, m in zip(self._names, moved) if not m]
+        if frozen:
+            raise MeterError(
+                f"pyRAPL counters did not advance in {elapsed:.2f} s: {', '.join(frozen)} (frozen, as some "
+                f"VMs expose them; every phase would read 0 J); use --meter estimate"
+            )
 
     def begin(self):
         return (time.perf_counter(), self._sensor.energy())

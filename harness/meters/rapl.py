@@ -25,6 +25,20 @@ Total rule (``total_j`` counts each joule once):
     * else if there is a ``psys`` zone: ``psys`` alone;
     * else: the sum of the top-level zones.
 
+Mirrored zones (one counter exposed twice): on AMD Threadripper 1950X the kernel exposes
+``package-0-die-0`` and ``package-0-die-1``, which read one and the same socket counter. Two zones
+*mirror* each other when their raw ``energy_uj`` values are identical (same range too) and stay
+identical while the counter advances. The total counts such zones once (the first one); both
+stay in ``domains_j``. :meth:`RaplMeter.probe` (run by ``open_meter`` for every run, ``meters``
+and ``auto``) decides from lockstep over a short probe window; a meter opened without a probe
+falls back on identical non-zero raw values at open (distinct counters never agree to the µJ; a
+counter at 0 has not moved since boot and proves nothing). Zones with distinct counters (Intel
+parts with two dies per package) still add up.
+
+Frozen counters: the probe also refuses a meter whose total zones do not advance within
+``PROBE_TIMEOUT_S`` (some VMs expose a powercap tree that never moves: every phase would read
+0 J). Real counters update about every millisecond, so a probe normally takes a few ms.
+
 Wraparound: every read (``begin``, ``end`` or the background sampler) adds the difference to the
 previous read modulo ``max_energy_range_uj`` to a per-zone running total, and windows subtract
 running totals. This is exact as long as two consecutive reads of a zone are less than one wrap
@@ -51,12 +65,22 @@ DEFAULT_ROOT = "/sys/class/powercap"
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
 MIN_PERIOD_S = 0.001
+# Longest wait for every total zone to advance (and for mirror candidates to be decided). RAPL
+# updates its counters about every 1 ms (Intel SDM vol. 3B, 15.10.1; the same on AMD Zen), so a
+# healthy tree is decided in a few ms; only a frozen one waits this long.
+PROBE_TIMEOUT_S = 0.25
+PROBE_POLL_S = 0.002
+# Post-advance snapshots in which two zones that read the same at the start differ before they
+# are held to be distinct counters (one snapshot may straddle the kernel's update of the pair).
+DISTINCT_AFTER = 3
 
 _TOP_RE = re.compile(r"^(?P<type>[A-Za-z0-9_-]*rapl[A-Za-z0-9_-]*):(?P<n>\d+)$")
 
+# Every file of a zone the meter reads; the access recipes of docs/meters.md cover each of them.
+ZONE_FILES = ("name", "energy_uj", "max_energy_range_uj")
 ACCESS_FIX = (
-    "grant read access (udev rule or chmod/chgrp of energy_uj for a group, see docs/meters.md), "
-    "run as root, or use --meter estimate"
+    "grant read access to name, energy_uj and max_energy_range_uj of every zone (udev rule or "
+    "chmod/chgrp for a group, see docs/meters.md), run as root, or use --meter estimate"
 )
 
 
@@ -80,12 +104,25 @@ def _read_text(path: Path) -> str:
         return f.read().decode("ascii", "replace").strip()
 
 
+def _read_name(zone_dir: Path) -> str | None:
+    """A zone's ``name``; None if the directory has none (not a zone). Any other error is named."""
+    path = zone_dir / "name"
+    try:
+        return _read_text(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise zone_file_error(path, e) from None
+
+
 def _type_rank(ztype: str) -> tuple:
     # Prefer the MSR interface (intel-rapl) over mmio duplicates of the same package.
     return (ztype != "intel-rapl", "mmio" in ztype, ztype)
 
 
-def _energy_file_error(path: Path, err: OSError) -> MeterError:
+def zone_file_error(path: Path, err: OSError) -> MeterError:
+    """One line naming the zone file that could not be read and the fix. The path is printed once:
+    ``err.strerror`` is used, not ``str(err)``, which repeats the file name."""
     if isinstance(err, PermissionError):
         return MeterError(
             f"cannot read {path}: permission denied (RAPL counters are root-only since Linux 5.10); "
@@ -118,10 +155,13 @@ def discover_zones(root: Path | None = None) -> list[Zone]:
         real = os.path.realpath(path)
         if real in seen_paths or domain in seen_domains or not (path / "energy_uj").exists():
             return
+        range_path = path / "max_energy_range_uj"
         try:
-            max_uj = int(_read_text(path / "max_energy_range_uj"))
-        except (OSError, ValueError) as e:
-            raise MeterError(f"cannot read {path / 'max_energy_range_uj'}: {e}; use --meter estimate") from None
+            max_uj = int(_read_text(range_path))
+        except OSError as e:
+            raise zone_file_error(range_path, e) from None
+        except ValueError:
+            raise MeterError(f"{range_path} does not hold an integer; use --meter estimate") from None
         if max_uj <= 0:
             raise MeterError(f"{path / 'max_energy_range_uj'} is {max_uj}, expected > 0")
         seen_paths.add(real)
@@ -130,9 +170,8 @@ def discover_zones(root: Path | None = None) -> list[Zone]:
 
     for _, n, ztype, entry in tops:
         top = root / entry
-        try:
-            top_name = _read_text(top / "name")
-        except OSError:
+        top_name = _read_name(top)
+        if top_name is None:
             continue
         if top_name in seen_domains:  # e.g. intel-rapl-mmio:0 is package-0 again
             continue
@@ -142,9 +181,8 @@ def discover_zones(root: Path | None = None) -> list[Zone]:
             (int(m.group(1)), e) for e in os.listdir(top) if (m := child_re.match(e))
         )
         for _, child in children:
-            try:
-                child_name = _read_text(top / child / "name")
-            except OSError:
+            child_name = _read_name(top / child)
+            if child_name is None:
                 continue
             domain = f"{top_name}/{child_name}"
             k = 2
@@ -168,6 +206,25 @@ def total_domains(domains: list[str], top_level: list[bool]) -> list[str]:
     if "psys" in domains:
         return ["psys"]
     return [d for d, top in zip(domains, top_level) if top]
+
+
+def mirrors_from_raw(raw: list[int], ranges: list[int]) -> dict[int, int]:
+    """Zones that read the same non-zero raw value (and range) as an earlier zone: index -> index
+    of the first zone with that value. The evidence used when no probe ran."""
+    first: dict[tuple[int, int], int] = {}
+    out: dict[int, int] = {}
+    for i, (v, r) in enumerate(zip(raw, ranges)):
+        if v == 0:
+            continue
+        j = first.setdefault((v, r), i)
+        if j != i:
+            out[i] = j
+    return out
+
+
+def count_once(total: list[str], mirrors: dict[str, str]) -> list[str]:
+    """``total`` without each zone that mirrors another zone of ``total`` (the first one stays)."""
+    return [d for d in total if mirrors.get(d) not in total]
 
 
 class RaplMeter(Meter):
@@ -198,12 +255,12 @@ class RaplMeter(Meter):
                 try:
                     fd = os.open(path, os.O_RDONLY)
                 except OSError as e:
-                    raise _energy_file_error(path, e) from None
+                    raise zone_file_error(path, e) from None
                 self._fds.append(fd)
                 try:
                     int(os.pread(fd, 32, 0))
                 except OSError as e:
-                    raise _energy_file_error(path, e) from None
+                    raise zone_file_error(path, e) from None
                 except ValueError:
                     raise MeterError(f"{path} does not hold an integer; use --meter estimate") from None
         except BaseException:
@@ -212,8 +269,14 @@ class RaplMeter(Meter):
         self.zones = zones
         self._names = tuple(z.domain for z in zones)
         self._ranges = tuple(z.max_energy_range_uj for z in zones)
-        self._total_names = tuple(total_domains(list(self._names), [z.top_level for z in zones]))
-        self._total_idx = tuple(self._names.index(d) for d in self._total_names)
+        # The total rule before mirrored zones are counted once.
+        self._rule_total = tuple(total_domains(list(self._names), [z.top_level for z in zones]))
+        raw = self._raw()
+        self.mirrors = {self._names[i]: self._names[j]
+                        for i, j in mirrors_from_raw(list(raw), list(self._ranges)).items()}
+        self.mirror_evidence = "identical non-zero raw values when opened (not probed)"
+        self.probe_s: float | None = None
+        self._set_total()
         # Shortest time any zone needs to wrap at max_power_w; sampling 4x as often leaves margin
         # for a sampler thread delayed by the GIL or the scheduler.
         wrap_s = min(self._ranges) * 1e-6 / self.max_power_w
@@ -225,6 +288,85 @@ class RaplMeter(Meter):
         self._open_windows = 0
         self._wake = threading.Event()  # set while a window is open
         self._stop = threading.Event()
+
+    def _set_total(self) -> None:
+        self._total_names = tuple(count_once(list(self._rule_total), self.mirrors))
+        self._total_idx = tuple(self._names.index(d) for d in self._total_names)
+
+    # -- probe ------------------------------------------------------------------------------
+    def _raw(self) -> tuple[int, ...]:
+        return tuple(int(os.pread(fd, 32, 0)) for fd in self._fds)
+
+    def _snapshot(self) -> tuple[int, ...]:
+        """Raw values of every zone with no update in between: two reads in a row that agree (a
+        real counter only moves forward, so equal reads mean it did not move between them)."""
+        prev = self._raw()
+        for _ in range(20):
+            cur = self._raw()
+            if cur == prev:
+                return cur
+            prev = cur
+        return prev
+
+    def probe(self, timeout_s: float | None = None) -> None:
+        """Watch the raw counters until every zone of the total has advanced and every pair of
+        zones that read the same at the start is decided, or ``timeout_s`` seconds passed
+        (default ``PROBE_TIMEOUT_S``).
+
+        Two zones mirror each other when they read the same at the start and the same again
+        after both advanced: one counter, counted once in the total (``self.mirrors``). Raises
+        MeterError naming the files of total zones that did not advance (a frozen counter would
+        make every phase 0 J).
+        """
+        timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+        n = len(self._names)
+        need = [self._names.index(d) for d in self._rule_total]
+        t0 = time.perf_counter()
+        start = self._snapshot()
+        candidates = [(i, j) for j in range(n) for i in range(j)
+                      if start[i] == start[j] and self._ranges[i] == self._ranges[j]]
+        same: set[tuple[int, int]] = set()      # seen equal after both advanced: mirrors
+        differ = {pair: 0 for pair in candidates}  # post-advance snapshots that disagreed
+        moved = [False] * n
+        while True:
+            time.sleep(PROBE_POLL_S)
+            snap = self._snapshot()
+            elapsed = time.perf_counter() - t0
+            moved = [m or a != b for m, a, b in zip(moved, snap, start)]
+            for i, j in candidates:
+                if (i, j) in same or not (moved[i] or moved[j]):
+                    continue
+                if snap[i] != snap[j]:
+                    differ[(i, j)] += 1
+                elif moved[i] and moved[j]:
+                    same.add((i, j))
+            undecided = [(i, j) for i, j in candidates if (i, j) not in same
+                         and differ[(i, j)] < DISTINCT_AFTER and (moved[i] or moved[j])]
+            if (all(moved[i] for i in need) and not undecided) or elapsed >= timeout_s:
+                break
+        self.probe_s = elapsed
+        mirrors: dict[str, str] = {}
+        for i, j in sorted(same, key=lambda p: (p[1], p[0])):
+            name = self._names[j]
+            if name not in mirrors:
+                target = self._names[i]
+                mirrors[name] = mirrors.get(target, target)
+        self.mirrors = mirrors
+        self.mirror_evidence = f"probed for {elapsed * 1e3:.0f} ms: identical raw values that advance in lockstep"
+        self._set_total()
+        frozen = [i for i in need if not moved[i]]
+        if frozen:
+            files = ", ".join(str(self.zones[i].path / "energy_uj") for i in frozen)
+            raise MeterError(
+                f"RAPL counter{'s' if len(frozen) > 1 else ''} did not advance in {elapsed:.2f} s: {files} "
+                f"(frozen, as some VMs expose them; every phase would read 0 J); use --meter estimate"
+            )
+
+    def mirror_note(self) -> str:
+        """"package-0-die-1 mirrors package-0-die-0: one counter, counted once", or "" when no zone
+        of the total mirrors another."""
+        pairs = [f"{a} mirrors {b}" for a, b in self.mirrors.items() if a in self._rule_total]
+        return f"{', '.join(pairs)}: one counter, counted once" if pairs else ""
 
     # -- hot path ---------------------------------------------------------------------------
     def _read_locked(self) -> tuple[int, ...]:
@@ -292,6 +434,9 @@ class RaplMeter(Meter):
             "max_energy_range_uj": dict(zip(self._names, self._ranges)),
             "max_power_w": self.max_power_w,
             "sample_period_s": self.period_s,
+            "mirrored_zones": dict(self.mirrors),
+            "mirror_evidence": self.mirror_evidence,
+            "probe_s": self.probe_s,
         }
 
     def close(self) -> None:

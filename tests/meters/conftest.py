@@ -16,11 +16,12 @@ def no_real_powercap(tmp_path, monkeypatch):
 @pytest.fixture
 def powercap(tmp_path, monkeypatch):
     """``powercap(**make_fake_powercap_kwargs) -> FakePowercap``; sets HARNESS_POWERCAP_ROOT to it
-    and stops its writer thread at the end of the test."""
+    and stops its writer thread at the end of the test. ``builder=make_die_powercap`` builds a
+    one-socket tree of ``package-0-die-D`` zones instead."""
     made: list[FakePowercap] = []
 
-    def make(**kw) -> FakePowercap:
-        fake = make_fake_powercap(tmp_path / f"powercap{len(made)}", **kw)
+    def make(builder=make_fake_powercap, **kw) -> FakePowercap:
+        fake = builder(tmp_path / f"powercap{len(made)}", **kw)
         made.append(fake)
         monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
         return fake

@@ -16,6 +16,7 @@ Counters are written in place (same inode, fixed width) because the meter keeps 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -57,13 +58,16 @@ class FakePowercap:
         return int(self.energy_path(domain).read_bytes())
 
     def start(self, power_w: dict[str, float], start_uj: dict[str, int] | None = None,
-              interval_s: float = 0.001) -> "FakePowercap":
+              interval_s: float = 0.001, mirror: dict[str, str] | None = None) -> "FakePowercap":
         """Raise each named domain's counter at ``power_w[domain]`` watts from now on (values
         follow wall time, so the writer's own delays do not change the mean power).
-        ``power_w`` may use "dram" for "package-0/dram". ``start_uj`` sets initial values."""
+        ``power_w`` may use "dram" for "package-0/dram". ``start_uj`` sets initial values.
+        ``mirror`` maps a domain to one of ``power_w`` whose value it copies at every write: one
+        counter exposed twice (AMD Threadripper's ``package-0-die-0`` and ``-die-1``)."""
         self.stop()
         power = {self._resolve(d): float(w) for d, w in power_w.items()}
         start = {self._resolve(d): int(v) for d, v in (start_uj or {}).items()}
+        copies = {self._resolve(d): self._resolve(src) for d, src in (mirror or {}).items()}
         for d in power:
             start.setdefault(d, self.get_uj(d))
         t0 = time.perf_counter()
@@ -71,8 +75,10 @@ class FakePowercap:
 
         def write_all() -> None:
             dt = time.perf_counter() - t0
-            for d, w in power.items():
-                self.set_uj(d, start[d] + int(w * dt * 1e6))
+            values = {d: start[d] + int(w * dt * 1e6) for d, w in power.items()}
+            values.update({d: values[src] for d, src in copies.items()})
+            for d, v in values.items():
+                self.set_uj(d, v)
             with self._written:
                 self._writes += 1
                 self._written.notify_all()
@@ -94,6 +100,20 @@ class FakePowercap:
             n = self._writes
             if not self._written.wait_for(lambda: self._writes > n, timeout_s):
                 raise TimeoutError("the fake powercap writer is not running")
+
+    @contextlib.contextmanager
+    def moving(self):
+        """Counters advance inside the block, as a real machine's do, so that ``open_meter``'s
+        probe passes (it refuses counters that do not move). Each zone gets its own power
+        (1 W, 2 W, ...): zones moving in lockstep would be taken for one mirrored counter. On
+        exit the writer stops and every counter is back at 0, for tests that step them by hand."""
+        self.start({d: 1.0 + i for i, d in enumerate(self.zones)})
+        try:
+            yield self
+        finally:
+            self.stop()
+            for d in self.zones:
+                self.set_uj(d, 0)
 
     def stop(self) -> None:
         if self._thread is not None:
@@ -122,6 +142,29 @@ def _zone(path: Path, name: str, max_uj: int, value_uj: int = 0) -> Path:
     (path / "max_energy_range_uj").write_text(f"{max_uj}\n")
     (path / "energy_uj").write_text(f"{value_uj:>{FakePowercap.WIDTH}d}\n")
     return path
+
+
+AMD_MAX_ENERGY_RANGE_UJ = 65532610987  # AMD Zen package counter (public sysfs listings)
+
+
+def make_die_powercap(root: Path, dies: int = 2, max_energy_range_uj: int = AMD_MAX_ENERGY_RANGE_UJ,
+                      start_uj: list[int] | None = None) -> FakePowercap:
+    """One socket exposed as ``dies`` top-level zones ``package-0-die-D`` (``intel-rapl:D``), each
+    with a ``core`` subzone, as the kernel lays out AMD Threadripper 1950X (whose two zones read
+    one counter: start them with ``mirror=``) and Intel parts with two dies per package (two
+    counters). ``start_uj[D]`` is die D's initial value (subzones start at 0)."""
+    root = Path(root)
+    ctl = root / "intel-rapl"
+    ctl.mkdir(parents=True)
+    (ctl / "enabled").write_text("1\n")
+    zones: dict[str, Path] = {}
+    for d in range(dies):
+        dirname, zname = f"intel-rapl:{d}", f"package-0-die-{d}"
+        value = start_uj[d] if start_uj else 0
+        zones[zname] = top = _zone(ctl / dirname, zname, max_energy_range_uj, value)
+        zones[f"{zname}/core"] = _zone(top / f"{dirname}:0", "core", max_energy_range_uj)
+        os.symlink(os.path.join("intel-rapl", dirname), root / dirname)
+    return FakePowercap(root, zones, max_energy_range_uj)
 
 
 def make_fake_powercap(

@@ -47,3 +47,48 @@ def test_without_counters_says_why(capsys):
 def test_negative_seconds():
     with pytest.raises(MeterError):
         run(["--seconds", "-1"])
+
+
+def test_mirrored_dies_are_shown_and_counted_once(powercap, capsys):
+    from fake_powercap import make_die_powercap
+
+    fake = powercap(builder=make_die_powercap, start_uj=[38419855704, 38419855704])
+    fake.start({"package-0-die-0": 68.0, "package-0-die-0/core": 0.6},
+               mirror={"package-0-die-1": "package-0-die-0", "package-0-die-1/core": "package-0-die-0/core"})
+    assert run(["--seconds", "0.3"]) == 0
+    out = capsys.readouterr().out
+    rapl = out.split("\nrapl ", 1)[1].split("\npyrapl ", 1)[0]
+    assert "; total = package-0-die-0\n" in rapl
+    assert "mirrored: package-0-die-1 mirrors package-0-die-0: one counter, counted once (probed for " in rapl
+    assert "ms: identical raw values that advance in lockstep)" in rapl
+    watts = float(re.search(r"sample over [\d.]+ s: total ([\d.]+) W;", rapl).group(1))
+    assert watts == pytest.approx(68.0, rel=0.2)  # not 136 W
+
+
+def test_frozen_counters_are_shown_unavailable(powercap, capsys):
+    powercap(sockets=1)  # no writer: the counters never move
+    assert run(["--seconds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "auto picks: estimate" in out
+    assert re.search(r"^rapl +unavailable: RAPL counters did not advance in [\d.]+ s: ", out, re.MULTILINE)
+
+
+def test_estimate_shows_its_watts_per_core(capsys):
+    import os
+
+    assert run(["--seconds", "0"]) == 0
+    cores = os.cpu_count()
+    assert (f"model: 10.00 W per busy core = tdp_w {10 * cores:g} W / {cores} cores"
+            in capsys.readouterr().out)
+
+
+def test_run_help_lists_every_meter(capsys):
+    from harness.cli import build_parser
+    from harness.meters import METER_NAMES
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    meter_help = help_text.split("--meter NAME")[-1].split("--quiet", 1)[0]  # the options part, not usage
+    for name in METER_NAMES:
+        assert re.search(rf"\b{name}\b", meter_help), name

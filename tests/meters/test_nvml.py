@@ -104,7 +104,8 @@ def test_missing_library(monkeypatch):
 def test_combined_with_rapl(pynvml, powercap):
     nv = pynvml([0])
     fake = powercap(sockets=1)
-    sel = open_meter(["rapl", "nvml"])
+    with fake.moving():
+        sel = open_meter(["rapl", "nvml"])
     meter = sel.meter
     assert meter.name == "rapl+nvml" and not meter.estimated
     assert meter.domains() == ["package-0", "package-0/core", "package-0/dram", "gpu0"]

@@ -251,3 +251,55 @@ def test_close_twice(powercap):
     meter.end(meter.begin())
     meter.close()
     meter.close()
+
+
+@pytest.mark.parametrize("file", ["max_energy_range_uj", "name"])
+def test_every_zone_file_denied_is_named_with_the_fix(powercap, deny_read, file):
+    # A distro that leaves energy_uj readable (the documented fix) but max_energy_range_uj
+    # root-only, as in powerapi-ng/pyJoules#13.
+    fake = powercap(sockets=1)
+    path = fake.zones["package-0/dram"] / file
+    deny_read(path)
+    with pytest.raises(MeterError) as e:
+        RaplMeter()
+    msg = str(e.value)
+    assert "\n" not in msg
+    named = re.match(r"cannot read (\S+): permission denied ", msg).group(1)
+    assert os.path.samefile(named, path)
+    assert msg.count(named) == 1  # the path once (str(OSError) would repeat it)
+    for fix in ("name, energy_uj and max_energy_range_uj", "udev", "chmod", "root", "--meter estimate"):
+        assert fix in msg
+
+
+def test_unreadable_range_names_the_file_once(powercap, monkeypatch):
+    import errno
+
+    from harness.meters import rapl
+
+    fake = powercap(sockets=1)
+    real = rapl._read_text
+
+    def read(path):
+        if path.name == "max_energy_range_uj":
+            raise OSError(errno.ENODATA, "No data available", str(path))
+        return real(path)
+
+    monkeypatch.setattr(rapl, "_read_text", read)
+    with pytest.raises(MeterError) as e:
+        RaplMeter()
+    msg = str(e.value)
+    assert msg == f"cannot read {fake.root}/intel-rapl:0/max_energy_range_uj: No data available; use --meter estimate"
+
+
+def test_docs_access_recipes_cover_every_file_read():
+    from pathlib import Path
+
+    from harness.meters.rapl import ZONE_FILES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "meters.md").read_text()
+    recipes = [line for line in docs.splitlines()
+               if ("chmod" in line or "chgrp" in line) and "harness: error" not in line and "/sys" in line]
+    assert len(recipes) >= 2  # the udev rule and the until-reboot chmod
+    for line in recipes:
+        for f in ZONE_FILES:
+            assert f in line, f"{f} missing from the recipe: {line}"

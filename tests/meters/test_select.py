@@ -18,8 +18,8 @@ def test_meter_names():
 
 
 def test_auto_picks_rapl_on_a_readable_tree(powercap):
-    powercap(sockets=1)
-    sel = open_meter("auto")
+    with powercap(sockets=1).moving():
+        sel = open_meter("auto")
     assert isinstance(sel.meter, RaplMeter)
     assert set(sel.reasons) == {"pyrapl", "estimate"}
     assert sel.summary().startswith("meter: rapl, total = package-0 + package-0/dram; not used: ")
@@ -66,8 +66,8 @@ def test_options_none_means_default_and_unknown_is_refused(powercap):
         open_meter("estimate", {"estimate": {"tdp": 5}})
     with pytest.raises(MeterError, match="options for unknown meter 'rappl'"):
         open_meter("estimate", {"rappl": {}})
-    powercap(sockets=1, max_energy_range_uj=1_000_000)
-    sel = open_meter("rapl", {"rapl": {"max_power_w": 100}})
+    with powercap(sockets=1, max_energy_range_uj=1_000_000).moving():
+        sel = open_meter("rapl", {"rapl": {"max_power_w": 100}})
     assert sel.meter.period_s == pytest.approx(0.0025)
     sel.meter.close()
 
@@ -88,10 +88,10 @@ def test_failed_combination_closes_what_it_opened(powercap, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "pynvml", None)
-    powercap(sockets=1, max_energy_range_uj=1_000_000)
+    fake = powercap(sockets=1, max_energy_range_uj=1_000_000)
     closed = []
     monkeypatch.setattr(RaplMeter, "close", lambda self: closed.append(self))
-    with pytest.raises(MeterError, match="nvidia-ml-py"):
+    with fake.moving(), pytest.raises(MeterError, match="nvidia-ml-py"):
         open_meter(["rapl", "nvml"])
     assert len(closed) == 1
 
