@@ -6,11 +6,11 @@ forest, as in the ICT4S'22 study.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import SpecError
+from harness.imports import import_class
 
 BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
     "svm": ("sklearn.svm:SVC", {"class_weight": "balanced"}),
@@ -43,18 +43,6 @@ class Algorithm:
                 "random_state": "trial seed" if self.seeded else self.params.get("random_state")}
 
 
-def _import(path: str, where: str) -> type:
-    module_name, _, attr = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except (ImportError, ValueError, TypeError) as e:  # ValueError/TypeError: empty or relative module name
-        raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}); is it installed?") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise SpecError(f"{where}.class: module {module_name!r} has no {attr!r}") from None
-
-
 def estimator_type(est) -> str | None:
     """"classifier", "regressor", "clusterer", ... as the estimator declares it: scikit-learn's
     estimator tags (``sklearn.utils.get_tags``, scikit-learn >= 1.6), else the older
@@ -70,14 +58,18 @@ def estimator_type(est) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def resolve(spec_alg, index: int) -> Algorithm:
-    """Turn an AlgorithmSpec into an Algorithm, failing early with the field at fault."""
+def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Algorithm:
+    """Turn an AlgorithmSpec into an Algorithm, failing early with the field at fault.
+
+    The class is imported and checked by ``harness.imports.import_class`` (allowed packages only,
+    a class with fit and predict) before it is instantiated; ``allowed`` defaults to
+    ``harness.imports.allowed_packages()``."""
     where = f"algorithms.{index}"
     if spec_alg.class_ is None:
         path, defaults = BASELINES[spec_alg.name]
     else:
         path, defaults = spec_alg.class_, {}
-    cls = _import(path, where)
+    cls = import_class(path, where, "estimator", allowed)
     params = {**defaults, **spec_alg.params}
     try:
         est = cls(**params)

@@ -65,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("harness: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP (harness.signals) outside a run's trials
+        from harness import signals
+
+        print(f"harness: interrupted ({signals.signal_name(stop)})", file=sys.stderr)
+        return signals.exit_code(stop)
 
 
 def _reader_went_away() -> int:

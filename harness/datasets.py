@@ -1,14 +1,18 @@
 """Datasets: the shipped SMS Spam Collection, or a user's CSV described in the spec.
 
 Loading verifies the file's sha256 when one is known, so an altered file fails loudly instead of
-quietly producing different results.
+quietly producing different results. An error about a file names the file, the column and the row,
+never the file's content (a dataset may be private).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,17 +115,30 @@ def load_csv(ds, spec_dir: Path | None = None) -> Dataset:
     digest = _check_file(path, ds.sha256, "dataset.path")
     try:
         frame = pd.read_csv(path, sep=ds.separator, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-        raise DatasetError(f"{path}: cannot parse as CSV ({' '.join(str(e).split())}); check dataset.separator") from None
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
+    except (pd.errors.ParserError, ValueError) as e:
+        line = re.search(r"line \d+", str(e))  # pandas' own message may quote the file: only its line number
+        raise DatasetError(f"{path}: cannot parse as CSV{f' ({line.group(0)})' if line else ''}; "
+                           "check dataset.separator and the quoting") from None
     missing = [c for c in [ds.label_column, ds.text_column, *ds.feature_columns] if c and c not in frame.columns]
     if missing:
-        raise DatasetError(f"{path}: no column(s) {', '.join(map(repr, missing))}; it has {', '.join(frame.columns)}")
+        # Only header names close to the missing one are shown: the header may be a data line.
+        near = [n for c in missing for n in difflib.get_close_matches(c, map(str, frame.columns), n=1, cutoff=0.8)]
+        hint = f"; did you mean {', '.join(map(repr, near))}?" if near else \
+            f"; the header has {len(frame.columns)} column(s): check the names and dataset.separator"
+        raise DatasetError(f"{path}: no column(s) {', '.join(map(repr, missing))}{hint}")
     return _from_frame(ds.name or path.stem, path, digest, frame, ds.label_column, ds.positive_label,
                        ds.text_column, ds.feature_columns, ds.separator)
 
 
 def _from_frame(name, path, digest, frame, label_column, positive, text_column, feature_columns, separator) -> Dataset:
     labels = frame[label_column]
+    empty = labels.str.strip() == ""
+    if empty.any():
+        raise DatasetError(f"{path}: {int(empty.sum())} row(s) have an empty label_column {label_column!r} cell "
+                           f"(first: data row {int(empty.to_numpy().argmax()) + 1}); fill or remove them: an "
+                           "empty label is not the negative class")
     if not (labels == positive).any():
         raise DatasetError(f"{path}: no row has {label_column} == {positive!r}; check dataset.positive_label")
     if (labels == positive).all():
@@ -137,16 +154,51 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
     y = (labels == positive).to_numpy(dtype=np.int64)
     columns = None
     if feature_columns:
-        try:
-            columns = frame[feature_columns].astype(np.float64).to_numpy()
-        except ValueError as e:
-            raise DatasetError(f"{path}: feature_columns must be numeric ({e})") from None
+        numeric = frame[feature_columns].apply(pd.to_numeric, errors="coerce")
+        bad = numeric.isna() & (frame[feature_columns].apply(lambda c: c.str.strip()) != "")
+        if bad.any().any():
+            col = bad.any().idxmax()
+            raise DatasetError(f"{path}: feature_columns: {col!r} holds {int(bad[col].sum())} non-numeric cell(s) "
+                               f"(first: data row {int(bad[col].to_numpy().argmax()) + 1}); make them numbers")
+        columns = numeric.to_numpy(dtype=np.float64)
         if not np.isfinite(columns).all():
             raise DatasetError(f"{path}: feature_columns hold empty, NaN or infinite values; clean them first")
     texts = frame[text_column].tolist() if text_column else None
     return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns),
                    (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"),
                    label_column, negative)
+
+
+# The smallest level a trial may train on and score, so that a score means something: with fewer
+# than 5 test rows one prediction moves F1 by 0.2 or more, and scikit-learn's k-NN default uses 5
+# neighbours, which 10 training rows leave room for.
+MIN_TRAIN_ROWS = 10
+MIN_TEST_ROWS = 5
+
+
+def check_split_sizes(dataset: Dataset, spec) -> None:
+    """Refuse, before anything runs, a row fraction that leaves fewer than ``MIN_TRAIN_ROWS``
+    training or ``MIN_TEST_ROWS`` test rows under the spec's protocol.
+
+    Sizes follow scikit-learn's ``train_test_split`` for float sizes: the test part is
+    ceil(test_fraction x n), a kept subsample floor(fraction x n). ``ict4s22`` subsamples, then
+    splits the subsample; ``holdout`` splits off a fixed test set first, then subsamples the rest.
+    Raises DatasetError naming the sweep and the fraction."""
+    n, tf = dataset.n_rows, spec.test_fraction
+    for name, sweep in spec.sweeps.items():
+        for rf in sweep.row_fractions:
+            if spec.protocol == "holdout":
+                n_test = math.ceil(tf * n)
+                n_train = n - n_test if rf >= 1 else math.floor(rf * (n - n_test))
+            else:
+                kept = n if rf >= 1 else math.floor(rf * n)
+                n_test = math.ceil(tf * kept)
+                n_train = kept - n_test
+            if n_train < MIN_TRAIN_ROWS or n_test < MIN_TEST_ROWS:
+                raise DatasetError(
+                    f"sweeps.{name}.row_fractions: {rf} of {dataset.path.name}'s {n} rows leaves {n_train} training "
+                    f"and {n_test} test rows ({spec.protocol}, test_fraction {tf}); a level needs at least "
+                    f"{MIN_TRAIN_ROWS} and {MIN_TEST_ROWS}: use a larger fraction or more rows")
 
 
 def load_dataset(spec_dataset, spec_dir: Path | None = None) -> Dataset:

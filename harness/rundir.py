@@ -17,7 +17,8 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.plan import Trial
 from harness.spec import Spec
-from harness.store import (COLUMNS, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, whole_lines,
+from harness.store import (MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, scan_trials, whole_lines,
+                           write_failed,
                            write_json_atomic)
 
 
@@ -56,10 +57,14 @@ class Run:
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ResultsError(f"{run_dir}: cannot create the run directory ({e.strerror}); use --results-dir") from None
+        if not os.access(run_dir, os.W_OK | os.X_OK):
+            raise ResultsError(f"{run_dir}: the run directory is not writable; make it writable (permissions, "
+                               "read-only mount, chattr) and run the same command again, or use --results-dir")
         self._lock = _lock(run_dir)
-        old = read_manifest(run_dir) if self.manifest_path.exists() else {}
+        old = {} if fresh else read_manifest(run_dir)
         self.manifest: dict = {}
         self.done: set[int] = set()
+        self.unverified = 0  # rows without a checksum (written before row_sha256 existed)
         if fresh:
             self._set_aside()
         else:
@@ -80,12 +85,18 @@ class Run:
         while aside.exists():
             n += 1
             aside = self.dir / f"replaced-{stamp}-{n}"
-        aside.mkdir()
-        for p in old:
-            shutil.move(str(p), aside / p.name)
+        try:
+            aside.mkdir()
+            for p in old:
+                shutil.move(str(p), aside / p.name)
+        except OSError as e:
+            raise write_failed(aside, e, "move the old files aside for --fresh") from None
 
     def open(self, plan: list[Trial]) -> TrialWriter:
-        self.done = recover_trials(self.trials_path)
+        """Check trials.csv (``store.recover_trials``: a torn last line is moved aside, any other
+        damage refused), check its rows are this plan's, and open it for appending."""
+        scan = recover_trials(self.trials_path)
+        self.done, self.unverified = scan.trial_ids, scan.unverified
         if self.done:
             _check_rows_match_plan(self.trials_path, plan)
         return TrialWriter(self.trials_path)
@@ -165,11 +176,19 @@ def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, fe
         return set(), f"would create {run_dir}/ with {files}"
     if not run_dir.is_dir():
         raise ResultsError(f"{run_dir}: exists and is not a folder; use --name or --results-dir")
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise ResultsError(f"{run_dir}: the run directory is not writable; make it writable (permissions, "
+                           "read-only mount, chattr) and run the same command again, or use --results-dir")
     lock = run_dir / LOCK
     if lock.exists():
         import fcntl
 
-        with open(lock) as f:
+        try:
+            f = open(lock)
+        except OSError as e:
+            raise ResultsError(f"{lock}: cannot open the lock file ({e.strerror}); if no harness process is "
+                               "running this run, delete it and run the same command again") from None
+        with f:
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -185,10 +204,9 @@ def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, fe
     check_same_inputs(run_dir, old, dataset, features)
     done: set[int] = set()
     if old and trials.exists():
-        _check_rows_match_plan(trials, plan)
-        lines = whole_lines(trials.read_bytes()).decode("utf-8").splitlines()[1:]
-        id_col = COLUMNS.index("trial_id")
-        done = {int(row[id_col]) for row in csv.reader(lines) if len(row) == len(COLUMNS)}
+        done = scan_trials(trials.read_bytes(), trials).trial_ids  # damage refused as a resume would
+        if done:
+            _check_rows_match_plan(trials, plan)
     if len(done) >= len(plan):
         return done, f"would write nothing: all {len(plan)} trials are already done in {trials}"
     if done:
@@ -204,7 +222,17 @@ def _lock(run_dir: Path):
     one trials.csv would duplicate trials."""
     import fcntl
 
-    f = open(run_dir / LOCK, "w")
+    path = run_dir / LOCK
+    try:
+        f = open(path, "a")
+    except PermissionError:
+        try:  # a stale lock file we may not write: flock needs only an open file, not a writable one
+            f = open(path, "r")
+        except OSError as e:
+            raise ResultsError(f"{path}: cannot open the lock file ({e.strerror}); if no harness process is "
+                               "running this run, delete it and run the same command again") from None
+    except OSError as e:
+        raise write_failed(path, e, "create the lock file") from None
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

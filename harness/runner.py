@@ -15,9 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from harness import signals
 from harness.algorithms import resolve
 from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ResultsError
+from harness.imports import allowed_packages
 from harness.meters import open_meter
 from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
@@ -54,8 +56,9 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
 
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
-             out=None) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code.
+             out=None, allow_import: tuple[str, ...] = ()) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
+    beyond the defaults, whose classes the spec may name (``harness.imports``).
 
     ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
     estimate of the run's duration and what would be written, and writes nothing."""
@@ -66,10 +69,17 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
     if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
-        print(describe_plan(spec, plan), file=out, flush=True)
+        if spec.tuning is not None:
+            from harness.tuning.runner import describe_tuning
+
+            lines = describe_plan(spec, plan).splitlines()
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
+        else:
+            print(describe_plan(spec, plan), file=out, flush=True)
+
     # pandas and scikit-learn load here, not at import: --help starts fast
     from harness.checks import check_plan
-    from harness.datasets import load_dataset
+    from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
     from harness.protocols import PROTOCOLS
 
@@ -81,10 +91,16 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         print(selection.summary(short=quiet), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
-        algorithms = {a.name: resolve(a, i) for i, a in enumerate(spec.algorithms)}
+        check_split_sizes(dataset, spec)
+        allowed = allowed_packages(allow_import)
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(spec.algorithms)}
         features = build_features(dataset, spec.text, save=not dry_run)
         protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
         check_plan(plan, protocol, dataset, features.X)
+        if spec.tuning is not None:
+            from harness.tuning.runner import check_spaces
+
+            check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
         run_dir = results_dir / (name or spec.name)
         check_writable(results_dir, create=not dry_run)
@@ -93,6 +109,12 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         # Everything above only reads; from here on the run directory is written.
         run = Run(spec, run_dir, meter_.name, fresh)
         run.check_inputs(dataset, features)
+        if spec.tuning is not None:
+            from harness.tuning.runner import execute_tuning
+
+            return execute_tuning(spec, run, protocol, algorithms, selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features),
+                                  quiet, out)
         writer = run.open(plan)
         try:
             return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
@@ -107,6 +129,13 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan)
     todo = [t for t in plan if t.trial_id not in done]
     n_todo = len(todo)
+    if spec.tuning is not None:  # a tuning run's trials are searches: no per-trial estimate here
+        print(f"checked: algorithms, search spaces, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), "
+              f"{features.n_features} features, every (row level, repetition), results directory", file=out)
+        print("duration: not estimated for a tuning run", file=out)
+        print(intent, file=out)
+        print("dry run: nothing written", file=out)
+        return 0
     print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
           f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
     timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
@@ -128,13 +157,11 @@ def progress_label(trial: Trial) -> str:
             f"rep {trial.repetition}")
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
-    from threadpoolctl import threadpool_limits
-    from tqdm import tqdm
-
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features):
+    """Open this process's session in the run's manifest (creating the manifest on a new run) and
+    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
     meter_ = selection.meter
-    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": len(run.done),
+    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
                "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
     m = run.manifest
     if not m:
@@ -143,7 +170,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
             "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
-            "n_trials": len(plan), "versions": session["versions"], "machine": session["machine"],
+            "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
@@ -151,47 +178,65 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         })
     m["sessions"].append(session)
     run.save_manifest()
+    return m, session
+
+
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
+    from threadpoolctl import threadpool_limits
+    from tqdm import tqdm
+
+    meter_ = selection.meter
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
     warning = long_run_warning(spec, len(todo))
     if warning:
         print(warning, file=out, flush=True)
+    if run.unverified:
+        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
 
-    interrupted = False
+    stopped: KeyboardInterrupt | None = None
+    appended = 0
     with threadpool_limits(limits=spec.hygiene.threads):
-        if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-            from harness.meters import measure_baseline
-
-            m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
-            run.save_manifest()
-        if todo and spec.hygiene.warmup_s > 0:
-            _warmup(spec.hygiene.warmup_s)
         bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
                    file=sys.stderr, dynamic_ncols=True)
-        appended = 0
+        session["ended_by"] = "error"
         try:
+            if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
+                from harness.meters import measure_baseline
+
+                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                run.save_manifest()
+            if todo and spec.hygiene.warmup_s > 0:
+                _warmup(spec.hygiene.warmup_s)
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(progress_label(trial), refresh=False)
                 row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
-                writer.append(row)
-                appended += 1
+                with signals.held():  # the row on disk and the count in the manifest must agree
+                    writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    appended += 1
                 bar.update()
                 if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
                     time.sleep(spec.hygiene.cooldown_s)
-        except KeyboardInterrupt:
-            interrupted = True
+            session["ended_by"] = "completed"
+        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
+            stopped = e
+            session["ended_by"] = signals.signal_name(e)
         finally:  # also on a crash: the manifest says how far the run got, never more
-            bar.close()
-            session["finished_at"] = utc_now()
-            done = len(run.done) + appended
-            session["trials_done"] = done
-            if done == len(plan):
-                m["finished_at"] = session["finished_at"]
-            run.save_manifest()
-    if interrupted:
-        print(f"interrupted: {done} of {len(plan)} trials saved in {run.trials_path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+            with signals.held():  # a second signal must not cut the session's closing short
+                bar.close()
+                session["finished_at"] = utc_now()
+                done = len(run.done) + appended
+                session["trials_done"] = done
+                if done == len(plan):
+                    m["finished_at"] = session["finished_at"]
+                run.save_manifest()
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
+              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
 
@@ -211,5 +256,9 @@ def register(subparsers) -> None:
                    help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
                         "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
+                   help="let the spec name classes from package PKG (importing runs its code: trust it); "
+                        "default: sklearn, imblearn, harness; also $HARNESS_ALLOW_IMPORT")
     p.set_defaults(func=lambda a: run_spec(a.spec, results_dir=a.results_dir, name=a.name, fresh=a.fresh,
-                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run))
+                                           quiet=a.quiet, meter=a.meter, dry_run=a.dry_run,
+                                           allow_import=tuple(a.allow_import)))

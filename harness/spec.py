@@ -2,6 +2,12 @@
 
 Every validation failure becomes one SpecError line naming the file and the field, e.g.
 ``experiments/x.yaml: sweeps.rows.row_fractions.0: must be > 0 and <= 1 (got 1.5)``.
+
+Values are strict: a number written as a string or a boolean (``repetitions: "30"``,
+``repetitions: true``) is refused, not converted; NaN and infinity are refused everywhere; the YAML
+itself is read with bounds (``harness.strict_yaml``: no key twice, no deep nesting, no alias bomb),
+and an error message shows at most a short excerpt of the value at fault. ``MAX_TRIALS`` and
+``MAX_SECONDS`` bound what a spec may ask for.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from harness.algorithms import BASELINES
 from harness.errors import SpecError
+from harness.strict_yaml import load_yaml
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
+MAX_TRIALS = 1_000_000  # a plan is held in memory (~200 bytes a trial); the full ICT4S'22 study is 3,600
+MAX_SECONDS = 86_400.0  # warm-up, cool-down or baseline longer than a day is a typo, not a design
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False)
 
 
 class Sweep(_Model):
@@ -94,16 +103,53 @@ class TextOptions(_Model):
 
 
 class EstimateOptions(_Model):
-    tdp_w: float | None = Field(default=None, gt=0)
-    cores: int | None = Field(default=None, ge=1)
+    tdp_w: float | None = Field(default=None, gt=0, le=100_000)
+    cores: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class Hygiene(_Model):
-    warmup_s: float = Field(default=0.0, ge=0)
-    cooldown_s: float = Field(default=0.0, ge=0)
-    baseline_s: float = Field(default=0.0, ge=0)
+    warmup_s: Seconds = 0.0
+    cooldown_s: Seconds = 0.0
+    baseline_s: Seconds = 0.0
     shuffle: bool = True
-    threads: int | None = Field(default=1, ge=1)
+    threads: int | None = Field(default=1, ge=1, le=100_000)
+
+
+class Validation(_Model):
+    """Inner validation of a tuning search, on the training rows only: stratified k-fold CV
+    (``folds``) or one stratified validation split (``split`` = its share of the training rows)."""
+
+    folds: int | None = Field(default=None, ge=2, le=20)
+    split: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Validation":
+        if (self.folds is None) == (self.split is None):
+            raise ValueError("give exactly one of folds (k-fold CV, e.g. 3) or split (e.g. 0.25)")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.folds}-fold CV" if self.folds else f"{self.split:.0%} validation split"
+
+
+class Tuning(_Model):
+    """A tuning study: every algorithm with a space is searched by every strategy.
+
+    ``budget`` is the number of evaluations of a random or Bayesian search; a grid search evaluates
+    its whole grid. Without a budget, random and Bayesian get the grid's size, so all three try
+    the same number of settings."""
+
+    strategies: list[Literal["grid", "random", "bayesian"]] = Field(min_length=1)
+    budget: int | None = Field(default=None, ge=1, le=10_000)
+    validation: Validation = Validation(folds=3)
+    spaces: dict[str, dict[str, Any]] = Field(min_length=1)
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("strategies must not repeat")
+        return v
 
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -126,13 +172,14 @@ class Spec(_Model):
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
-    repetitions: int = Field(default=30, ge=1)
+    repetitions: int = Field(default=30, ge=1, le=MAX_TRIALS)
     algorithms: list[AlgorithmSpec] = Field(min_length=1)
     sweeps: dict[str, Sweep] = Field(min_length=1)
     text: TextOptions = TextOptions()
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
     hygiene: Hygiene = Hygiene()
+    tuning: Tuning | None = None
 
     @field_validator("name")
     @classmethod
@@ -155,6 +202,15 @@ class Spec(_Model):
         if dup:
             raise ValueError(f"algorithm names must be unique; repeated: {', '.join(sorted(dup))}")
         return out
+
+    @model_validator(mode="after")
+    def _bounded_plan(self) -> "Spec":
+        levels = sum(len(s.row_fractions) * len(s.feature_fractions) for s in self.sweeps.values())
+        n = len(self.algorithms) * levels * self.repetitions
+        if n > MAX_TRIALS:
+            raise ValueError(f"repetitions: the plan would hold {n:,} trials (algorithms x levels x repetitions), "
+                             f"more than {MAX_TRIALS:,}; split it into several specs")
+        return self
 
     @field_validator("meter")
     @classmethod
@@ -190,35 +246,80 @@ class Spec(_Model):
 
 
 _UNION_TAGS = {"builtin", "csv"}
+_STRICT_KINDS = {"int_type": "an integer written without quotes (a boolean is not one)",
+                 "float_type": "a number written without quotes (YAML reads 1e3 as text: write 1.0e+3; "
+                               "a boolean is not one)",
+                 "bool_type": "true or false", "string_type": "text (quote it)"}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A bounded repr: an error message never prints (or walks) a huge value."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlevel, r.maxlist, r.maxdict = 2, 6, 6
+    return r.repr(value)
 
 
 def _one_line(err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
+    loc = ".".join(_short(p, 40).strip("'") for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
     if first["type"] == "extra_forbidden":
         msg = "unknown key; check its spelling against the README's spec reference"
     elif first["type"] == "missing":
         msg = "required field is missing"
     elif "fractions" in loc and first["type"] in ("greater_than", "less_than_equal"):
-        msg = f"must be a fraction in (0, 1], e.g. 0.1 keeps 10% (got {first['input']!r})"
+        msg = f"must be a fraction in (0, 1], e.g. 0.1 keeps 10% (got {_short(first['input'])})"
+    elif first["type"] == "finite_number":
+        msg = "must be a finite number (not .inf or .nan)"
+    elif first["type"] in _STRICT_KINDS:
+        msg = f"must be {_STRICT_KINDS[first['type']]} (got {_short(first.get('input'))}); values are not converted"
     else:
         msg = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] not in ("value_error",):
-            msg += f" (got {first['input']!r})"
+            msg += f" (got {_short(first['input'])})"
     if loc == "dataset" and first["type"] == "literal_error":
         msg += "; use a built-in name (sms_spam) or a mapping with path, label_column, positive_label and text_column or feature_columns"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{loc}: {msg}{more}"
 
 
+def _check_tuning(spec: Spec) -> None:
+    """Spaces are keyed by algorithm name, one per algorithm, and fit the strategies asked for."""
+    from harness.tuning.space import grid_size, parse_space
+
+    names = [a.name for a in spec.algorithms]
+    for name in spec.tuning.spaces:
+        if name not in names:
+            raise SpecError(f"tuning.spaces.{name}: no algorithm of that name; spaces are keyed by "
+                            f"algorithm name ({', '.join(names)})")
+    for name in names:
+        if name not in spec.tuning.spaces:
+            raise SpecError(f"tuning.spaces: algorithm {name!r} has no search space; add one or remove it")
+        space = parse_space(spec.tuning.spaces[name], f"tuning.spaces.{name}")
+        size = grid_size(space)
+        if size is None and ("grid" in spec.tuning.strategies or spec.tuning.budget is None):
+            raise SpecError(f"tuning.spaces.{name}: a range cannot be enumerated by grid search and gives "
+                            "no default budget; use lists of values, or drop grid and set tuning.budget")
+        if size is not None and size > 10_000:
+            raise SpecError(f"tuning.spaces.{name}: {size} settings; keep a space under 10,000")
+
+
 def parse_spec(data: Any, source: str = "<spec>") -> Spec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a YAML mapping of keys (name, algorithms, sweeps, ...)")
     try:
-        return Spec.model_validate(data)
+        spec = Spec.model_validate(data)
     except ValidationError as e:
         raise SpecError(f"{source}: {_one_line(e)}") from None
+    if spec.tuning is not None:
+        try:
+            _check_tuning(spec)
+        except SpecError as e:
+            raise SpecError(f"{source}: {e}") from None
+    return spec
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -229,11 +330,4 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{path}: spec file not found; give the path of a YAML spec such as experiments/spam.yaml") from None
     except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:
         raise SpecError(f"{path}: cannot read the spec ({e.__class__.__name__}); check the path and its permissions") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "malformed YAML"
-        raise SpecError(f"{path}:{where}: {problem}; fix the YAML syntax") from None
-    return parse_spec(data, str(path))
+    return parse_spec(load_yaml(text, str(path)), str(path))

@@ -155,7 +155,8 @@ def test_estimators_that_are_not_classifiers_are_refused_at_load(tmp_path, algor
                                       "    def predict(self, X):\n        return X[:, 0] * 0.5\n")
     (tmp_path / "s.yaml").write_text(GOOD.format(algorithms=algorithm))
     for extra in ([], ["--dry-run"]):
-        proc = harness("run", "s.yaml", "--results-dir", "out", "--quiet", *extra, cwd=tmp_path)
+        proc = harness("run", "s.yaml", "--results-dir", "out", "--quiet", "--allow-import", "duck", *extra,
+                       cwd=tmp_path)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
         assert all(n in proc.stderr for n in needles), proc.stderr
         assert not (tmp_path / "out").exists()

@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 
 import pandas as pd
@@ -70,3 +71,53 @@ def test_user_csv_path_beside_the_spec(tmp_path, monkeypatch):
     ds = load_csv(DatasetSpec(path="d.csv", label_column="label", positive_label="a", feature_columns=["x"]),
                   spec_dir=tmp_path / "specs")
     assert ds.n_rows == 2
+
+
+def test_empty_label_cells_are_refused_with_their_count(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,kind\n1,spam\n2,\n3,ham\n4,  \n5,spam\n")
+    with pytest.raises(DatasetError, match="2 row\\(s\\) have an empty label_column 'kind' cell \\(first: data row 2\\)"):
+        load_csv(DatasetSpec(path=str(path), label_column="kind", positive_label="spam", feature_columns=["x"]))
+
+
+def test_errors_about_a_file_never_echo_its_content(tmp_path):
+    secret = "hunter2-private-message"
+    path = tmp_path / "d.csv"
+    path.write_text(f"x,label\n1,a\n{secret},b\n3,a\n")
+    with pytest.raises(DatasetError, match="'x' holds 1 non-numeric cell\\(s\\) \\(first: data row 2\\)") as err:
+        load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
+    assert secret not in str(err.value)
+    path.write_text(f"{secret},other\n1,a\n")  # not the expected header: the header line is data too
+    with pytest.raises(DatasetError, match="no column") as err:
+        load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
+    assert secret not in str(err.value)
+    path.write_text("x,labl\n1,a\n")
+    with pytest.raises(DatasetError, match="did you mean 'labl'"):
+        load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
+    path.write_bytes(b"x,label\n1,a\n2,\xff" + secret.encode() + b"\n")
+    with pytest.raises(DatasetError, match="not UTF-8") as err:
+        load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
+    assert secret not in str(err.value)
+
+
+@pytest.mark.parametrize("protocol,rows,fraction,ok", [
+    ("ict4s22", 40, 0.5, True),     # 20 kept: 14 train, 6 test
+    ("ict4s22", 10, 1.0, False),    # 7 train, 3 test: too few to score
+    ("ict4s22", 40, 0.1, False),    # 4 kept: 2 train, 2 test (the case)
+    ("holdout", 40, 0.5, True),     # 12 test, 14 of 28 train
+    ("holdout", 40, 0.3, False),    # 8 of 28 train
+])
+def test_levels_too_small_to_train_or_score_are_refused(protocol, rows, fraction, ok):
+    import numpy as np
+
+    from harness.datasets import Dataset, check_split_sizes
+    from harness.spec import parse_spec
+
+    spec = parse_spec({"name": "x", "algorithms": ["knn"], "protocol": protocol,
+                       "sweeps": {"rows": {"row_fractions": [fraction]}}})
+    ds = Dataset("d", Path("d.csv"), "0" * 64, np.zeros(rows, dtype=np.int64), "spam")
+    if ok:
+        check_split_sizes(ds, spec)
+    else:
+        with pytest.raises(DatasetError, match=f"sweeps.rows.row_fractions: {fraction} of d.csv's {rows} rows leaves"):
+            check_split_sizes(ds, spec)

@@ -86,7 +86,7 @@ def test_a_crash_mid_run_keeps_rows_and_does_not_claim_the_run_finished(tmp_path
         "        return super().fit(X, y)\n")
     spec = setup(tmp_path, SPEC.replace("algorithms: [decision_tree]", "algorithms: [{name: flaky, class: 'flaky:Flaky'}]")
                  .replace("repetitions: 2", "repetitions: 2\nhygiene: {shuffle: false}"))
-    proc = run(tmp_path, spec, PYTHONPATH_EXTRA=str(tmp_path))
+    proc = run(tmp_path, spec, "--allow-import", "flaky", PYTHONPATH_EXTRA=str(tmp_path))
     assert proc.returncode != 0 and "a bug in the user estimator" in proc.stderr
     rows = pd.read_csv(tmp_path / "out/guard/trials.csv")
     m = json.loads((tmp_path / "out/guard/manifest.json").read_text())

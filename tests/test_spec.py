@@ -87,7 +87,7 @@ def test_bad_estimator_params_fail_early():
         resolve(spec.algorithms[0], 0)
     spec = parse_spec({**BASE, "algorithms": [{"name": "x", "class": "no_such_pkg.mod:Thing"}]})
     with pytest.raises(SpecError, match="algorithms.0.class: cannot import"):
-        resolve(spec.algorithms[0], 0)
+        resolve(spec.algorithms[0], 0, allowed=("no_such_pkg",))
 
 
 def test_design_hash_ignores_description_only():

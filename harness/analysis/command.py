@@ -30,6 +30,10 @@ def register(subparsers) -> None:
     _path_args(p, "analysis")
     _stat_args(p)
     carbon_args(p)
+    p.add_argument("--target-f1", type=float, metavar="F1",
+                   help="tuning runs: the validation F1 a search must reach (default: a fraction of the best found)")
+    p.add_argument("--target-fraction", type=float, default=0.95, metavar="X",
+                   help="tuning runs: target = X times the best validation F1 found per algorithm (default 0.95)")
     p.set_defaults(func=run_analyze)
 
     p = subparsers.add_parser(
@@ -122,9 +126,15 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
+    import sys
+
     from harness.analysis.load import load_results, net_of_baseline
 
     results = load_results(args.path)
+    if results.unverified:
+        print(f"harness: note: {results.unverified} of {len(results.trials)} rows have no row_sha256 (written "
+              "before per-row checksums, or an export without that column): their values are unverified",
+              file=sys.stderr)
     return net_of_baseline(results) if args.net else results
 
 
@@ -165,10 +175,37 @@ def _say_if_incomplete(results: Results) -> None:
         print(_incomplete_line(results))
 
 
+def _run_tuning_analyze(args, options) -> int:
+    from harness.analysis.tables import to_markdown, write_tables
+    from harness.tuning.analysis import load_tuning, tuning_tables
+
+    results = load_tuning(args.path)
+    tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
+    out = out_dir(args.path, args.out, "analysis")
+    write_tables(tables, out)
+    per.to_csv(out / "tuning_per_search.csv", index=False)
+    s = results.searches
+    lines = [f"## Tuning analysis of {results.source}", ""]
+    if results.completeness():
+        lines += [f"**{results.completeness()}**", ""]
+    lines += [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
+              f"{', '.join(sorted(s['algorithm'].unique()))}; meter {', '.join(sorted(s['meter'].astype(str).unique()))}.",
+              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".", ""]
+    report = "\n".join(lines) + "\n" + "\n".join(to_markdown(t) for t in tables)
+    (out / REPORT).write_text(report, encoding="utf-8")
+    print(report)
+    print(f"Tables written to {out}/ (Markdown, LaTeX, CSV; per-search values in tuning_per_search.csv).")
+    return 0
+
+
 def run_analyze(args) -> int:
     from harness.analysis.tables import analysis_tables, to_markdown, write_tables
 
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        return _run_tuning_analyze(args, options)
     inputs = carbon_inputs(args)
     results = _load(args)
     tables, trials = analysis_tables(results, options)
@@ -188,6 +225,18 @@ def run_analyze(args) -> int:
 
 
 def run_figures(args) -> int:
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        from harness.tuning.analysis import load_tuning, tuning_figure
+
+        out = out_dir(args.path, args.out, "figures")
+        out.mkdir(parents=True, exist_ok=True)
+        fig = tuning_figure(load_tuning(args.path))
+        for suffix in (".png", ".pdf"):
+            fig.savefig(out / f"tuning_curves{suffix}")
+            print(out / f"tuning_curves{suffix}")
+        return 0
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 
     inputs = carbon_inputs(args)
@@ -206,6 +255,11 @@ def run_compare(args) -> int:
     from harness.analysis.tables import compare_table, to_markdown, write_tables
 
     options = _options(args)
+    from harness.tuning.analysis import is_tuning_run
+
+    if is_tuning_run(args.path):
+        raise HarnessError(f"{args.path}: a tuning run; 'analyze' compares its strategies (compare is for "
+                           "algorithms of a data-reduction run)")
     results = _load(args)
     _say_if_incomplete(results)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None

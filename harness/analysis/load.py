@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
-from harness.store import COLUMNS, MANIFEST, TRIALS, whole_lines
+from harness.store import COLUMNS, MANIFEST, TRIALS, file_columns, scan_trials, whole_lines
 
 ICT4S22_COLUMNS = (
     "algorithm", "RQ", "experiment_id", "iteration", "no_datapoints", "no_features",
@@ -86,6 +86,7 @@ class Results:
     baseline: dict | None = None
     net: bool = False
     manifest: Path | None = None
+    unverified: int = 0  # rows whose values no row_sha256 vouches for (written before checksums)
     planned_trials: int | None = None  # the manifest's n_trials: the plan's size
 
     @property
@@ -152,19 +153,35 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(f), [])
 
 
-def read_complete_csv(path: Path) -> pd.DataFrame:
-    """A trials CSV without its torn last line: a final line with no newline is a trial being
-    written (or cut short), not a trial. The same rule as ``harness.store.read_trials``."""
-    data = whole_lines(path.read_bytes())
-    if not data.strip():
-        return pd.DataFrame(columns=list(COLUMNS))
-    return pd.read_csv(io.BytesIO(data))
+ANALYSIS_FIX = "restore the file from a copy, or delete that line (keep a copy) to analyse the others"
+
+
+def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int]:
+    """A trials CSV without its torn last line (a final line with no newline is a trial being
+    written, or cut short, not a trial), and how many of its rows carry no checksum.
+
+    A CSV in the harness's columns (``store.file_columns``) is checked line by line as on
+    resume (``store.scan_trials``): a damaged line or a ``row_sha256`` that does not match its
+    row raises ResultsError naming the line. A CSV with another subset of the columns (an
+    export) cannot be checked: all its rows count as unverified."""
+    data = path.read_bytes()
+    whole = whole_lines(data)
+    if not whole.strip():
+        return pd.DataFrame(columns=list(COLUMNS)), 0
+    header = next(csv.reader([whole.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
+    try:
+        file_columns(header, path)
+    except ResultsError:
+        unverified = whole.count(b"\n") - 1
+    else:
+        unverified = scan_trials(data, path, fix=ANALYSIS_FIX).unverified
+    return pd.read_csv(io.BytesIO(whole)), unverified
 
 
 def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     """A harness trials CSV; ``manifest`` is the manifest.json to take the baseline from (if it
     exists)."""
-    trials = read_complete_csv(path)
+    trials, unverified = read_complete_csv(path)
     missing = [c for c in REQUIRED if c not in trials.columns]
     if missing:
         raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -198,7 +215,7 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
         manifest = None
     source = path.parent if path.name == TRIALS else path
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
-                   planned_trials=int(planned) if isinstance(planned, (int, float)) else None)
+                   unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None)
 
 
 def _as_bool(col: pd.Series) -> pd.Series:
@@ -254,6 +271,7 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "preprocess_domains_j": None,
         "train_domains_j": None,
         "predict_domains_j": None,
+        "row_sha256": None,  # the published CSV has no per-row checksum
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),
                                   ("features", "n_features", "feature_fraction")):

@@ -185,8 +185,8 @@ def test_duplicate_trial_ids_are_refused(tmp_path):
     run = write_run(tmp_path / "run", fabricate(repetitions=2))
     lines = _lines(run / "trials.csv")
     (run / "trials.csv").write_text("".join(lines) + "".join(lines[1:4]))  # a second writer
-    with pytest.raises(ResultsError, match=r"trials\.csv: 3 trial_id\(s\) appear more than once "
-                                           r"\(0, 1, 2\).*fresh --name") as err:
+    with pytest.raises(ResultsError, match=rf"trials\.csv: line {len(lines) + 1}: trial_id 0 again "
+                                           r"\(first on line 2\)") as err:
         load_results(run)
     assert "\n" not in str(err.value)
 

@@ -1,0 +1,79 @@
+"""Classes named in a spec (``class: package.module:ClassName``), imported with care.
+
+A spec is data: it may come from someone else. Importing a module runs its code, and calling
+whatever a name resolves to (``os:system``) runs a command, so before anything is imported or
+called:
+
+1. the module must belong to an allowed package: ``DEFAULT_PACKAGES`` (scikit-learn,
+   imbalanced-learn, this harness), plus those the *user* names on the command line
+   (``run --allow-import PKG``) or in ``$HARNESS_ALLOW_IMPORT`` (comma-separated). A spec cannot
+   extend the list: that would defeat it. Importing an allowed package still runs its code: allow
+   only packages you trust.
+2. the name must resolve to a class (not a function such as ``os.system``, not a module);
+3. the class must have the methods of its role (an estimator: ``fit`` and ``predict``; a
+   transformer: ``fit`` and ``transform``; a sampler: ``fit_resample``), checked on the class,
+   before any instance is made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+
+from harness.errors import SpecError
+
+DEFAULT_PACKAGES = ("sklearn", "imblearn", "harness")
+ENV = "HARNESS_ALLOW_IMPORT"
+ROLES = {
+    "estimator": ("fit", "predict"),
+    "transformer": ("fit", "transform"),
+    "sampler": ("fit_resample",),
+}
+
+
+def allowed_packages(extra: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """The top-level packages a spec may import from: the defaults, ``extra`` (from the command
+    line) and ``$HARNESS_ALLOW_IMPORT``; each entry may hold several, comma-separated."""
+    names = [*DEFAULT_PACKAGES, *extra, os.environ.get(ENV, "")]
+    out: list[str] = []
+    for entry in names:
+        for name in entry.split(","):
+            name = name.strip()
+            if name and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+def import_class(path: str, where: str, role: str = "estimator", allowed: tuple[str, ...] | None = None) -> type:
+    """The class named by ``path`` (``package.module:ClassName``), checked as the module
+    docstring says before anything is called. ``where`` names the spec field in errors
+    (e.g. ``algorithms.3``). Raises SpecError."""
+    allowed = allowed_packages() if allowed is None else allowed
+    module_name, _, attr = path.partition(":")
+    top = module_name.split(".")[0]
+    if not module_name or module_name.startswith(".") or not attr:
+        raise SpecError(f"{where}.class: {path!r} must look like 'package.module:ClassName'")
+    if top not in allowed:
+        raise SpecError(
+            f"{where}.class: {module_name!r} is not in a package a spec may import from ({', '.join(allowed)}); "
+            f"importing a module runs its code: if you trust {top!r}, allow it with --allow-import {top} "
+            f"or {ENV}={top}")
+    try:
+        module = importlib.import_module(module_name)
+    except (ImportError, ValueError, TypeError) as e:  # ValueError/TypeError: empty or relative module name
+        raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}); is it installed?") from None
+    obj = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)  # the module is in an allowed package: its lazy attributes may run
+        except AttributeError:
+            raise SpecError(f"{where}.class: module {module_name!r} has no {attr!r}") from None
+    if not inspect.isclass(obj):
+        raise SpecError(f"{where}.class: {path} is a {type(obj).__name__}, not a class; name a scikit-learn "
+                        f"style {role} class")
+    missing = [m for m in ROLES[role] if not callable(getattr(obj, m, None))]
+    if missing:
+        raise SpecError(f"{where}.class: {path} is not a scikit-learn style {role}: it has no "
+                        f"{' or '.join(m + '()' for m in missing)}")
+    return obj

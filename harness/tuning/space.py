@@ -1,0 +1,150 @@
+"""Search spaces of a tuning study, declared in the spec per algorithm.
+
+A parameter's values are either a list (a categorical choice: every strategy can use it) or a range
+``{low: 0.001, high: 100, log: true}`` (``type: int`` for integers), which random and Bayesian search
+sample and grid search cannot enumerate. Spaces are checked against the estimator when the spec
+loads (``check_space``): unknown parameters and values the estimator rejects fail there, never mid-run.
+
+Sources: grid points come from ``sklearn.model_selection.ParameterGrid``; random draws from
+``sklearn.model_selection.ParameterSampler`` (lists sampled without replacement when every parameter
+is a list, ranges from ``scipy.stats.uniform``/``loguniform``/``randint``); Bayesian proposals from
+Optuna's TPE sampler (``optuna.samplers.TPESampler``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Range:
+    """A numeric range [low, high]; ``log`` samples on a log scale; ``integer`` draws integers."""
+
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+
+Space = dict[str, "list[Any] | Range"]
+
+
+def parse_space(raw: Any, where: str) -> Space:
+    """A spec's space for one algorithm as {parameter: list of values | Range}.
+
+    Raises SpecError naming ``where`` (e.g. ``tuning.spaces.svm``) for an empty space, an empty or
+    repeated value list, or a malformed range."""
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError(f"{where}: a search space is a non-empty mapping of parameter -> list of values "
+                        "or {low, high, log}")
+    space: Space = {}
+    for name, values in raw.items():
+        at = f"{where}.{name}"
+        if isinstance(values, list):
+            if not values:
+                raise SpecError(f"{at}: the list of values is empty; give at least one value")
+            keys = [repr(v) for v in values]
+            if len(set(keys)) != len(keys):
+                raise SpecError(f"{at}: values repeat; list each value once")
+            if any(isinstance(v, (list, dict)) for v in values):
+                raise SpecError(f"{at}: values must be numbers, strings, booleans or null")
+            space[str(name)] = list(values)
+        elif isinstance(values, dict):
+            unknown = set(values) - {"low", "high", "log", "type"}
+            if unknown:
+                raise SpecError(f"{at}: unknown key {sorted(unknown)[0]!r} in a range; use low, high, log, type")
+            low, high = values.get("low"), values.get("high")
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                          for v in (low, high))
+            if not numeric or not low < high:
+                raise SpecError(f"{at}: a range needs finite numbers low < high (got low={low!r}, high={high!r})")
+            log = values.get("log", False)
+            kind = values.get("type", "float")
+            if not isinstance(log, bool) or kind not in ("float", "int"):
+                raise SpecError(f"{at}: log must be true/false and type float or int")
+            if log and low <= 0:
+                raise SpecError(f"{at}: a log range needs low > 0 (got {low!r})")
+            space[str(name)] = Range(float(low), float(high), log, kind == "int")
+        else:
+            raise SpecError(f"{at}: give a list of values or a range {{low, high, log}} (got {type(values).__name__})")
+    return space
+
+
+def grid_size(space: Space) -> int | None:
+    """Number of grid points, or None when a parameter is a range (not enumerable)."""
+    n = 1
+    for values in space.values():
+        if isinstance(values, Range):
+            return None
+        n *= len(values)
+    return n
+
+
+def check_space(space: Space, cls: type, defaults: dict, where: str) -> None:
+    """Every parameter exists on ``cls`` and every listed value (and each range's ends) is accepted
+    by the estimator's own parameter validation (scikit-learn >= 1.2 ``_validate_params``)."""
+    est = cls(**defaults)
+    known = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+    for name, values in space.items():
+        if name not in known:
+            raise SpecError(f"{where}.{name}: {cls.__name__} has no parameter {name!r}; "
+                            f"it has {', '.join(sorted(known))}")
+        probes = values if isinstance(values, list) else [_cast(values, values.low), _cast(values, values.high)]
+        for v in probes:
+            try:
+                trial = cls(**{**defaults, name: v})
+                validate = getattr(trial, "_validate_params", None)
+                if callable(validate):
+                    validate()
+            except (ValueError, TypeError) as e:
+                raise SpecError(f"{where}.{name}: {cls.__name__} rejects {v!r} ({' '.join(str(e).split())[:200]})") from None
+
+
+def _cast(r: Range, v: float):
+    return int(round(v)) if r.integer else v
+
+
+def grid_points(space: Space) -> list[dict]:
+    """Every point of the grid in scikit-learn's ParameterGrid order (fixed, seed-free)."""
+    from sklearn.model_selection import ParameterGrid
+
+    return list(ParameterGrid({k: list(v) for k, v in space.items()}))
+
+
+def random_points(space: Space, n: int, seed: int) -> list[dict]:
+    """``n`` points drawn by ParameterSampler (without replacement when every parameter is a list;
+    then at most the grid's size)."""
+    from scipy import stats
+    from sklearn.model_selection import ParameterSampler
+
+    dists = {}
+    for k, v in space.items():
+        if isinstance(v, list):
+            dists[k] = v
+        elif v.integer:
+            dists[k] = stats.randint(int(v.low), int(v.high) + 1)
+        elif v.log:
+            dists[k] = stats.loguniform(v.low, v.high)
+        else:
+            dists[k] = stats.uniform(v.low, v.high - v.low)
+    size = grid_size(space)
+    n = min(n, size) if size is not None else n
+    points = list(ParameterSampler(dists, n_iter=n, random_state=seed))
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()} for p in points]
+
+
+def suggest(trial, space: Space) -> dict:
+    """An Optuna trial's proposal for ``space`` (categorical for lists, int/float for ranges)."""
+    out = {}
+    for k, v in space.items():
+        if isinstance(v, list):
+            out[k] = trial.suggest_categorical(k, v)
+        elif v.integer:
+            out[k] = trial.suggest_int(k, int(v.low), int(v.high), log=v.log)
+        else:
+            out[k] = trial.suggest_float(k, v.low, v.high, log=v.log)
+    return out
