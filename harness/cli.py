@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {run,meters,analyze,figures,compare,report,export}``.
+"""Command line: ``python -m harness {run,meters,doctor,analyze,figures,compare,report,export}``.
 
 Each subcommand lives beside the code it drives and registers itself through a module-level
 ``register(subparsers)`` that adds its parser and sets ``func`` (args -> exit code).
@@ -20,6 +20,7 @@ from harness.errors import HarnessError
 COMMAND_MODULES = {
     "harness.runner": ("run",),
     "harness.meters.command": ("meters",),
+    "harness.hygiene.command": ("doctor",),
     "harness.analysis.command": ("analyze", "figures", "compare"),
     "harness.report.command": ("report",),
     "harness.export.command": ("export",),

@@ -30,6 +30,7 @@ ROLES = {
     "transformer": ("fit", "transform"),
     "sampler": ("fit_resample",),
 }
+STEP = "step"  # import_class role of a treatment step: a sampler or a transformer
 
 
 def allowed_packages(extra: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
@@ -72,6 +73,11 @@ def import_class(path: str, where: str, role: str = "estimator", allowed: tuple[
     if not inspect.isclass(obj):
         raise SpecError(f"{where}.class: {path} is a {type(obj).__name__}, not a class; name a scikit-learn "
                         f"style {role} class")
+    if role == STEP:  # a treatment step: a sampler or a transformer
+        if any(all(callable(getattr(obj, m, None)) for m in ROLES[r]) for r in ("sampler", "transformer")):
+            return obj
+        raise SpecError(f"{where}.class: {path} is neither a sampler (fit_resample()) nor a transformer "
+                        "(fit() and transform())")
     missing = [m for m in ROLES[role] if not callable(getattr(obj, m, None))]
     if missing:
         raise SpecError(f"{where}.class: {path} is not a scikit-learn style {role}: it has no "

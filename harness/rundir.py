@@ -17,9 +17,8 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.plan import Trial
 from harness.spec import Spec
-from harness.store import (MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, scan_trials, whole_lines,
-                           write_failed,
-                           write_json_atomic)
+from harness.store import (LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, scan_trials,
+                           trial_columns, whole_lines, write_failed, write_json_atomic)
 
 
 def check_writable(directory: Path, create: bool = True) -> None:
@@ -95,11 +94,12 @@ class Run:
     def open(self, plan: list[Trial]) -> TrialWriter:
         """Check trials.csv (``store.recover_trials``: a torn last line is moved aside, any other
         damage refused), check its rows are this plan's, and open it for appending."""
-        scan = recover_trials(self.trials_path)
+        columns = trial_columns([name for name, _ in plan[0].levels]) if plan and plan[0].levels else trial_columns()
+        scan = recover_trials(self.trials_path, columns)
         self.done, self.unverified = scan.trial_ids, scan.unverified
         if self.done:
             _check_rows_match_plan(self.trials_path, plan)
-        return TrialWriter(self.trials_path)
+        return TrialWriter(self.trials_path, columns)
 
     def save_manifest(self) -> None:
         write_json_atomic(self.manifest_path, self.manifest)
@@ -255,3 +255,10 @@ def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
                                                      t.repetition):
             raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
                                "start over with --fresh or use --name")
+        from harness.tactics import level_text
+
+        for name, level in t.levels:
+            written = row.get(LEVEL_PREFIX + name)
+            if written is not None and written != level_text(level):
+                raise ResultsError(f"{path}: trial {i} has {name}={written}, not {level_text(level)} as in this "
+                                   "spec's plan; start over with --fresh or use --name")

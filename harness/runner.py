@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import signals
+from harness import replication, signals
 from harness.algorithms import resolve
 from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ResultsError
@@ -25,7 +25,10 @@ from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
 from harness.rundir import Run, check_writable, preview
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
+from harness.tactics import TacticPipeline, data_context
+from harness.tactics import resolve as resolve_tactics
 from harness.trial import run_trial, utc_now
+from harness.versions import version_notes
 
 
 def _warmup(seconds: float) -> None:
@@ -38,19 +41,57 @@ def _warmup(seconds: float) -> None:
         a = np.tanh(a @ a.T / 200.0)
 
 
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
+    """Apply each distinct treatment once, before anything is written, so that data a treatment
+    cannot handle (too few rows to stratify, negative features for chi2, float16 on sparse
+    features) fails as bad input rather than in the middle of a run. Returns, per treatment label,
+    the dataset rows left before the split (fewer than the dataset's when duplicates are removed)."""
+    seed = plan[0].seed
+    rows = {}
+    for t in dict((t.treatment, t) for t in plan).values():
+        split = protocol.apply(t.levels, seed) if t.levels else protocol.preprocess(t.row_fraction, t.feature_fraction, seed)
+        rows[t.treatment] = split.n_rows
+    return rows
+
+
+def progress_label(trial: Trial) -> str:
+    """What the progress bar shows for a trial, e.g. "adaboost, rows 10%, features 100%, rep 1"."""
+    from harness.tactics import level_text
+
+    def text(name, level) -> str:
+        fraction = name in ("rows", "features") and isinstance(level, float)
+        return f"{level:.0%}" if fraction else level_text(level)
+
+    levels = (", ".join(f"{name} {text(name, level)}" for name, level in trial.levels) if trial.levels else
+              f"rows {trial.row_fraction:.0%}, features {trial.feature_fraction:.0%}")
+    return f"{trial.algorithm}, {levels}, rep {trial.repetition}"
+
+
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
-             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}",
+             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
+             + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
+                f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
              f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
-    for name, sweep in spec.sweeps.items():
-        n = len(sweep.row_fractions) * len(sweep.feature_fractions)
-        lines.append(f"sweep {name}: rows {sweep.row_fractions} x features {sweep.feature_fractions} "
-                     f"= {n} levels x {len(spec.algorithms)} algorithms x {spec.repetitions} repetitions "
-                     f"= {n * len(spec.algorithms) * spec.repetitions} trials")
+    if spec.tactics is not None or spec.scale != "none":
+        steps = [f"{n} ({t.tactic or t.class_})" for n, t in spec.factor_specs()]
+        lines.append(f"steps in order: {', '.join(steps)}" + (f"; scale {spec.scale} first" if spec.scale != "none" else ""))
+    for name in spec.sweeps:
+        levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
+        n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
+        shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
+                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
     h = spec.hygiene
-    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {h.cooldown_s} s per trial, idle baseline {h.baseline_s} s, "
-                 f"shuffle {h.shuffle}, threads {h.threads}")
+    cool = f"{h.cooldown_s} s per trial"
+    if h.cooldown is not None and h.cooldown.until_idle:
+        c = h.cooldown
+        cool = (f"until idle (+{100 * c.tolerance:g}%, {c.min_s:g}-{c.max_s:g} s; fixed {h.cooldown_s} s "
+                "with the estimate meter)")
+    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {cool}, idle baseline {h.baseline_s} s, "
+                 f"shuffle {h.shuffle}, threads {h.threads}, phases flagged below {100 * h.rel_error:g}% resolution"
+                 + (f", predict repeated to >= {h.min_phase_s:g} s" if h.min_phase_s > 0 else ""))
     return "\n".join(lines)
 
 
@@ -68,6 +109,8 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         override = meter.split("+") if "+" in meter else meter
         spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
     plan = make_plan(spec)
+    notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
+    factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
     if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
@@ -76,11 +119,14 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
         else:
             print(describe_plan(spec, plan), file=out, flush=True)
+        if notes:
+            print("\n".join(notes), file=out, flush=True)
 
     # pandas and scikit-learn load here, not at import: --help starts fast
     from harness.checks import check_plan
     from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
+    from harness.hygiene import session as hygiene_session
     from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
@@ -90,13 +136,26 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     meter_ = selection.meter
     try:
         print(selection.summary(short=quiet), file=out, flush=True)
-        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent)
+        if notes:
+            print("\n".join(notes), file=out, flush=True)
+        machine_state = hygiene_session.check_machine(out)
+        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)
-        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(spec.algorithms)}
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
         features = build_features(dataset, spec.text, save=not dry_run)
-        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed)
-        check_plan(plan, protocol, dataset, features.X)
+        if spec.replication == "ict4s22":
+            protocol = replication.ICT4S22Faithful(features.X, features.y)
+            check_treatments(protocol, spec, plan)
+        else:
+            pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+            check_plan(plan, protocol, dataset, features.X)  # every (row level, repetition), from class counts
+            rows_kept = check_treatments(protocol, spec, plan)
+            for label, n in rows_kept.items():
+                if n is not None and n < dataset.n_rows:
+                    print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                          f"({n} of {dataset.n_rows} kept)", file=out)
         if spec.tuning is not None:
             from harness.tuning.runner import check_spaces
 
@@ -113,11 +172,13 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             from harness.tuning.runner import execute_tuning
 
             return execute_tuning(spec, run, protocol, algorithms, selection,
-                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features),
+                                  lambda n: start_session(spec, run, n, 0, algorithms, selection, dataset, features,
+                                                          machine_state),
                                   quiet, out)
         writer = run.open(plan)
         try:
-            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out)
+            return _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+                            machine_state)
         finally:
             writer.close()
     finally:
@@ -150,19 +211,17 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     return 0
 
 
-def progress_label(trial: Trial) -> str:
-    """The progress bar's note on the running trial, e.g. "adaboost, rows 10%, features 100%, rep 1"
-    (``rep`` is the 0-based repetition, as in trials.csv)."""
-    return (f"{trial.algorithm}, rows {100 * trial.row_fraction:g}%, features {100 * trial.feature_fraction:g}%, "
-            f"rep {trial.repetition}")
-
-
-def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features):
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, dataset, features,
+                  machine_state: dict | None = None):
     """Open this process's session in the run's manifest (creating the manifest on a new run) and
-    save it; returns ``(manifest, session)``. The caller fills in the session's end."""
+    save it; returns ``(manifest, session)``. The caller fills in the session's end.
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session."""
+    from harness.hygiene import session as hygiene_session
+
     meter_ = selection.meter
     session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
-               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts()}
+               "meter_summary": selection.summary(), "versions": library_versions(), "machine": machine_facts(),
+               "machine_state": machine_state}
     m = run.manifest
     if not m:
         m.update({
@@ -171,23 +230,33 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, selection, 
                         "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
+            "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,
+                                   "level_param": t.level_param} for n, t in spec.factor_specs()],
+                        "scale": spec.scale},
             "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
             "meter": {**meter_.describe(), "name": meter_.name, "estimated": meter_.estimated,
                       "selection": selection.summary(), "not_used": selection.reasons},
             "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
+            "replication": replication.describe(spec),
+            "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
+            **hygiene_session.manifest_entries(machine_state, meter_, spec.hygiene),
         })
     m["sessions"].append(session)
     run.save_manifest()
     return m, session
 
 
-def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out) -> int:
+def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, features, quiet, out,
+             machine_state) -> int:
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
+    from harness.hygiene import session as hygiene_session
+
     meter_ = selection.meter
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features)
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, selection, dataset, features,
+                               machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
     warning = long_run_warning(spec, len(todo))
@@ -197,6 +266,7 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
               "per-row checksums): their values cannot be verified", file=sys.stderr)
 
+    trial_fn = replication.run_trial if spec.replication == "ict4s22" else run_trial
     stopped: KeyboardInterrupt | None = None
     appended = 0
     with threadpool_limits(limits=spec.hygiene.threads):
@@ -205,21 +275,23 @@ def _execute(spec, plan, run, writer, protocol, algorithms, selection, dataset, 
         session["ended_by"] = "error"
         try:
             if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-                from harness.meters import measure_baseline
-
-                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
                 run.save_manifest()
             if todo and spec.hygiene.warmup_s > 0:
                 _warmup(spec.hygiene.warmup_s)
+            cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
+            if todo:
+                print(cooldown.note, file=out, flush=True)
+            waited = hygiene_session.FIRST
             for i, trial in enumerate(todo):
                 bar.set_postfix_str(progress_label(trial), refresh=False)
-                row = run_trial(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
+                row = trial_fn(trial, protocol, algorithms[trial.algorithm], meter_, m["run"], spec)
                 with signals.held():  # the row on disk and the count in the manifest must agree
-                    writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    writer.append({**row, **waited.columns()})  # a failed write raises ResultsError: one line
                     appended += 1
                 bar.update()
-                if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
-                    time.sleep(spec.hygiene.cooldown_s)
+                if i + 1 < len(todo):
+                    waited = cooldown.wait()
             session["ended_by"] = "completed"
         except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trial under way is abandoned
             stopped = e

@@ -35,8 +35,12 @@ class _Model(BaseModel):
 
 
 class Sweep(_Model):
-    """A grid of (row fraction, feature fraction) levels: every pair is one configuration.
-    The paper's one-factor sweeps hold one list at [1.0]; a full factorial lists both."""
+    """A grid of levels: every combination is one configuration (a full factorial); a factor not
+    listed stays off. ``row_fractions`` and ``feature_fractions`` are the levels of the ICT4S'22
+    factors ``rows`` and ``features``; any other key is a factor named in ``tactics`` with its list
+    of levels (checked by ``harness.tactics``). The paper's one-factor sweeps hold one list at [1.0]."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
     row_fractions: list[Fraction] = Field(default=[1.0], min_length=1)
     feature_fractions: list[Fraction] = Field(default=[1.0], min_length=1)
@@ -66,6 +70,36 @@ class AlgorithmSpec(_Model):
         if self.class_ is not None and ":" not in self.class_:
             raise ValueError(f"class {self.class_!r} must look like 'package.module:ClassName'")
         return self
+
+
+class TacticSpec(_Model):
+    """One step of the treatment: a built-in tactic by name, or any imbalanced-learn-style sampler
+    (``fit_resample``) or scikit-learn transformer by import path; ``level_param`` names the
+    parameter a sweep's levels set (without it a user step's levels are ``true`` and ``none``)."""
+
+    tactic: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+    params: dict[str, Any] = Field(default_factory=dict)
+    level_param: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> "TacticSpec":
+        from harness.tactics.registry import BUILTIN
+
+        if (self.tactic is None) == (self.class_ is None):
+            raise ValueError("give either 'tactic: NAME' (a built-in) or 'class: package.module:Name'")
+        if self.tactic is not None and self.tactic not in BUILTIN:
+            raise ValueError(f"unknown tactic {self.tactic!r}; use one of {', '.join(BUILTIN)} "
+                             "or give 'class: package.module:Name'")
+        if self.class_ is not None and ":" not in self.class_:
+            raise ValueError(f"class {self.class_!r} must look like 'package.module:ClassName'")
+        if self.tactic is not None and (self.params or self.level_param):
+            raise ValueError("params and level_param are for 'class:' steps; a built-in tactic takes only its levels")
+        return self
+
+
+LEGACY_KEYS = {"row_fractions": "rows", "feature_fractions": "features"}
+FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class DatasetSpec(_Model):
@@ -107,12 +141,47 @@ class EstimateOptions(_Model):
     cores: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
+class Cooldown(_Model):
+    """Cool-down until idle (``harness.hygiene.cooldown``): after each trial, sample the meter's
+    power every ``period_s`` and start the next trial once it is within ``tolerance`` (relative)
+    of the idle baseline, after at least ``min_s`` and at most ``max_s`` seconds."""
+
+    until_idle: bool = False
+    tolerance: float = Field(default=0.05, gt=0)
+    min_s: float = Field(default=0.5, ge=0)
+    max_s: float = Field(default=30.0, gt=0)
+    period_s: float = Field(default=0.1, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Cooldown":
+        if self.min_s > self.max_s:
+            raise ValueError(f"min_s ({self.min_s:g}) must not exceed max_s ({self.max_s:g})")
+        if self.period_s > self.max_s:
+            raise ValueError(f"period_s ({self.period_s:g}) must not exceed max_s ({self.max_s:g})")
+        return self
+
+
 class Hygiene(_Model):
     warmup_s: Seconds = 0.0
     cooldown_s: Seconds = 0.0
     baseline_s: Seconds = 0.0
     shuffle: bool = True
     threads: int | None = Field(default=1, ge=1, le=100_000)
+    cooldown: Cooldown | None = None      # until idle; None: the fixed cooldown_s
+    min_phase_s: float = Field(default=0.0, ge=0)  # repeat predict in one window to last this long
+    rel_error: float = Field(default=0.05, gt=0, lt=1)  # flag phases the meter cannot resolve to this
+
+    @model_validator(mode="after")
+    def _baseline_for_idle(self) -> "Hygiene":
+        if self.cooldown is not None and self.cooldown.until_idle and self.baseline_s <= 0:
+            raise ValueError("cooldown.until_idle compares power with the idle baseline: "
+                             "set hygiene.baseline_s > 0 (e.g. 10)")
+        return self
+
+
+# Hygiene keys added after runs were made: left out of the design hash at their defaults, so
+# that those runs still resume.
+_LATER_HYGIENE_DEFAULTS = {"cooldown": None, "min_phase_s": 0.0, "rel_error": 0.05}
 
 
 class Validation(_Model):
@@ -170,11 +239,14 @@ class Spec(_Model):
         Discriminator(lambda v: "builtin" if isinstance(v, str) else "csv"),
     ] = "sms_spam"
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
+    replication: Literal["none", "ict4s22"] = "none"  # harness.replication: the paper's design exactly
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
     repetitions: int = Field(default=30, ge=1, le=MAX_TRIALS)
     algorithms: list[AlgorithmSpec] = Field(min_length=1)
     sweeps: dict[str, Sweep] = Field(min_length=1)
+    tactics: dict[str, TacticSpec] | None = None  # the treatment's steps in order; None: rows (stratified), features (chi2)
+    scale: Literal["none", "standard", "maxabs"] = "none"  # numeric (non-text) columns, fitted on training rows
     text: TextOptions = TextOptions()
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
@@ -188,6 +260,16 @@ class Spec(_Model):
         if problem:
             raise ValueError(problem)
         return v
+
+    @model_validator(mode="after")
+    def _replication_fits(self) -> "Spec":
+        from harness.replication import check
+
+        try:
+            check(self)
+        except Exception as e:  # HarnessError: reported as this field's problem
+            raise ValueError(str(e)) from None
+        return self
 
     @field_validator("algorithms", mode="before")
     @classmethod
@@ -224,6 +306,51 @@ class Spec(_Model):
             raise ValueError(str(e)) from None
         return v
 
+    @model_validator(mode="after")
+    def _factors_known(self) -> "Spec":
+        names = [n for n, _ in self.factor_specs()]
+        for name in names:
+            if not FACTOR_NAME.match(name) or name in LEGACY_KEYS or name == "scale":
+                raise ValueError(f"tactics: factor name {name!r} must be lower-case letters, digits and '_' "
+                                 "(and not row_fractions, feature_fractions or scale)")
+        kinds = [_kind(t) for _, t in self.factor_specs()]
+        if "dataset" in kinds and kinds.index("dataset") > 0 and any(k != "dataset" for k in kinds[:kinds.index("dataset")]):
+            raise ValueError("tactics: put dedup_exact/dedup_near steps first: they remove rows before the split")
+        for sweep_name, sweep in self.sweeps.items():
+            for key in (sweep.model_extra or {}):
+                if key not in names:
+                    raise ValueError(f"sweeps.{sweep_name}.{key}: no factor {key!r} in tactics "
+                                     f"(factors: {', '.join(names)})")
+            for key, factor in LEGACY_KEYS.items():
+                if key in sweep.model_fields_set and factor not in names:
+                    raise ValueError(f"sweeps.{sweep_name}.{key}: needs a factor named {factor!r} in tactics")
+                if key in sweep.model_fields_set and factor in (sweep.model_extra or {}):
+                    raise ValueError(f"sweeps.{sweep_name}: give {key} or {factor}, not both")
+        return self
+
+    def factor_specs(self) -> list[tuple[str, TacticSpec]]:
+        """The treatment's steps in order; without ``tactics``, the ICT4S'22 pair."""
+        if self.tactics is None:
+            return [("rows", TacticSpec(tactic="stratified")), ("features", TacticSpec(tactic="chi2"))]
+        return list(self.tactics.items())
+
+    def sweep_levels(self, sweep_name: str) -> dict[str, list]:
+        """Every factor's raw levels in one sweep, in step order; a factor the sweep does not list is
+        [None] (off), except the ICT4S'22 factors, whose unlisted default is [1.0] as before."""
+        sweep = self.sweeps[sweep_name]
+        extra = sweep.model_extra or {}
+        out = {}
+        for name, _ in self.factor_specs():
+            if name in extra:
+                out[name] = list(extra[name]) if isinstance(extra[name], list) else [extra[name]]
+            elif name == "rows" and (self.tactics is None or "row_fractions" in sweep.model_fields_set):
+                out[name] = list(sweep.row_fractions)
+            elif name == "features" and (self.tactics is None or "feature_fractions" in sweep.model_fields_set):
+                out[name] = list(sweep.feature_fractions)
+            else:
+                out[name] = [None]
+        return out
+
     @property
     def meter_names(self) -> list[str]:
         return [self.meter] if isinstance(self.meter, str) else list(self.meter)
@@ -241,8 +368,22 @@ class Spec(_Model):
         actually used, which ``auto`` resolves). Sweeps are hashed as an ordered list because
         their order numbers the trials."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter"})
+        # Keys added after the first release, at their defaults, are left out: runs made before they
+        # existed keep their hash and still resume.
+        for key, default in (("replication", "none"), ("tactics", None), ("scale", "none"), ("tuning", None)):
+            if key in data and data[key] == default:
+                data.pop(key)
         data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
+        for key, default in _LATER_HYGIENE_DEFAULTS.items():
+            if data["hygiene"].get(key) == default:
+                del data["hygiene"][key]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _kind(t: TacticSpec) -> str | None:
+    from harness.tactics.registry import BUILTIN
+
+    return BUILTIN[t.tactic].kind if t.tactic else None
 
 
 _UNION_TAGS = {"builtin", "csv"}
@@ -319,7 +460,32 @@ def parse_spec(data: Any, source: str = "<spec>") -> Spec:
             _check_tuning(spec)
         except SpecError as e:
             raise SpecError(f"{source}: {e}") from None
+    check_levels(spec, source)
     return spec
+
+
+def check_levels(spec: Spec, source: str = "<spec>") -> None:
+    """Every built-in tactic's levels in every sweep are valid, else one SpecError naming the level.
+    (A user class's levels are checked when it is imported: ``harness.tactics.resolve``.)"""
+    from harness.tactics.registry import check_level
+
+    tactics = dict(spec.factor_specs())
+    for sweep_name in spec.sweeps:
+        for factor, levels in spec.sweep_levels(sweep_name).items():
+            key = factor
+            if spec.tactics is None or factor not in (spec.sweeps[sweep_name].model_extra or {}):
+                key = {"rows": "row_fractions", "features": "feature_fractions"}.get(factor, factor)
+            if len(levels) == 0:
+                raise SpecError(f"{source}: sweeps.{sweep_name}.{key}: give at least one level")
+            texts = [json.dumps(v, sort_keys=True, default=str) for v in levels]
+            if len(set(texts)) != len(texts):
+                raise SpecError(f"{source}: sweeps.{sweep_name}.{key}: levels must not repeat")
+            for i, v in enumerate(levels):
+                try:
+                    check_level(tactics[factor].tactic, v)
+                except ValueError as e:
+                    raise SpecError(f"{source}: sweeps.{sweep_name}.{key}.{i}: {tactics[factor].tactic or 'level'} "
+                                    f"level {e}") from None
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -63,9 +63,22 @@ COLUMNS = (
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
     "train_domains_j",
     "predict_domains_j",
+    "phase_boundaries",    # harness: split in preprocess | ict4s22: split in train, scoring in predict
+    "treatment",           # canonical treatment label: active steps as factor=level joined by '+', or none
+    "n_rows",              # dataset rows left after duplicate removal (T2), before the split
+    "input_dtype",         # dtype of the matrix the estimator received (fit and predict)
+    "fit_dtype",           # dtype the fitted estimator computed in (float32 for trees; 'unknown' if it does not tell)
+    # harness.hygiene: the cool-down waited before this trial, and how far each phase can be trusted
+    "cooldown_waited_s",   # s actually waited between the previous trial and this one (0: first of a session)
+    "cooldown_end",        # none | fixed | idle | max_s | fixed_estimate (until_idle with no idle power)
+    "start_power_w",       # mean power over the wait's last sample (W); empty when not sampled
+    "preprocess_below_resolution",  # True: shorter or smaller than the meter resolves to hygiene.rel_error
+    "train_below_resolution",
+    "predict_below_resolution",
+    "predict_repetitions",  # predict calls in its window (hygiene.min_phase_s); its energy and time are per call
+    # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )
-
 CHECKSUM = "row_sha256"
 # The columns of the first harness release: every trials.csv has them. Columns added later (at the
 # end of COLUMNS) may be missing from files written before they existed.
@@ -74,6 +87,20 @@ INTEGER_COLUMNS = ("trial_id", "config_id", "repetition", "seed", "n_train", "n_
 FLOAT_COLUMNS = ("row_fraction", "feature_fraction", "preprocess_energy_j", "preprocess_s", "train_energy_j",
                  "train_s", "predict_energy_j", "predict_s", "accuracy", "precision", "recall", "f1")
 JSON_COLUMNS = ("preprocess_domains_j", "train_domains_j", "predict_domains_j")
+
+# One column per factor of the spec: level_<factor>, the factor's level ("none" = off).
+LEVEL_PREFIX = "level_"
+ICT4S22_FACTORS = ("rows", "features")
+# The header of runs made before tactics (issue 9): still resumed, for the ICT4S'22 pair of factors
+# only (their levels are in row_fraction and feature_fraction).
+BEFORE_TACTICS = COLUMNS[: COLUMNS.index("treatment")]
+
+
+def trial_columns(factors=ICT4S22_FACTORS) -> tuple[str, ...]:
+    """The columns of a new trials.csv for a spec with these factors (in step order): ``COLUMNS``
+    with one ``level_<factor>`` column per factor before the checksum."""
+    return COLUMNS[:-1] + tuple(LEVEL_PREFIX + f for f in factors) + (CHECKSUM,)
+
 
 TRIALS = "trials.csv"
 MANIFEST = "manifest.json"
@@ -85,9 +112,15 @@ RESUME_FIX = ("nothing was changed: restore the file from a copy, or delete that
 
 
 def _base(columns: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns every file of this layout has: BASE_COLUMNS for trials.csv; every column but
-    the checksum for another layout (a tuning run's files)."""
-    return BASE_COLUMNS if columns == COLUMNS else tuple(c for c in columns if c != CHECKSUM)
+    """The columns every file of this layout must have. For trials.csv: BASE_COLUMNS, plus the
+    factors' level columns unless the factors are the ICT4S'22 pair (whose levels the first
+    release already kept in row_fraction and feature_fraction). For another layout (a tuning
+    run's files): every column but the checksum."""
+    if columns[: len(BASE_COLUMNS)] != BASE_COLUMNS:
+        return tuple(c for c in columns if c != CHECKSUM)
+    levels = tuple(c for c in columns if c.startswith(LEVEL_PREFIX))
+    pair = tuple(LEVEL_PREFIX + f for f in ICT4S22_FACTORS)
+    return BASE_COLUMNS + (() if levels == pair else levels)
 
 
 def file_columns(header: list[str], path: Path | str = TRIALS, columns: tuple[str, ...] = COLUMNS) -> tuple[str, ...]:
@@ -99,6 +132,8 @@ def file_columns(header: list[str], path: Path | str = TRIALS, columns: tuple[st
     an old run resumes as it was written. Raises ResultsError for any other header.
     """
     names = tuple(header)
+    if columns == COLUMNS:  # any trials.csv: its factors are the level_ columns it has
+        columns = trial_columns(tuple(n[len(LEVEL_PREFIX):] for n in names if n.startswith(LEVEL_PREFIX)))
     known = iter(columns)
     in_order = all(any(name == c for c in known) for name in names)  # a subsequence of columns
     if not in_order or len(set(names)) != len(names) or not set(_base(columns)) <= set(names):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from harness.hygiene.phases import below_resolution, measure_repeated
 from harness.plan import Trial
 
 
@@ -23,28 +24,46 @@ def _metrics(y_true, y_pred) -> dict:
 
 
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
-    """Run one trial: three meter windows (preprocess, train, predict), then the scores."""
+    """Run one trial: three meter windows (preprocess, train, predict), then the scores.
+
+    Each phase is flagged when the meter cannot resolve it to ``hygiene.rel_error``; predict is
+    repeated in its window until it lasts ``hygiene.min_phase_s`` (``harness.hygiene.phases``)."""
+    from harness.tactics import level_text
+    from harness.tactics.quantization import fitted_dtype
+
     started = utc_now()
     token = meter.begin()
-    split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+    if trial.levels:
+        split = protocol.apply(trial.levels, trial.seed)
+    else:  # a protocol or trial that knows only the ICT4S'22 pair
+        split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
     m_pre = meter.end(token)
     estimator = algorithm.make(trial.seed)
     token = meter.begin()
     estimator.fit(split.X_train, split.y_train)
     m_fit = meter.end(token)
-    token = meter.begin()
-    y_pred = estimator.predict(split.X_test)
-    m_pred = meter.end(token)
+    y_pred, m_pred_window, m_pred, reps = measure_repeated(
+        meter, lambda: estimator.predict(split.X_test), spec.hygiene.min_phase_s)
     finished = utc_now()
+    n_features = split.X_train.shape[1]
+    res, rel = meter.resolution(), spec.hygiene.rel_error
     return {
         "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
         "started_at": started, "finished_at": finished,
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
+        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": n_features,
         "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
         "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
         "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
         "meter": meter.name, "energy_estimated": meter.estimated,
         **_metrics(split.y_test, y_pred),
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j),
+        "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": "harness",
+        "treatment": trial.treatment,
+        "n_rows": split.n_rows if split.n_rows is not None else "",
+        "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, n_features),
+        "preprocess_below_resolution": below_resolution(m_pre, res, rel),
+        "train_below_resolution": below_resolution(m_fit, res, rel),
+        "predict_below_resolution": below_resolution(m_pred_window, res, rel),
+        "predict_repetitions": reps,
+        **{f"level_{name}": level_text(level) for name, level in trial.levels},
     }

@@ -45,3 +45,17 @@ def test_overhead_benchmark_prints_every_part(tmp_path, monkeypatch):
 
     text = bench.format_sections(sections)
     assert "1. Per-window cost" in text and "4. Peak memory" in text
+
+
+def test_cooldown_benchmark_runs_both_arms(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("bench_cooldown", REPO / "benchmarks" / "cooldown.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("name: tiny\nalgorithms: [decision_tree, knn]\nrepetitions: 1\n"
+                    "sweeps: {rows: {row_fractions: [0.1], feature_fractions: [1.0]}}\n")
+    assert bench.main(["--tau", "0.05", "--fixed-s", "0.2", "--spec", str(tiny)]) == 0
+    out = capsys.readouterr().out
+    assert "idle-tau0.05" in out and "fixed0.2-tau0.05" in out
+    assert "less waiting than fixed 0.2 s" in out and "trials started within 5% of idle" in out

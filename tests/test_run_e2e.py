@@ -20,7 +20,7 @@ from harness.protocols import PROTOCOLS
 from harness.trial import run_trial
 from harness.meters import open_meter
 from harness.spec import load_spec
-from harness.store import COLUMNS
+from harness.store import trial_columns
 
 N_QUICK = 72
 
@@ -77,7 +77,7 @@ def quick_run(tmp_path_factory, repo):
 def test_every_trial_exactly_once(quick_run):
     run_dir, _ = quick_run
     df = pd.read_csv(run_dir / "trials.csv")
-    assert list(df.columns) == list(COLUMNS)
+    assert list(df.columns) == list(trial_columns(("rows", "features")))
     assert len(df) == N_QUICK and sorted(df["trial_id"]) == list(range(N_QUICK))
     assert set(df["algorithm"]) == {"svm", "decision_tree", "knn", "random_forest", "adaboost", "bagging"}
     assert (df["meter"] == "estimate").all() and df["energy_estimated"].all()

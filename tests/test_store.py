@@ -79,8 +79,11 @@ def damage(path, how):
     path.write_bytes(b"\n".join(lines))
 
 
+N = len(COLUMNS)
+
+
 @pytest.mark.parametrize("how,problem", [
-    ("blank", "line 4: blank line"), ("short", "line 4: 3 fields, expected 32"), ("extra", "line 4: 33 fields"),
+    ("blank", "line 4: blank line"), ("short", f"line 4: 3 fields, expected {N}"), ("extra", f"line 4: {N + 1} fields"),
     ("non-numeric", "line 4: f1 is not a number"), ("non-utf8", "line 4: not UTF-8"),
     ("duplicate", "line 6: trial_id 1 again .first on line 3"), ("edited", "line 4: row_sha256 does not match")])
 def test_damage_before_the_last_line_is_refused_and_nothing_is_cut(tmp_path, how, problem):

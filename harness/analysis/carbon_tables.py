@@ -20,7 +20,7 @@ def carbon_tables(results: Results, trials: pd.DataFrame, inputs: carbon.CarbonI
     summed) and ``carbon`` (per configuration: medians per phase, total median and IQR).
     ``trials`` are the analysed (cleaned or not) trials."""
     c = carbon.trial_carbon(trials, inputs)
-    keep = [col for col in ("trial_id", *stats.CONFIG, "repetition") if col in c.columns]
+    keep = [col for col in ("trial_id", *stats.config_columns(c), "repetition") if col in c.columns]
     parts = [f"{p}_{k}" for p in carbon.PHASES for k in ("operational_g", "embodied_g", "gco2e")]
     per_trial = c[keep + parts + ["operational_g", "embodied_g", "gco2e"]].reset_index(drop=True)
     total_g = float(c["gco2e"].sum())
@@ -30,7 +30,7 @@ def carbon_tables(results: Results, trials: pd.DataFrame, inputs: carbon.CarbonI
                 + (f", of which {100 * op_g / total_g:.1f}% operational" if inputs.has_embodied and total_g > 0
                    else " (operational only)") + ".")
 
-    g = c.groupby(stats.CONFIG, sort=True)
+    g = c.groupby(stats.config_columns(c), sort=True)
     config = pd.DataFrame({
         "n_trials": g.size(),
         **{f"median_{p}_operational_g": g[f"{p}_operational_g"].median() for p in carbon.PHASES},

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         "analyze", help="RQ1-RQ3 and trade-off tables (Markdown, LaTeX, CSV) from a run",
         description="Clean, test normality, answer RQ1-RQ3 and the energy/F1 trade-off; write "
                     "Markdown, LaTeX and CSV tables and print the Markdown.")
-    _path_args(p, "analysis")
+    _path_args(p, "analysis", several=True)
     _stat_args(p)
     carbon_args(p)
     p.add_argument("--target-f1", type=float, metavar="F1",
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
         "compare", help="a candidate algorithm against baselines: ratio, tests, effect, verdict",
         description="Compare a candidate's training energy and F1 with each baseline at every "
                     "shared configuration and overall.")
-    _path_args(p, "analysis")
+    _path_args(p, "analysis", several=True)
     p.add_argument("--candidate", required=True, metavar="NAME", help="algorithm name as in the results")
     p.add_argument("--baselines", metavar="A,B,...",
                    help="comma-separated algorithm names (default: every other algorithm)")
@@ -62,11 +62,19 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_compare)
 
 
-def _path_args(p: argparse.ArgumentParser, default_dir: str) -> None:
-    p.add_argument("path", metavar="PATH",
-                   help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")
+def _path_args(p: argparse.ArgumentParser, default_dir: str, several: bool = False) -> None:
+    if several:
+        p.add_argument("paths", metavar="PATH", nargs="+",
+                       help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv; "
+                            "several runs are pooled (their library versions must agree, see --mixed-versions)")
+        p.add_argument("--mixed-versions", action="store_true",
+                       help="pool runs made with different versions of a library that changes results "
+                            "(README 'Differences'); refused by default")
+    else:
+        p.add_argument("path", metavar="PATH",
+                       help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")
     p.add_argument("--out", metavar="DIR",
-                   help=f"output directory (default: PATH/{default_dir}/; for a CSV file, "
+                   help=f"output directory (default: PATH/{default_dir}/ of the first PATH; for a CSV file, "
                         f"a '<name>-{default_dir}' directory beside it)")
 
 
@@ -128,14 +136,36 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 def _load(args) -> Results:
     import sys
 
-    from harness.analysis.load import load_results, net_of_baseline
+    from harness.analysis.load import load_results, net_of_baseline, pool
 
-    results = load_results(args.path)
+    paths = getattr(args, "paths", None) or [args.path]
+    if args.net and len(paths) > 1:
+        raise HarnessError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
+    results, warnings = pool([load_results(p) for p in paths], getattr(args, "mixed_versions", False))
+    for w in warnings:
+        print(w)
     if results.unverified:
         print(f"harness: note: {results.unverified} of {len(results.trials)} rows have no row_sha256 (written "
               "before per-row checksums, or an export without that column): their values are unverified",
               file=sys.stderr)
     return net_of_baseline(results) if args.net else results
+
+
+def version_lines(results: Results) -> list[str]:
+    """Known library changes that move these results (``harness.versions``), per distinct set of
+    versions among the sources."""
+    from harness.versions import notes_for
+
+    lines, seen = [], set()
+    for label, versions in results.versions:
+        key = tuple(sorted((k, str(v)) for k, v in versions.items() if k == "scikit-learn"))
+        if key in seen:
+            continue
+        seen.add(key)
+        notes = notes_for(versions, results.algorithm_classes, results.replication)
+        lines.append(f"{notes[0]} [{label}]")
+        lines += notes[1:]
+    return lines
 
 
 def _options(args) -> Options:
@@ -160,7 +190,12 @@ def header(results: Results, options: Options) -> str:
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
-                             if options.clean else "off (--no-clean)") + ".", ""]
+                             if options.clean else "off (--no-clean)") + ".",
+             "F1: the trade-off tables give the median F1 of each configuration and, as the paper's "
+             "analysis.py did (RQ3 table and figure), the F1 of its median-energy trial.", ""]
+    versions = version_lines(results)
+    if versions:
+        lines += [*versions, ""]
     return "\n".join(lines)
 
 
@@ -179,9 +214,11 @@ def _run_tuning_analyze(args, options) -> int:
     from harness.analysis.tables import to_markdown, write_tables
     from harness.tuning.analysis import load_tuning, tuning_tables
 
-    results = load_tuning(args.path)
+    if len(args.paths) > 1:
+        raise HarnessError("a tuning run is analysed alone: give one run directory")
+    results = load_tuning(args.paths[0])
     tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
-    out = out_dir(args.path, args.out, "analysis")
+    out = out_dir(args.paths[0], args.out, "analysis")
     write_tables(tables, out)
     per.to_csv(out / "tuning_per_search.csv", index=False)
     s = results.searches
@@ -204,7 +241,7 @@ def run_analyze(args) -> int:
     options = _options(args)
     from harness.tuning.analysis import is_tuning_run
 
-    if is_tuning_run(args.path):
+    if is_tuning_run(args.paths[0]):
         return _run_tuning_analyze(args, options)
     inputs = carbon_inputs(args)
     results = _load(args)
@@ -213,7 +250,7 @@ def run_analyze(args) -> int:
         from harness.analysis.carbon_tables import carbon_tables
 
         tables += carbon_tables(results, trials, inputs)
-    out = out_dir(args.path, args.out, "analysis")
+    out = out_dir(args.paths[0], args.out, "analysis")
     write_tables(tables, out)
     # Per-configuration normality and per-trial carbon are long: they go to their files only.
     report = header(results, options) + "\n" + "\n".join(to_markdown(t) for t in tables
@@ -257,14 +294,14 @@ def run_compare(args) -> int:
     options = _options(args)
     from harness.tuning.analysis import is_tuning_run
 
-    if is_tuning_run(args.path):
-        raise HarnessError(f"{args.path}: a tuning run; 'analyze' compares its strategies (compare is for "
+    if is_tuning_run(args.paths[0]):
+        raise HarnessError(f"{args.paths[0]}: a tuning run; 'analyze' compares its strategies (compare is for "
                            "algorithms of a data-reduction run)")
     results = _load(args)
     _say_if_incomplete(results)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
-    out = out_dir(args.path, args.out, "analysis")
+    out = out_dir(args.paths[0], args.out, "analysis")
     write_tables([table], out)
     print(to_markdown(table))
     print(f"Written to {out}/{table.name}.{{md,tex,csv}}.")

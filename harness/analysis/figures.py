@@ -69,8 +69,9 @@ class Skip(Exception):
 
 
 def energy_label(results: Results, what: str = "training energy") -> str:
-    """``what (J)``, with "estimated" and "net of idle" inside the parentheses when they apply."""
-    notes = ["J"]
+    """``what (J)``, with "estimated" and "net of idle" inside the parentheses when they apply;
+    the published ICT4S'22 file's unit is its scaled emissions, not J."""
+    notes = [results.energy_unit]
     if results.estimated:
         notes.append("estimated")
     if results.net:
@@ -238,7 +239,7 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
     +-0.71, whatever the distribution. Below ``QQ_MIN_TRIALS`` (median over configurations) the
     plot is skipped.
     """
-    n = trials.groupby(stats.CONFIG).size()
+    n = trials.groupby(stats.config_columns(trials)).size()
     median = float(n.median()) if len(n) else 0.0
     if median < QQ_MIN_TRIALS:
         return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
@@ -255,7 +256,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
     fig, axes = _grid(len(algorithms))
     for ax, algorithm in zip(axes, algorithms):
         df = trials[trials["algorithm"] == algorithm]
-        z = df.groupby(stats.CONFIG)[column].transform(
+        z = df.groupby(stats.config_columns(df))[column].transform(
             # np.ptp, not std: the mean of identical floats can be off by 1e-16, and a std of 2e-16
             # would turn rounding noise into z = +-1 bands
             lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
@@ -421,11 +422,20 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
         "qq_f1": lambda: qq("f1", "F1", False),
         "tradeoff": lambda: tradeoff_figure(results, trials),
     }
+    from harness.analysis import factors
+
+    if not factors.is_legacy(trials):  # tactics: per-factor curves replace the rows/features ones
+        for name in ("rq2_energy", "rq3_f1", "tradeoff"):
+            builders.pop(name)
+        builders["factor_curves"] = lambda: factor_curves_figure(results, trials)
     if carbon is not None:
         builders["carbon"] = lambda: carbon_figure(results, trials, carbon)
     written, index = [], {"figures": [], "skipped": []}
     completeness = [results.completeness_note()] if results.incomplete else []
     with plt.rc_context(RC):
+        extra = {} if factors.is_legacy(trials) else tactics_tradeoff_figures(results, trials)
+        extra.update(factorial_heatmaps(results, trials))
+        builders.update({name: (lambda f=fig: f) for name, fig in extra.items()})
         for name, build in builders.items():
             for old in (out_dir / f"{name}.png", out_dir / f"{name}.pdf"):
                 old.unlink(missing_ok=True)  # a skipped figure must not leave an old file behind
@@ -456,3 +466,104 @@ def skipped(out_dir: Path) -> list[dict]:
     """The skipped figures of the last ``draw_all`` into ``out_dir``: [{"name", "reason"}]."""
     path = Path(out_dir) / INDEX
     return json.loads(path.read_text(encoding="utf-8"))["skipped"] if path.is_file() else []
+
+
+# ---------------------------------------------------------------- tactics (any factor)
+
+def factor_curves_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
+    """Per factor (rows of panels): median training energy and median F1 against the level, one
+    line per algorithm; the untreated level ``none`` first."""
+    from harness.analysis import factors
+
+    slices = factors.factor_slices(trials)
+    fig, axes = plt.subplots(max(1, len(slices)), 2, figsize=(WIDTH_IN, 1.6 * max(1, len(slices))),
+                             layout="constrained", squeeze=False)
+    for row, (f, df) in enumerate(slices.items()):
+        order = sorted(df["level"].unique(), key=lambda v: (v != factors.NONE, factors.level_bits(v)))
+        for algorithm, g in df.groupby("algorithm", sort=True):
+            med = g.groupby("level").agg(e=("train_energy_j", "median"), f1=("f1", "median")).reindex(order)
+            axes[row, 0].plot(range(len(order)), med["e"], "o-", ms=2.5, lw=0.8, label=algorithm)
+            axes[row, 1].plot(range(len(order)), med["f1"], "o-", ms=2.5, lw=0.8)
+        for ax in axes[row]:
+            ax.set_xticks(range(len(order)), order)
+        axes[row, 0].set_yscale("log")
+        axes[row, 0].set_ylabel(f"{f}\n{energy_label(results, 'energy')}", fontsize=7)
+        axes[row, 1].set_ylabel("median F1")
+    axes[0, 0].legend(fontsize=6, frameon=False, ncol=2)
+    fig.suptitle(_title(results, "Each tactic alone: median training energy (log) and F1 per level"))
+    return fig
+
+
+def tactics_tradeoff_figures(results: Results, trials: pd.DataFrame) -> dict[str, plt.Figure]:
+    """One figure per algorithm: median training energy against median F1 for every level of every
+    factor (one marker and colour per factor), the untreated reference as a black star, and the
+    Pareto front across all tactics (lower energy, higher F1) as a step line through ringed points."""
+    from harness.analysis import factors
+
+    slices = factors.factor_slices(trials)
+    if not slices:
+        return {}
+    pts = pd.concat([df.groupby(["algorithm", "level"]).agg(energy=("train_energy_j", "median"),
+                                                            f1=("f1", "median")).reset_index().assign(factor=f)
+                     for f, df in slices.items()], ignore_index=True)
+    names = list(slices)
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(2, len(names))))
+    markers = "o^sDv<>phX*P"
+    out = {}
+    for algorithm, p in pts.groupby("algorithm", sort=True):
+        ref = p[p["level"] == factors.NONE].drop_duplicates("level")
+        p = pd.concat([p[p["level"] != factors.NONE], ref]).reset_index(drop=True)
+        fig, ax = plt.subplots(figsize=(WIDTH_IN / 2 + 0.6, 3.0), layout="constrained")
+        for i, f in enumerate(names):
+            g = p[(p["factor"] == f) & (p["level"] != factors.NONE)]
+            ax.plot(g["energy"], g["f1"], markers[i % len(markers)], ms=3.5, color=colours[i], label=f, alpha=0.85)
+        ax.plot(ref["energy"], ref["f1"], "*", ms=8, color="black", label="untreated")
+        front = p[stats.pareto_front(p["energy"], p["f1"])].sort_values("energy")
+        ax.step(front["energy"], front["f1"], where="post", lw=1, color="#c44e52", label="Pareto front")
+        ax.plot(front["energy"], front["f1"], "o", ms=6, mfc="none", mec="#c44e52")
+        for _, r in front.iterrows():
+            ax.annotate(f"{r['factor']}={r['level']}" if r["level"] != factors.NONE else "none",
+                        (r["energy"], r["f1"]), fontsize=5.5, xytext=(3, -7), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel(energy_label(results, "median training energy"))
+        ax.set_ylabel("median F1")
+        ax.legend(fontsize=5.5, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        ax.set_title(_title(results, f"{algorithm}: every tactic's levels; ringed: Pareto front across tactics"))
+        out[f"tradeoff_tactics_{algorithm}"] = fig
+    return out
+
+
+def factorial_heatmaps(results: Results, trials: pd.DataFrame) -> dict[str, plt.Figure]:
+    """For each sweep in which exactly two factors vary: one heatmap panel per algorithm of the
+    training-energy saving (%) in every cell, annotated with the F1 change (points)."""
+    from harness.analysis import factors
+
+    cells = factors.factorial_cells(trials)
+    out = {}
+    for sweep, c in cells.groupby("sweep", sort=False) if len(cells) else []:
+        cols = [k for k in c.columns if k.startswith("level_") and c[k].notna().any()]
+        if len(cols) != 2:
+            continue
+        a, b = cols
+        algorithms = sorted(c["algorithm"].unique())
+        fig, axes = _grid(len(algorithms), height=2.0)
+        axes = list(axes)[: len(algorithms)]
+        for ax, algorithm in zip(axes, algorithms):
+            g = c[c["algorithm"] == algorithm]
+            sav = g.pivot_table(index=a, columns=b, values="saving_pct", aggfunc="first")
+            df1 = g.pivot_table(index=a, columns=b, values="f1_change_pts", aggfunc="first")
+            im = ax.imshow(sav.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=100, aspect="auto")
+            ax.set_xticks(range(sav.shape[1]), sav.columns)
+            ax.set_yticks(range(sav.shape[0]), sav.index)
+            ax.set_xlabel(b[len("level_"):])
+            ax.set_ylabel(a[len("level_"):])
+            for i in range(sav.shape[0]):
+                for j in range(sav.shape[1]):
+                    v, d = sav.iat[i, j], df1.iat[i, j]
+                    if not (isinstance(v, float) and math.isnan(v)):
+                        ax.text(j, i, f"{v:.0f}%\n{d:+.1f}", ha="center", va="center", fontsize=5.5, color="white")
+            ax.set_title(algorithm)
+        fig.colorbar(im, ax=axes, shrink=0.6, label="training-energy saving (%)")
+        fig.suptitle(_title(results, f"Sweep {sweep}: saving versus untreated in every cell (F1 change in points below)"))
+        out[f"factorial_{sweep}"] = fig
+    return out

@@ -16,10 +16,15 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
   the train part of ``train_test_split(test_size=fraction)``); the counts are what was trained on;
 - ``experiment_id`` -> ``config_id``, ``iteration`` -> ``repetition``;
 - ``meter="codecarbon (published)"`` and ``energy_estimated=False``: CodeCarbon's figures for their
-  machine, not this harness's CPU-time estimate. CodeCarbon reads RAPL for CPU power where it can
-  but models RAM power (and CPU power from the TDP without RAPL), so the tables call them
-  ``ICT4S22_LABEL``, not plain measurements;
-- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case.
+  machine, not this harness's CPU-time estimate. They are not joules: the original script
+  multiplied ``EmissionsTracker.stop()`` by 3.6e6 and called it joules, but ``stop()`` returns
+  emissions in kgCO2e (CodeCarbon 1.2.0). So the "energy" is carbon scaled to look like joules:
+  proportional to energy only while the grid's carbon intensity stayed constant. Tables and
+  figures call it ``ICT4S22_LABEL`` and give its unit as ``ICT4S22_UNIT``, never J;
+- algorithm names map to ours (``ICT4S22_ALGORITHMS``); unknown names become snake_case;
+- ``<phase>_below_resolution`` flags are computed with RAPL's resolution (``harness.meters.rapl.
+  RESOLUTION``) at 5%: CodeCarbon reads the RAPL counters at a phase's start and end, so a phase
+  under 20 ms holds mostly quantisation (``ICT4S22_FLAGS_NOTE``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import pandas as pd
 
 from harness.errors import HarnessError, ResultsError
 from harness.store import COLUMNS, MANIFEST, TRIALS, file_columns, scan_trials, whole_lines
+from harness.versions import ICT4S22_VERSIONS
 
 ICT4S22_COLUMNS = (
     "algorithm", "RQ", "experiment_id", "iteration", "no_datapoints", "no_features",
@@ -54,9 +60,11 @@ ICT4S22_ALGORITHMS = {
 }
 
 ICT4S22_METER = "codecarbon (published)"
-# CodeCarbon on Linux reads RAPL for CPU power where it can, models RAM power (W per GB) and falls
-# back to a TDP model without RAPL: part of the published energy is modelled, not measured.
-ICT4S22_LABEL = "published ICT4S'22 measurements (CodeCarbon: CPU from RAPL where readable, RAM modelled)"
+# energy_experiment.py: energy_stats() multiplies EmissionsTracker.stop() by 1000 * 3600, but stop()
+# returns kgCO2e. CodeCarbon also reads RAPL for CPU power only where it can and models RAM power.
+ICT4S22_LABEL = ("published ICT4S'22 'energy': CodeCarbon emissions x3.6e6 (kgCO2e, proportional to "
+                 "energy at constant grid intensity; not joules)")
+ICT4S22_UNIT = "kgCO2e x3.6e6, not J"
 
 # What the statistics read; a trials.csv without one of these cannot be analysed.
 REQUIRED = (
@@ -66,6 +74,9 @@ REQUIRED = (
 )
 
 PHASES = ("preprocess", "train", "predict")
+FLAGS = tuple(f"{phase}_below_resolution" for phase in PHASES)
+ICT4S22_FLAGS_NOTE = ("below-resolution flags of the published data assume RAPL's resolution "
+                      "(~1 ms updates) at 5%")
 
 ESTIMATED_LABEL = "estimated energy (CPU-time model, not measured)"
 
@@ -88,6 +99,14 @@ class Results:
     manifest: Path | None = None
     unverified: int = 0  # rows whose values no row_sha256 vouches for (written before checksums)
     planned_trials: int | None = None  # the manifest's n_trials: the plan's size
+    versions: tuple = ()  # (label, library versions) per session or source: harness.versions
+    algorithm_classes: dict = dataclasses.field(default_factory=dict)  # name -> (class path, params)
+    replication: str = "none"
+
+    @property
+    def energy_unit(self) -> str:
+        """Unit of the energy columns: J, or the published file's scaled emissions."""
+        return ICT4S22_UNIT if self.layout == "ict4s22" else "J"
 
     @property
     def incomplete(self) -> bool:
@@ -140,7 +159,10 @@ def load_results(path: str | Path) -> Results:
                            "(with trials.csv) or the ICT4S'22 experiment_data.csv")
     header = _header(path)
     if set(ICT4S22_COLUMNS) <= set(header):
-        return Results(trials=read_ict4s22(path), source=path, layout="ict4s22")
+        trials = read_ict4s22(path)
+        return Results(trials=trials, source=path, layout="ict4s22",
+                       versions=((f"{path} (ICT4S'22 requirements.txt)", ICT4S22_VERSIONS),),
+                       algorithm_classes=_ict4s22_classes(trials["algorithm"].unique()), replication="ict4s22")
     if path.name == TRIALS or set(REQUIRED) <= set(header):
         manifest = path.parent / MANIFEST if path.name == TRIALS else None
         return _from_trials_csv(path, manifest)
@@ -202,7 +224,15 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     trials["algorithm"] = trials["algorithm"].astype(str)
     trials["sweep"] = trials["sweep"].astype(str)
     trials["meter"] = trials["meter"].astype(str)
+    if "treatment" not in trials.columns:  # written before tactics: the ICT4S'22 pair
+        trials["treatment"] = legacy_treatment(trials)
+        trials["level_rows"] = trials["row_fraction"].map(repr)
+        trials["level_features"] = trials["feature_fraction"].map(repr)
+    trials["treatment"] = trials["treatment"].astype(str)
+    for col in FLAGS:  # absent in runs made before the flags: NaN, "not recorded"
+        trials[col] = _as_flag(trials[col]) if col in trials.columns else np.nan
     baseline = planned = None
+    data = {}
     if manifest is not None and manifest.is_file():
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -214,14 +244,69 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     else:
         manifest = None
     source = path.parent if path.name == TRIALS else path
+    sessions = [s for s in data.get("sessions") or [] if isinstance(s, dict) and s.get("versions")]
+    versions = tuple((f"{source} session {i + 1}", s["versions"]) for i, s in enumerate(sessions))
+    if not versions and isinstance(data.get("versions"), dict):
+        versions = ((str(source), data["versions"]),)
+    classes = {name: (a.get("class", ""), a.get("params") or {})
+               for name, a in (data.get("algorithms") or {}).items() if isinstance(a, dict)}
+    replication = ((data.get("spec") or {}).get("replication") or "none") if isinstance(data.get("spec"), dict) else "none"
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
-                   unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None)
+                   unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
+                   versions=versions, algorithm_classes=classes, replication=replication)
+
+
+def _ict4s22_classes(names) -> dict:
+    """The published algorithms' classes and parameters (energy_experiment.py's CLASSIFIERS)."""
+    from harness.algorithms import BASELINES
+
+    out = {}
+    for name in names:
+        if name in BASELINES:
+            path, params = BASELINES[name]
+            out[name] = (path, dict(params))
+    return out
+
+
+def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, list[str]]:
+    """Several runs analysed as one: their trials concatenated (each keeps its ``run``).
+
+    Raises ResultsError when they cannot be pooled: the published ICT4S'22 file with runs (its
+    'energy' is scaled emissions, not joules), or library versions that move results
+    (``harness.versions.check_poolable``) unless ``mixed_versions``. Returns the pooled results
+    and any warnings to print. One part is returned as it is.
+    """
+    from harness.versions import check_poolable
+
+    sources = [v for p in parts for v in p.versions]
+    warnings = check_poolable(sources, mixed_versions)
+    if len(parts) == 1:
+        return parts[0], warnings
+    layouts = {p.layout for p in parts}
+    if len(layouts) > 1:
+        raise ResultsError("cannot pool the published ICT4S'22 file with harness runs: its 'energy' is "
+                           "CodeCarbon emissions x3.6e6, not joules; analyse them separately")
+    trials = pd.concat([p.trials for p in parts], ignore_index=True)
+    classes = {k: v for p in parts for k, v in p.algorithm_classes.items()}
+    replications = {p.replication for p in parts}
+    pooled = Results(trials=trials, source=parts[0].source, layout=parts[0].layout,
+                     baseline=None, manifest=None, unverified=sum(p.unverified for p in parts), versions=tuple(sources), algorithm_classes=classes,
+                     replication=replications.pop() if len(replications) == 1 else "mixed",
+                     planned_trials=(sum(p.planned_trials for p in parts)
+                                     if all(p.planned_trials is not None for p in parts) else None))
+    return pooled, warnings
 
 
 def _as_bool(col: pd.Series) -> pd.Series:
     if col.dtype == bool:
         return col
     return col.astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+
+
+def _as_flag(col: pd.Series) -> pd.Series:
+    """True/False (or 1/0) as 1.0/0.0, anything else (missing) as NaN."""
+    text = col.astype(str).str.strip().str.lower()
+    return text.map({"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0})
 
 
 def read_ict4s22(path: str | Path) -> pd.DataFrame:
@@ -271,6 +356,11 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         "preprocess_domains_j": None,
         "train_domains_j": None,
         "predict_domains_j": None,
+        "phase_boundaries": "ict4s22",
+        "treatment": None,
+        "n_rows": np.nan,
+        "input_dtype": raw["datatype"].astype(str),
+        "fit_dtype": None,
         "row_sha256": None,  # the published CSV has no per-row checksum
     })
     for name, count, fraction in (("rows", "n_train", "row_fraction"),
@@ -278,7 +368,25 @@ def read_ict4s22(path: str | Path) -> pd.DataFrame:
         # The full count is the largest in the whole file: the other sweep always runs at 100%.
         part = out["sweep"] == name
         out.loc[part, fraction] = (out.loc[part, count] / out[count].max()).round(2)
-    return out[list(COLUMNS)]
+    out["treatment"] = legacy_treatment(out)
+    from harness.meters.rapl import RESOLUTION
+
+    for phase in PHASES:
+        out[f"{phase}_below_resolution"] = (
+            (out[f"{phase}_s"] < RESOLUTION.min_duration_s(0.05))
+            | (out[f"{phase}_energy_j"].abs() < RESOLUTION.energy_j / 0.05)).astype(float)
+    return out.reindex(columns=list(COLUMNS))
+
+
+def legacy_treatment(trials: pd.DataFrame) -> pd.Series:
+    """The treatment label of rows written before tactics (or from the ICT4S'22 CSV): the ICT4S'22
+    pair, ``rows=<fraction>`` and ``features=<fraction>`` when below 1, joined by '+', else ``none``."""
+    def label(rf: float, ff: float) -> str:
+        parts = [f"{name}={float(v)!r}" for name, v in (("rows", rf), ("features", ff)) if not np.isclose(v, 1.0)]
+        return "+".join(parts) or "none"
+
+    return pd.Series([label(rf, ff) for rf, ff in zip(trials["row_fraction"], trials["feature_fraction"])],
+                     index=trials.index, dtype=object)
 
 
 def _snake(name: str) -> str:

@@ -5,7 +5,8 @@ Energies are J, times s, F1 in [0, 1]; F1 changes and differences are reported i
 Mann-Whitney U, Cliff's delta, percentile bootstrap. Undefined statistics (constant input, too few
 trials) are NaN, never an exception or a warning; the tables print them as "undefined".
 
-A configuration is one ``CONFIG`` tuple: (algorithm, sweep, row_fraction, feature_fraction).
+A configuration is one ``CONFIG`` tuple: (algorithm, sweep, row_fraction, feature_fraction,
+treatment); the treatment label tells apart the levels of tactics other than the ICT4S'22 pair.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from statsmodels.stats.multitest import multipletests
 
 from harness.errors import HarnessError
 
-CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction"]
+CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction", "treatment"]
 LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
 ALPHA = 0.05
 Z_LIMIT = 3.0
@@ -31,6 +32,11 @@ FACTORS = {"rows": ("n_train", "row_fraction"), "features": ("n_features", "feat
 
 # Romano et al. (2006) thresholds for |Cliff's delta|.
 CLIFF_THRESHOLDS = ((0.147, "negligible"), (0.33, "small"), (0.474, "medium"))
+
+
+def config_columns(trials: pd.DataFrame) -> list[str]:
+    """``CONFIG``, without ``treatment`` for frames that have none (synthetic, pre-tactics layout)."""
+    return CONFIG if "treatment" in trials.columns else CONFIG[:-1]
 
 
 def _is_one(col: pd.Series) -> pd.Series:
@@ -59,13 +65,14 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
         return (energy - energy.mean()) / sd
 
     pos = trials[positive]
-    zs = pos.groupby(CONFIG, sort=False)["train_energy_j"].transform(z)
+    config = config_columns(trials)
+    zs = pos.groupby(config, sort=False)["train_energy_j"].transform(z)
     outlier = pd.Series(False, index=trials.index)
     outlier.loc[pos.index] = zs.abs() >= z_limit
     kept = trials[positive & ~outlier]
     flags = pd.DataFrame({"nonpositive": ~positive, "outlier": outlier})
-    report = (pd.concat([trials[CONFIG], flags], axis=1)
-              .groupby(CONFIG, sort=True)
+    report = (pd.concat([trials[config], flags], axis=1)
+              .groupby(config, sort=True)
               .agg(n_trials=("nonpositive", "size"), dropped_nonpositive=("nonpositive", "sum"),
                    dropped_outliers=("outlier", "sum"))
               .reset_index())
@@ -97,8 +104,9 @@ def normality(trials: pd.DataFrame, columns=("train_energy_j", "f1"),
     """Shapiro-Wilk per configuration for each column: ``<col>_w``, ``<col>_p`` and
     ``<col>_normal`` (p >= alpha; NA when the test is undefined)."""
     rows = []
-    for key, g in trials.groupby(CONFIG, sort=True):
-        row = dict(zip(CONFIG, key), n_trials=len(g))
+    config = config_columns(trials)
+    for key, g in trials.groupby(config, sort=True):
+        row = dict(zip(config, key), n_trials=len(g))
         for col in columns:
             w, p = shapiro(g[col])
             row[f"{col}_w"], row[f"{col}_p"] = w, p
@@ -116,8 +124,13 @@ def count_non_normal(table: pd.DataFrame, column: str = "train_energy_j") -> tup
 # ---------------------------------------------------------------- slices of the design
 
 def full_data(trials: pd.DataFrame) -> pd.DataFrame:
-    """Trials at 100% of rows and 100% of features, whatever their sweep."""
-    return trials[_is_one(trials["row_fraction"]) & _is_one(trials["feature_fraction"])]
+    """Untreated trials: 100% of rows and 100% of features and no other tactic active (treatment
+    ``none``, or only the run-wide ``scale``), whatever their sweep."""
+    full = _is_one(trials["row_fraction"]) & _is_one(trials["feature_fraction"])
+    if "treatment" in trials.columns:
+        full &= trials["treatment"].astype(str).map(lambda t: all(p.startswith("scale=") for p in t.split("+"))
+                                                    if t != "none" else True)
+    return trials[full]
 
 
 def one_factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -156,10 +169,20 @@ def median_trial_position(energies) -> int:
 def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """One trial per configuration: the one whose training energy is the median (nearest rank)."""
     picks = []
-    for _, g in trials.groupby(CONFIG, sort=True):
+    for _, g in trials.groupby(config_columns(trials), sort=True):
         g = g.sort_values("repetition", kind="stable")
         picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
     return pd.DataFrame(picks).reset_index(drop=True)
+
+
+def median_energy_f1(trials: pd.DataFrame) -> float:
+    """F1 of the median-energy trial (nearest rank, in repetition order) of ``trials``: what the
+    ICT4S'22 analysis.py reported per configuration (``quantile(0.5, interpolation='nearest')`` of
+    training energy), instead of the median F1. NaN for no trials."""
+    if trials.empty:
+        return math.nan
+    g = trials.sort_values("repetition", kind="stable") if "repetition" in trials else trials
+    return float(g["f1"].iloc[median_trial_position(g["train_energy_j"])])
 
 
 def representative_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -204,16 +227,31 @@ def spearman(x, y) -> tuple[float, float]:
     return rho, p
 
 
+BELOW = "train_below_resolution"
+
+
+def n_below_resolution(g: pd.DataFrame) -> float:
+    """How many of ``g``'s training phases the meter could not resolve (row flag
+    ``train_below_resolution``); NaN when the rows do not say (runs made before the flag)."""
+    if BELOW not in g.columns:
+        return math.nan
+    flags = pd.to_numeric(g[BELOW], errors="coerce")
+    return math.nan if flags.isna().all() else float(flags.fillna(0).sum())
+
+
 def rq1(trials: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm at full data: median training energy (J) and time (s), and each median's
     ratio to the smallest one of its kind (``ratio_to_min`` for energy, ``time_ratio_to_min`` for
-    time; NaN when the smallest is not > 0). Sorted by median energy."""
+    time; NaN when the smallest is not > 0). Sorted by median energy. ``n_below_resolution``:
+    trials whose training phase is flagged below the meter's resolution."""
     full = full_data(trials)
     table = (full.groupby("algorithm")
              .agg(n_trials=("train_energy_j", "size"),
                   median_train_energy_j=("train_energy_j", "median"),
                   median_train_s=("train_s", "median"))
-             .reset_index()
+             .reset_index())
+    below = {a: n_below_resolution(g) for a, g in full.groupby("algorithm")}
+    table = (table.assign(n_below_resolution=table["algorithm"].map(below).astype(float))
              .sort_values("median_train_energy_j", kind="stable")
              .reset_index(drop=True))
     for median, ratio in (("median_train_energy_j", "ratio_to_min"),
@@ -285,8 +323,10 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
 
     ``saving_pct`` = 100 x (1 - median E(level) / median E(100%)), with a bootstrap 95% CI
     (``saving_ci_low_pct``, ``saving_ci_high_pct``); ``f1_change_pts`` = 100 x (median F1(level) -
-    median F1(100%)). The 100% reference is the slice's own full-data configuration, or, if the
-    slice has none, every full-data trial of the algorithm. The reference row itself has saving 0
+    median F1(100%)); ``median_energy_trial_f1`` and its change: the same with the F1 of the
+    median-energy trial (``median_energy_f1``), as the paper's analysis did. The 100% reference is
+    the slice's own full-data configuration, or, if the slice has none, every full-data trial of
+    the algorithm. The reference row itself has saving 0
     and no CI.
     """
     full = full_data(trials)
@@ -300,6 +340,7 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
             if ref.empty:
                 continue
             e_ref, f1_ref = ref["train_energy_j"].to_numpy(), ref["f1"].median()
+            f1_ref_rep = median_energy_f1(ref)
             for level, h in g.groupby(fraction, sort=True):
                 is_ref = bool(np.isclose(level, 1.0))
                 ratio, low, high = ((1.0, math.nan, math.nan) if is_ref else
@@ -308,15 +349,18 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
                     "algorithm": algorithm, "factor": factor, "fraction": float(level),
                     "n_train": float(h["n_train"].median()),
                     "n_features": float(h["n_features"].median()), "n_trials": len(h),
+                    "n_below_resolution": n_below_resolution(h),
                     "median_train_energy_j": float(h["train_energy_j"].median()),
                     "saving_pct": 100 * (1 - ratio),
                     "saving_ci_low_pct": 100 * (1 - high), "saving_ci_high_pct": 100 * (1 - low),
                     "median_f1": float(h["f1"].median()),
                     "f1_change_pts": 100 * (float(h["f1"].median()) - float(f1_ref)),
+                    "median_energy_trial_f1": median_energy_f1(h),
+                    "median_energy_trial_f1_change_pts": 100 * (median_energy_f1(h) - f1_ref_rep),
                 })
-    cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials",
+    cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials", "n_below_resolution",
             "median_train_energy_j", "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct",
-            "median_f1", "f1_change_pts"]
+            "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -521,7 +565,8 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     table["verdict"] = [verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
                                 f1_tolerance, alpha, r.min_p) for r in table.itertuples()]
     table.insert(0, "candidate", candidate)
-    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline", "energy_ratio",
+    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline",
+            "n_candidate_below_resolution", "n_baseline_below_resolution", "energy_ratio",
             "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "min_p", "cliffs_delta", "magnitude",
             "mde_cliffs_delta", "f1_diff_pts", "verdict"]
     return table[cols]
@@ -532,6 +577,8 @@ def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
     delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
     return {"baseline": base_name, "scope": scope, **level,
             "n_candidate": len(c), "n_baseline": len(b),
+            "n_candidate_below_resolution": n_below_resolution(c),
+            "n_baseline_below_resolution": n_below_resolution(b),
             "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high, "mw_p": p,
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
             "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis import stats
+from harness.analysis import factors, stats
 from harness.analysis.load import Results
 from harness.errors import ResultsError
 
@@ -86,16 +86,79 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)
-    tables.append(_rq1_table(rq1))
+    tables.append(_rq1_table(rq1, results.energy_unit))
+    if not factors.is_legacy(trials):  # tactics: every factor, not only rows and features
+        tables += _factor_tables(trials, options)
+        return [_with_notes(t, results) for t in tables], trials
     tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
                                      "energy with rows and features, all trials", stats.rq2(trials)))
     tables.append(_correlation_table(
         "rq3_f1_spearman", "RQ3: Spearman correlation of F1 with rows and features, "
         "median-energy trial per configuration", stats.rq3(trials), energy=False))
     trade = stats.tradeoff(trials, options.n_resamples, options.seed)
-    tables.append(_tradeoff_table(trade))
+    tables.append(_tradeoff_table(trade, results.energy_unit))
     tables.append(_best_table(stats.best_saving(trade, options.f1_tolerance), options.f1_tolerance))
+    cells = factors.factorial_cells(trials)
+    if len(cells):
+        tables.append(_factorial_table(cells))
     return [_with_notes(t, results) for t in tables], trials
+
+
+def _factor_tables(trials: pd.DataFrame, options: Options) -> list[Table]:
+    """RQ2/RQ3 and the trade-off for every factor, the best tactic per algorithm, factorial cells."""
+    out = [_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training energy with each "
+                              "factor, all trials", factors.correlations(trials, "train_energy_j")),
+           _correlation_table("rq3_f1_spearman", "RQ3: Spearman correlation of F1 with each factor, "
+                              "median-energy trial per level", factors.correlations(trials, "f1", True), energy=False)]
+    trade = factors.tradeoff(trials, options.n_resamples, options.seed)
+    display = pd.DataFrame({
+        "algorithm": trade["algorithm"], "factor": trade["factor"], "level": trade["level"],
+        "trials": trade["n_trials"].astype(str),
+        "n_train": [num(x, 6) for x in trade["n_train"]], "n_features": [num(x, 6) for x in trade["n_features"]],
+        "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
+        "saving (%)": [pct(x) for x in trade["saving_pct"]],
+        "95% CI": [NO_CI if lv == factors.NONE else ci(lo, hi) for lv, lo, hi in
+                   zip(trade["level"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
+    })
+    out.append(Table("tradeoff", "Trade-off per factor and level: training-energy saving versus the untreated "
+                     "trials (none) and F1 change", trade, display,
+                     notes=("Saving = 100 x (1 - median training energy at the level / median untreated); CI: "
+                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).",)))
+    best = factors.best_tactic(trade, options.f1_tolerance)
+    tol = options.f1_tolerance
+    display = pd.DataFrame({
+        "algorithm": best["algorithm"],
+        "tactic (factor)": [f if isinstance(f, str) else "none qualifies" for f in best["factor"]],
+        "level": [lv if isinstance(lv, str) else "-" for lv in best["level"]],
+        "saving (%)": [pct(x) for x in best["saving_pct"]],
+        "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
+        "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
+        "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
+    })
+    out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
+                     f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
+                     best.assign(f1_tolerance=tol), display))
+    cells = factors.factorial_cells(trials)
+    if len(cells):
+        out.append(_factorial_table(cells))
+    return out
+
+
+def _factorial_table(cells: pd.DataFrame) -> Table:
+    levels = [c for c in cells.columns if c.startswith("level_")]
+    display = pd.DataFrame({
+        "sweep": cells["sweep"], "algorithm": cells["algorithm"],
+        **{c[len("level_"):]: cells[c] for c in levels},
+        "trials": cells["n_trials"].astype(str),
+        "median train energy (J)": [num(x) for x in cells["median_train_energy_j"]],
+        "saving (%)": [pct(x) for x in cells["saving_pct"]],
+        "median F1": [num(x, 3) for x in cells["median_f1"]],
+        "F1 change (pts)": [pct(x, 2) for x in cells["f1_change_pts"]],
+    })
+    return Table("factorial_cells", "Every cell of the factorial sweeps: saving versus untreated and F1 change",
+                 cells, display, notes=("Saving and F1 change against the algorithm's untreated trials "
+                                        "(every factor off).",))
 
 
 def _with_notes(table: Table, results: Results) -> Table:
@@ -182,20 +245,44 @@ def _normality_summary(norm: pd.DataFrame, alpha: float) -> Table:
                  frame, display, notes=(note,))
 
 
-def _rq1_table(rq1: pd.DataFrame) -> Table:
+BELOW_COLUMN = "train phases below resolution"
+BELOW_NOTE = ("Train phases below resolution: trials whose training window was shorter or held less "
+              "energy than the meter resolves to the run's hygiene.rel_error (5% by default; RAPL "
+              "updates about every 1 ms, so under 20 ms; for the published ICT4S'22 data RAPL's resolution "
+              "is assumed); the median beside it rests on those readings.")
+
+
+def _below(n_below, n_trials) -> list[str]:
+    """"k of n" per row; "not recorded" where the rows carry no flag (older runs)."""
+    return ["not recorded" if math.isnan(k) else f"{int(k)} of {int(n)}" for k, n in zip(n_below, n_trials)]
+
+
+def _with_below(display: pd.DataFrame, frame: pd.DataFrame, after: str, notes: tuple,
+                n_below="n_below_resolution", n_trials="n_trials") -> tuple[pd.DataFrame, tuple]:
+    """Insert the "k of n below resolution" column after ``after`` when any row is flagged or
+    flags were recorded, with its note."""
+    if n_below not in frame or frame[n_below].isna().all():
+        return display, notes
+    display = display.copy()
+    display.insert(display.columns.get_loc(after) + 1, BELOW_COLUMN, _below(frame[n_below], frame[n_trials]))
+    return display, (*notes, BELOW_NOTE)
+
+
+def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
     spread = stats.rq1_spread(rq1)
     display = pd.DataFrame({
         "algorithm": rq1["algorithm"],
         "trials": rq1["n_trials"].astype(str),
-        "median train energy (J)": [num(x) for x in rq1["median_train_energy_j"]],
+        f"median train energy ({unit})": [num(x) for x in rq1["median_train_energy_j"]],
         "median train time (s)": [num(x) for x in rq1["median_train_s"]],
         "x smallest (energy)": [num(x, 3) for x in rq1["ratio_to_min"]],
         "x smallest (time)": [num(x, 3) for x in rq1["time_ratio_to_min"]],
     })
     note = (f"Max/min ratio of median training energy: {num(spread, 3)}" +
             (f" ({math.log10(spread):.1f} orders of magnitude)." if spread > 0 else "."))
+    display, notes = _with_below(display, rq1, f"median train energy ({unit})", (note,))
     return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features",
-                 rq1, display, notes=(note,))
+                 rq1, display, notes=notes)
 
 
 def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool = True) -> Table:
@@ -212,23 +299,28 @@ def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool =
     return Table(name, title, corr, display, notes=notes, energy=energy)
 
 
-def _tradeoff_table(trade: pd.DataFrame) -> Table:
+def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
     display = pd.DataFrame({
         "algorithm": trade["algorithm"],
         "factor": trade["factor"],
         "level": [fraction(x) for x in trade["fraction"]],
         "n_train": [num(x, 6) for x in trade["n_train"]],
         "n_features": [num(x, 6) for x in trade["n_features"]],
-        "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
+        f"median train energy ({unit})": [num(x) for x in trade["median_train_energy_j"]],
         "saving (%)": [pct(x) for x in trade["saving_pct"]],
         "95% CI": [NO_CI if math.isclose(f, 1.0) else ci(lo, hi) for f, lo, hi in
                    zip(trade["fraction"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        "median F1": [num(x) for x in trade["median_f1"]],
         "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
+        "F1 of median-energy trial": [num(x) for x in trade["median_energy_trial_f1"]],
+        "its change (pts)": [pct(x, 2) for x in trade["median_energy_trial_f1_change_pts"]],
     })
     notes = ("Saving = 100 x (1 - median training energy at the level / median at 100%); "
              "CI: percentile bootstrap of the ratio of medians (\"-\" on the 100% row, the "
              "reference itself). F1 change = median F1 at the level "
-             "minus median F1 at 100%, in points (F1 x 100).",)
+             "minus median F1 at 100%, in points (F1 x 100). The ICT4S'22 paper's analysis "
+             "reported instead the F1 of the median-energy trial (last two columns).",)
+    display, notes = _with_below(display, trade, f"median train energy ({unit})", notes)
     return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
                  trade, display, notes=notes)
 
@@ -283,6 +375,11 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
              f"difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
              f"smallest Cliff's delta found with 80% power at these sizes (t-test power scaled by "
              f"U's efficiency 3/pi, normal shift); 'none' when no difference can be detected.",)
+    if not (table["n_candidate_below_resolution"].isna().all() and table["n_baseline_below_resolution"].isna().all()):
+        display.insert(display.columns.get_loc("energy ratio"), BELOW_COLUMN, [
+            f"{c}/{b}" for c, b in zip(_below(table["n_candidate_below_resolution"], table["n_candidate"]),
+                                       _below(table["n_baseline_below_resolution"], table["n_baseline"]))])
+        notes = (*notes, BELOW_NOTE + " Given as candidate/baseline.")
     return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines",
                              table, display, notes=notes), results)
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from harness.errors import MeterError
 from harness.meters.combined import CombinedMeter
-from harness.meters.common import Measurement, Meter, measure_baseline
+from harness.meters.common import Measurement, Meter, Resolution, measure_baseline
 from harness.meters.estimate import EstimateMeter
 
 __all__ = [
     "Measurement",
     "Meter",
+    "Resolution",
     "Selection",
     "open_meter",
     "measure_baseline",

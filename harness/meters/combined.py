@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 
 
 class CombinedMeter(Meter):
@@ -47,6 +47,15 @@ class CombinedMeter(Meter):
         for m, mapping in zip(self.meters, self._maps):
             out += [mapping.get(d, d) for d in m.total_domains()]
         return out
+
+    def resolution(self) -> Resolution | None:
+        """The coarsest part's update interval and the sum of the parts' energy steps; None if
+        any part's resolution is unknown."""
+        parts = [m.resolution() for m in self.meters]
+        if any(r is None for r in parts):
+            return None
+        return Resolution(energy_j=sum(r.energy_j for r in parts), update_s=max(r.update_s for r in parts),
+                          source="; ".join(r.source for r in parts))
 
     def probe(self, timeout_s: float | None = None) -> None:
         for m in self.meters:

@@ -34,6 +34,29 @@ class Measurement:
         return self.total_j / self.duration_s if self.duration_s > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What one meter window can resolve.
+
+    ``energy_j``: the smallest energy step a reading moves by (J). ``update_s``: how often the
+    source refreshes its reading (s); a window's ends each fall up to one update late, so its
+    energy is uncertain by about that much time at the window's power. ``source`` says where the
+    numbers come from. Used by ``harness.hygiene.resolution`` to flag phases too short to measure.
+    """
+
+    energy_j: float
+    update_s: float
+    source: str
+
+    def min_duration_s(self, rel_error: float) -> float:
+        """Shortest window (s) whose energy is within ``rel_error`` (e.g. 0.05) of the truth as
+        far as the update interval goes: ``update_s / rel_error``."""
+        return self.update_s / rel_error
+
+    def as_dict(self) -> dict:
+        return {"energy_j": self.energy_j, "update_s": self.update_s, "source": self.source}
+
+
 class Meter(ABC):
     """Base class of every energy meter.
 
@@ -60,6 +83,10 @@ class Meter(ABC):
     def total_domains(self) -> list[str]:
         """The domains whose sum is ``Measurement.total_j`` (no two of them overlap)."""
         return self.domains()
+
+    def resolution(self) -> Resolution | None:
+        """What one window can resolve (None: unknown, no phase is flagged)."""
+        return None
 
     def probe(self, timeout_s: float | None = None) -> None:
         """Check, before any measurement, that the counters advance (and, for RAPL, which zones

@@ -18,7 +18,7 @@ import resource
 import time
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 
 DEFAULT_W_PER_CORE = 10.0
 
@@ -66,6 +66,13 @@ class EstimateMeter(Meter):
 
     def domains(self) -> list[str]:
         return ["cpu"]
+
+    def resolution(self) -> Resolution:
+        """CPU time's: the coarser of CLOCK_PROCESS_CPUTIME_ID's resolution (``clock_getres``)
+        and getrusage's 1 µs (reaped children), times ``per_core_w``."""
+        step_s = max(time.clock_getres(time.CLOCK_PROCESS_CPUTIME_ID), 1e-6)
+        return Resolution(energy_j=step_s * self.per_core_w, update_s=step_s,
+                          source=f"CPU time: {step_s:g} s steps (clock_getres, getrusage)")
 
     def describe(self) -> dict:
         return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 
 
 def import_pynvml():
@@ -91,6 +91,12 @@ class NvmlMeter(Meter):
 
     def domains(self) -> list[str]:
         return list(self._names)
+
+    def resolution(self) -> Resolution:
+        """The counter counts in mJ; the driver refreshes it every few tens of ms. 0.1 s is an
+        assumed, conservative update period (NVML documents none for this counter)."""
+        return Resolution(energy_j=1e-3, update_s=0.1,
+                          source="NVML total-energy counter: 1 mJ steps, update period assumed 0.1 s")
 
     def describe(self) -> dict:
         return {

@@ -31,7 +31,7 @@ import types
 from pathlib import Path
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, PROBE_POLL_S, PROBE_TIMEOUT_S, powercap_root
 
 _PYRAPL_ROOT = "/sys/class/powercap"
@@ -180,6 +180,12 @@ class PyRaplMeter(Meter):
             domains[name] = j
             total += j
         return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains)
+
+    def resolution(self) -> Resolution:
+        """The same RAPL counters as ``rapl``: the same resolution."""
+        from harness.meters.rapl import RESOLUTION
+
+        return RESOLUTION
 
     def domains(self) -> list[str]:
         return list(self._names)

@@ -58,13 +58,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import MeterError
-from harness.meters.common import Measurement, Meter
+from harness.meters.common import Measurement, Meter, Resolution
 
 ROOT_ENV = "HARNESS_POWERCAP_ROOT"
 DEFAULT_ROOT = "/sys/class/powercap"
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
 MIN_PERIOD_S = 0.001
+# Counters step by the energy status unit, at most 2^-14 J = 61 µJ (Intel's common unit; AMD and
+# many Intel parts use 2^-16 J), and update about every 1 ms (Intel SDM vol. 3B, "Platform
+# Specific Power Management Support"; Hähnel et al., "Measuring energy consumption for short code
+# paths using RAPL", 2012). energy_uj counts in 1 µJ, finer than the hardware unit.
+RESOLUTION = Resolution(energy_j=2.0 ** -14, update_s=1e-3,
+                        source="RAPL: energy status unit <= 2^-14 J, counter update ~1 ms")
 # Longest wait for every total zone to advance (and for mirror candidates to be decided). RAPL
 # updates its counters about every 1 ms (Intel SDM vol. 3B, 15.10.1; the same on AMD Zen), so a
 # healthy tree is decided in a few ms; only a frozen one waits this long.
@@ -426,6 +432,10 @@ class RaplMeter(Meter):
 
     def total_domains(self) -> list[str]:
         return list(self._total_names)
+
+    def resolution(self) -> Resolution:
+        """RAPL's (``RESOLUTION``): 2^-14 J steps at most, updated about every 1 ms."""
+        return RESOLUTION
 
     def describe(self) -> dict:
         return {

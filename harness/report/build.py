@@ -93,8 +93,8 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
             spread = hi["median_train_energy_j"] / lo["median_train_energy_j"]
             out.append(f"RQ1{est}: median training energy at 100% data spans {spread:,.0f}x "
                        f"({math.log10(spread):.1f} orders of magnitude), from {lo['algorithm']} "
-                       f"({_fmt(lo['median_train_energy_j'])} J) to {hi['algorithm']} "
-                       f"({_fmt(hi['median_train_energy_j'])} J).")
+                       f"({_fmt(lo['median_train_energy_j'])} {results.energy_unit}) to {hi['algorithm']} "
+                       f"({_fmt(hi['median_train_energy_j'])} {results.energy_unit}).")
     for name, what in (("rq2_energy_spearman", "training energy" + est), ("rq3_f1_spearman", "F1")):
         if name in t:
             corr = t[name].frame.dropna(subset=["rho"])

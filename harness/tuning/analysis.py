@@ -313,6 +313,7 @@ def tuning_figure(results: TuningResults):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     from harness.analysis.figures import RC, WIDTH_IN
 
@@ -324,7 +325,7 @@ def tuning_figure(results: TuningResults):
     rows = math.ceil(n / cols)
     colors = {"grid": "#4c72b0", "random": "#dd8452", "bayesian": "#55a868"}
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 2.1 * rows + 0.5), squeeze=False,
+        fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, 2.1 * rows + 0.7), squeeze=False,
                                  layout="constrained")
         for ax, (key, per_strategy) in zip(axes.flat, data.items()):
             for strategy, (grid, med, q25, q75, k) in per_strategy.items():
@@ -332,13 +333,18 @@ def tuning_figure(results: TuningResults):
                 ax.plot(grid, med, color=c, label=f"{strategy} (n={k})", lw=1.2)
                 ax.fill_between(grid, q25, q75, color=c, alpha=0.2, lw=0)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels run together on short ranges
             alg, sweep, rf, ff = key
             ax.set_title(f"{alg}: rows {fraction(rf)}, features {fraction(ff)}")
-            ax.set_xlabel("cumulative search energy (J" + (", estimated" if results.estimated else "") + ")")
-            ax.set_ylabel("best validation F1 so far")
-            ax.legend(loc="lower right", frameon=False)
+            ax.set_xlabel("cumulative search energy (J" + (", estimated" if results.estimated else "") + ")",
+                          fontsize=7)
+            ax.set_ylabel("best validation F1 so far", fontsize=7)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, [lab.split(" (")[0] for lab in labels], loc="outside lower center",
+                   ncols=len(labels), frameon=False,
+                   title=f"strategy (n = repetitions per line: {', '.join(sorted({lab.split('n=')[1][:-1] for lab in labels}))})")
         title = "Tuning: best validation F1 so far against search energy (median, IQR band over repetitions)"
         notes = results.energy_notes() + ([results.completeness()] if results.completeness() else [])
         fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), fontsize=8)

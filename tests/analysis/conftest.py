@@ -1,4 +1,5 @@
-"""Synthetic results with known answers: trials.csv rows with every column of harness.store.COLUMNS."""
+"""Synthetic results with known answers: trials.csv rows in the layout written before tactics
+(harness.store.BEFORE_TACTICS, which the analysis still reads), with their row checksums."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.store import COLUMNS, MANIFEST, TRIALS, TrialWriter
+from harness.store import BEFORE_TACTICS as COLUMNS, CHECKSUM, MANIFEST, TRIALS, TrialWriter
+from harness.store import COLUMNS as ALL_COLUMNS
 
 FULL_ROWS = 3900
 FULL_FEATURES = 8000
@@ -65,7 +67,9 @@ def _row(trial_id, config_id, algorithm, sweep, rf, ff, rep, n_train, n_features
 def write_run(run_dir: Path, trials: pd.DataFrame, manifest: dict | None = None) -> Path:
     """Write trials through the store's own writer (so the file is what 'run' writes)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    writer = TrialWriter(run_dir / TRIALS)
+    # the pre-tactics layout, with any later column the trials carry (e.g. hygiene's flags), then the checksum
+    extra = tuple(c for c in ALL_COLUMNS if c in trials.columns and c not in COLUMNS and c != CHECKSUM)
+    writer = TrialWriter(run_dir / TRIALS, COLUMNS + extra + (CHECKSUM,))
     for row in trials.to_dict("records"):
         for col in ("preprocess_domains_j", "train_domains_j", "predict_domains_j"):
             if isinstance(row[col], str):

@@ -211,9 +211,11 @@ def test_net_of_estimated_energy_is_refused(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_ict4s22_energy_is_labelled_codecarbon_with_ram_modelled(tmp_path):
+def test_ict4s22_energy_is_labelled_scaled_emissions_not_joules(tmp_path):
     results = load_results(write_ict4s22(tmp_path / "data.csv"))
     assert results.energy_notes() == [ICT4S22_LABEL]
-    assert "CodeCarbon" in ICT4S22_LABEL and "RAM modelled" in ICT4S22_LABEL
+    assert "CodeCarbon emissions x3.6e6 (kgCO2e" in ICT4S22_LABEL and "not joules" in ICT4S22_LABEL
     tables, _ = analysis_tables(results)
     assert all(ICT4S22_LABEL in to_markdown(t).splitlines()[0] for t in tables if t.energy)
+    energy_headers = [c for t in tables for c in t.display.columns if "energy (" in c]
+    assert energy_headers and all(c.endswith("(kgCO2e x3.6e6, not J)") for c in energy_headers)

@@ -72,9 +72,9 @@ def test_median_trial_uses_nearest_rank_on_even_count():
 def test_representative_trial_is_the_median_energy_trial():
     trials = fabricate(algorithms={"svm": 1.0}, repetitions=4, noise=0.3, seed=3)
     reps = stats.representative_trials(trials)
-    assert len(reps) == trials.groupby(stats.CONFIG).ngroups
+    assert len(reps) == trials.groupby(stats.config_columns(trials)).ngroups
     for _, rep in reps.iterrows():
-        g = trials[(trials[stats.CONFIG] == rep[stats.CONFIG]).all(axis=1)]
+        g = trials[(trials[stats.config_columns(trials)] == rep[stats.config_columns(trials)]).all(axis=1)]
         energies = np.sort(g["train_energy_j"].to_numpy())
         assert rep["train_energy_j"] == energies[1]  # rank 2 of 4
 

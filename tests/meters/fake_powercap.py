@@ -17,6 +17,7 @@ Counters are written in place (same inode, fixed width) because the meter keeps 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -40,6 +41,7 @@ class FakePowercap:
         self._fds: dict[str, int] = {}
         self._written = threading.Condition()
         self._writes = 0
+        self.write_now = lambda: None  # brings the counters up to now (set by start_profile)
 
     def energy_path(self, domain: str) -> Path:
         return self.zones[domain] / "energy_uj"
@@ -64,18 +66,32 @@ class FakePowercap:
         ``power_w`` may use "dram" for "package-0/dram". ``start_uj`` sets initial values.
         ``mirror`` maps a domain to one of ``power_w`` whose value it copies at every write: one
         counter exposed twice (AMD Threadripper's ``package-0-die-0`` and ``-die-1``)."""
+        return self.start_profile({d: (lambda dt, w=float(w): w * dt) for d, w in power_w.items()},
+                                  start_uj, interval_s, mirror)
+
+    def start_decay(self, domain: str, idle_w: float, excess_w: float, tau_s: float,
+                    interval_s: float = 0.001) -> "FakePowercap":
+        """Power ``idle_w + excess_w * exp(-t / tau_s)`` in ``domain`` from now on (t in s since
+        this call): a machine cooling down after a trial. The counter holds the exact integral,
+        so a window's mean power is known in closed form (``decay_energy_j``)."""
+        return self.start_profile({domain: lambda dt: decay_energy_j(dt, idle_w, excess_w, tau_s)},
+                                  interval_s=interval_s)
+
+    def start_profile(self, energy_j, start_uj: dict[str, int] | None = None, interval_s: float = 0.001,
+                      mirror: dict[str, str] | None = None) -> "FakePowercap":
+        """Like ``start``, with ``energy_j[domain](t)`` = joules spent since now, t in s."""
         self.stop()
-        power = {self._resolve(d): float(w) for d, w in power_w.items()}
+        energy = {self._resolve(d): fn for d, fn in energy_j.items()}
         start = {self._resolve(d): int(v) for d, v in (start_uj or {}).items()}
         copies = {self._resolve(d): self._resolve(src) for d, src in (mirror or {}).items()}
-        for d in power:
+        for d in energy:
             start.setdefault(d, self.get_uj(d))
         t0 = time.perf_counter()
         self._stop = threading.Event()
 
         def write_all() -> None:
             dt = time.perf_counter() - t0
-            values = {d: start[d] + int(w * dt * 1e6) for d, w in power.items()}
+            values = {d: start[d] + int(fn(dt) * 1e6) for d, fn in energy.items()}
             values.update({d: values[src] for d, src in copies.items()})
             for d, v in values.items():
                 self.set_uj(d, v)
@@ -88,6 +104,7 @@ class FakePowercap:
                 write_all()
 
         write_all()
+        self.write_now = write_all
         self._thread = threading.Thread(target=loop, name="fake-powercap-writer", daemon=True)
         self._thread.start()
         return self
@@ -134,6 +151,11 @@ class FakePowercap:
         if len(matches) != 1:
             raise KeyError(f"{domain!r} is not one zone of {sorted(self.zones)}")
         return matches[0]
+
+
+def decay_energy_j(t: float, idle_w: float, excess_w: float, tau_s: float) -> float:
+    """Joules spent over [0, t] at power idle_w + excess_w * exp(-s / tau_s)."""
+    return idle_w * t + excess_w * tau_s * (1 - math.exp(-t / tau_s))
 
 
 def _zone(path: Path, name: str, max_uj: int, value_uj: int = 0) -> Path:

@@ -1,0 +1,210 @@
+"""Analysis of any factor: per-factor RQ2/RQ3 and trade-off, every cell of a factorial, and which
+tactic saves most within an F1 tolerance. Pure functions: trials DataFrame in, DataFrame out.
+
+A run's factors are its ``level_<factor>`` columns (runs made before tactics and the ICT4S'22 CSV:
+``rows`` and ``features``, from row_fraction and feature_fraction). A trial's *active* factors are
+those named in its ``treatment`` label (``factor=level`` joined by '+'; ``none`` = untreated;
+``scale=...`` is a setting of the whole run, not a factor).
+
+- The slice of factor f: in each sweep where f is active, the trials whose only active factor is f,
+  plus the untreated trials of that sweep (or, if it has none, the algorithm's untreated trials
+  from any sweep) as the reference level ``none``.
+- The x of a factor's Spearman correlation: ``n_train`` if it varies in the slice (row tactics,
+  duplicates), else ``n_features`` (selection, projection), else the level's bits (dtype, kbits;
+  ``none`` = 64, the float64 features).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from harness.analysis import stats
+
+NONE = "none"
+LEVEL_PREFIX = "level_"
+
+
+def active(label: str) -> dict[str, str]:
+    """{factor: level text} of a treatment label, without the run-wide ``scale`` setting."""
+    if not isinstance(label, str) or label == NONE:
+        return {}
+    out = {}
+    for part in label.split("+"):
+        name, _, level = part.partition("=")
+        if name != "scale":
+            out[name] = level
+    return out
+
+
+def factors_of(trials: pd.DataFrame) -> list[str]:
+    """The factors of a run, in step order (column order)."""
+    names = [c[len(LEVEL_PREFIX):] for c in trials.columns if c.startswith(LEVEL_PREFIX)]
+    return names or ["rows", "features"]
+
+
+def is_legacy(trials: pd.DataFrame) -> bool:
+    """True when the only factors are the ICT4S'22 pair (the paper's tables cover them)."""
+    return set(factors_of(trials)) <= {"rows", "features"}
+
+
+def with_treatment(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` with a ``treatment`` column (frames without one: the ICT4S'22 pair's label)."""
+    if "treatment" in trials.columns:
+        return trials
+    from harness.analysis.load import legacy_treatment
+
+    return trials.assign(treatment=legacy_treatment(trials))
+
+
+def untreated(trials: pd.DataFrame) -> pd.DataFrame:
+    trials = with_treatment(trials)
+    return trials[[not active(t) for t in trials["treatment"]]]
+
+
+def factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per factor, its one-factor trials with a ``level`` column (level text; ``none`` for the
+    reference). Factors with fewer than two levels in the slice are left out."""
+    trials = with_treatment(trials)
+    acts = trials["treatment"].map(active)
+    base = untreated(trials)
+    out = {}
+    for f in factors_of(trials):
+        parts = []
+        for sweep, g in trials.groupby("sweep", sort=False):
+            ga = acts.loc[g.index]
+            if not any(f in a for a in ga):
+                continue
+            mine = g[[set(a) <= {f} for a in ga]]
+            if not len(untreated(mine)):
+                mine = pd.concat([mine, base[base["algorithm"].isin(mine["algorithm"])]])
+            parts.append(mine)
+        if parts:
+            df = pd.concat(parts)
+            df = df[~df.index.duplicated()].copy()
+            df["level"] = [active(t).get(f, NONE) for t in df["treatment"]]
+            if df["level"].nunique() > 1:
+                out[f] = df
+    return out
+
+
+def level_bits(level: str) -> float:
+    """A level as a number: its bits for a dtype (float32 -> 32), ``none`` -> 64, else float(level)."""
+    if level == NONE:
+        return 64.0
+    if level.startswith("float"):
+        return float(level[5:])
+    try:
+        return float(level)
+    except ValueError:
+        return math.nan
+
+
+def x_variable(df: pd.DataFrame) -> str:
+    if df["n_train"].nunique() > 1:
+        return "n_train"
+    if df["n_features"].nunique() > 1:
+        return "n_features"
+    return "level_bits"
+
+
+def _with_x(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    x = x_variable(df)
+    if x == "level_bits":
+        df = df.assign(level_bits=df["level"].map(level_bits))
+    return df, x
+
+
+def correlations(trials: pd.DataFrame, y: str, representative: bool = False) -> pd.DataFrame:
+    """Spearman of ``y`` with each factor's x, per algorithm; over all trials, or over the
+    median-energy trial of each level (``representative``, as RQ3)."""
+    rows = []
+    for f, df in factor_slices(trials).items():
+        df, x = _with_x(df)
+        for algorithm, g in df.groupby("algorithm", sort=True):
+            if representative:
+                g = pd.DataFrame([h.sort_values("repetition", kind="stable").iloc[
+                    stats.median_trial_position(h.sort_values("repetition", kind="stable")["train_energy_j"])]
+                    for _, h in g.groupby("level", sort=True)])
+            rho, p = stats.spearman(g[x], g[y])
+            rows.append({"algorithm": algorithm, "factor": f, "variable": x, "n_levels": g["level"].nunique(),
+                         "n_trials": len(g), "rho": rho, "p": p})
+    return pd.DataFrame(rows, columns=["algorithm", "factor", "variable", "n_levels", "n_trials", "rho", "p"])
+
+
+def tradeoff(trials: pd.DataFrame, n_resamples: int = stats.N_RESAMPLES, seed: int = stats.SEED) -> pd.DataFrame:
+    """Per algorithm, factor and level: training-energy saving versus the untreated trials
+    (``none``), with a bootstrap 95% CI, and the F1 change in points."""
+    rows = []
+    for f, df in factor_slices(trials).items():
+        for algorithm, g in df.groupby("algorithm", sort=True):
+            ref = g[g["level"] == NONE]
+            if ref.empty:
+                continue
+            e_ref, f1_ref = ref["train_energy_j"].to_numpy(), float(ref["f1"].median())
+            for level, h in g.groupby("level", sort=False):
+                is_ref = level == NONE
+                ratio, low, high = ((1.0, math.nan, math.nan) if is_ref else
+                                    stats.bootstrap_median_ratio(h["train_energy_j"], e_ref, n_resamples, seed))
+                rows.append({"algorithm": algorithm, "factor": f, "level": level, "n_trials": len(h),
+                             "n_train": float(h["n_train"].median()), "n_features": float(h["n_features"].median()),
+                             "median_train_energy_j": float(h["train_energy_j"].median()),
+                             "saving_pct": 100 * (1 - ratio), "saving_ci_low_pct": 100 * (1 - high),
+                             "saving_ci_high_pct": 100 * (1 - low), "median_f1": float(h["f1"].median()),
+                             "f1_change_pts": 100 * (float(h["f1"].median()) - f1_ref)})
+    cols = ["algorithm", "factor", "level", "n_trials", "n_train", "n_features", "median_train_energy_j",
+            "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct", "median_f1", "f1_change_pts"]
+    out = pd.DataFrame(rows, columns=cols)
+    if len(out):
+        out["_order"] = out["level"].map(lambda v: (v != NONE, level_bits(v) if not math.isnan(level_bits(v)) else 0))
+        out = out.sort_values(["algorithm", "factor", "_order"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def best_tactic(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
+    """Per algorithm, the (factor, level) with the largest saving whose F1 drop is at most
+    ``f1_tolerance`` (F1 units), across every factor; NaN when none qualifies. ``runner_up`` names
+    the best level of another factor, to show how clear the choice is."""
+    rows = []
+    for algorithm, g in trade.groupby("algorithm", sort=True):
+        ok = g[(g["level"] != NONE) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)].dropna(subset=["saving_pct"])
+        ok = ok.sort_values("saving_pct", ascending=False, kind="stable")
+        if ok.empty:
+            rows.append({"algorithm": algorithm, "factor": None, "level": None, "saving_pct": math.nan,
+                         "saving_ci_low_pct": math.nan, "saving_ci_high_pct": math.nan, "f1_change_pts": math.nan,
+                         "runner_up": None})
+            continue
+        best = ok.iloc[0]
+        other = ok[ok["factor"] != best["factor"]]
+        runner = (f"{other.iloc[0]['factor']}={other.iloc[0]['level']} ({other.iloc[0]['saving_pct']:.1f}%)"
+                  if len(other) else None)
+        rows.append({**{k: best[k] for k in ("algorithm", "factor", "level", "saving_pct", "saving_ci_low_pct",
+                                             "saving_ci_high_pct", "f1_change_pts")}, "runner_up": runner})
+    return pd.DataFrame(rows, columns=["algorithm", "factor", "level", "saving_pct", "saving_ci_low_pct",
+                                       "saving_ci_high_pct", "f1_change_pts", "runner_up"])
+
+
+def factorial_cells(trials: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of every sweep in which two or more factors vary (a full factorial), per
+    algorithm: median training energy, saving versus the untreated trials, median F1 and its change."""
+    rows = []
+    trials = with_treatment(trials)
+    base = untreated(trials)
+    for sweep, g in trials.groupby("sweep", sort=False):
+        varying = {f for t in g["treatment"] for f in active(t)}
+        if len(varying) < 2:
+            continue
+        for (algorithm, label), h in g.groupby(["algorithm", "treatment"], sort=True):
+            ref = base[base["algorithm"] == algorithm]
+            e_ref = float(ref["train_energy_j"].median()) if len(ref) else math.nan
+            f1_ref = float(ref["f1"].median()) if len(ref) else math.nan
+            e = float(h["train_energy_j"].median())
+            levels = active(label)
+            rows.append({"sweep": sweep, "algorithm": algorithm, "treatment": label,
+                         **{f"level_{f}": levels.get(f, NONE) for f in sorted(varying)},
+                         "n_trials": len(h), "median_train_energy_j": e,
+                         "saving_pct": 100 * (1 - e / e_ref) if e_ref > 0 else math.nan,
+                         "median_f1": float(h["f1"].median()),
+                         "f1_change_pts": 100 * (float(h["f1"].median()) - f1_ref)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,43 @@
+"""What the runner calls at a session's start: check the machine, say what is wrong, and build the
+manifest's hygiene entries; the cool-down it uses between trials."""
+
+from __future__ import annotations
+
+from harness.hygiene.checklist import checklist, warnings
+from harness.hygiene.cooldown import FIRST, Cooldown, settle  # noqa: F401  (the runner's cool-down)
+from harness.hygiene.machine import machine_state
+
+
+def check_machine(out) -> dict:
+    """The machine's state now; prints one ``warning:`` line per checklist warning to ``out``."""
+    state = machine_state()
+    for check in warnings(checklist(state)):
+        print(f"warning: {check.topic}: {check.message}", file=out, flush=True)
+    return state
+
+
+def manifest_entries(state: dict, meter, hygiene) -> dict:
+    """Manifest keys of a new run: the first session's machine state and checklist, and the
+    meter's resolution with the shortest phase it resolves to ``hygiene.rel_error``."""
+    res = meter.resolution()
+    return {
+        "machine_state": state,
+        "checklist": [c.__dict__ for c in checklist(state)],
+        "resolution": None if res is None else {
+            **res.as_dict(), "rel_error": hygiene.rel_error,
+            "min_phase_s": res.min_duration_s(hygiene.rel_error), "min_phase_j": res.energy_j / hygiene.rel_error},
+    }
+
+
+def measure_idle_baseline(meter, hygiene) -> dict | None:
+    """The idle baseline (``harness.meters.measure_baseline`` over ``hygiene.baseline_s``); with
+    ``cooldown.until_idle`` and a counter meter, first wait for the power to stop falling
+    (``cooldown.settle``, recorded under ``settle``), since every cool-down is judged against it."""
+    from harness.meters import measure_baseline
+
+    opts = hygiene.cooldown
+    settled = settle(meter, opts) if opts is not None and opts.until_idle and not meter.estimated else None
+    baseline = measure_baseline(meter, hygiene.baseline_s)
+    if baseline is not None and settled is not None:
+        baseline["settle"] = settled
+    return baseline

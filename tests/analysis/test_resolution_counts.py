@@ -1,0 +1,74 @@
+"""The analysis counts training phases below the meter's resolution per configuration and says so
+beside every median that rests on them; runs without the flags say "not recorded"."""
+
+import numpy as np
+
+from conftest import fabricate, write_run
+from harness.analysis import stats
+from harness.analysis.load import load_results
+from harness.analysis.tables import BELOW_COLUMN, Options, analysis_tables, compare_table, to_markdown
+from harness.store import COLUMNS
+from test_load import write_ict4s22
+
+FAST = Options(n_resamples=200)
+
+
+def _flagged_run(tmp_path):
+    t = fabricate(repetitions=4)
+    # knn's trials: 3 of its 4 full-data repetitions flagged, and every trial at 10% rows
+    knn = t["algorithm"] == "knn"
+    full = (t["row_fraction"] == 1.0) & (t["feature_fraction"] == 1.0)
+    t["preprocess_below_resolution"] = False
+    t["predict_below_resolution"] = False
+    t["train_below_resolution"] = (knn & full & (t["repetition"] < 3)) | (knn & (t["row_fraction"] == 0.1))
+    return write_run(tmp_path / "run", t)
+
+
+def test_rq1_and_tradeoff_count_flagged_training_phases(tmp_path):
+    results = load_results(_flagged_run(tmp_path))
+    rq1 = stats.rq1(results.trials).set_index("algorithm")
+    # full data = both sweeps' 100% configuration: 8 trials, of which 6 are flagged
+    assert rq1.loc["knn", "n_below_resolution"] == 6 and rq1.loc["knn", "n_trials"] == 8
+    assert rq1.loc["svm", "n_below_resolution"] == 0
+    trade = stats.tradeoff(results.trials, n_resamples=50)
+    row = trade[(trade.algorithm == "knn") & (trade.factor == "rows") & np.isclose(trade.fraction, 0.1)]
+    assert row["n_below_resolution"].item() == 4
+
+
+def test_tables_say_so_beside_the_medians(tmp_path):
+    results = load_results(_flagged_run(tmp_path))
+    tables = {t.name: t for t in analysis_tables(results, FAST)[0]}
+    rq1 = tables["rq1_energy"].display.set_index("algorithm")
+    cols = list(tables["rq1_energy"].display.columns)
+    assert cols.index(BELOW_COLUMN) == cols.index("median train energy (J)") + 1
+    assert rq1.loc["knn", BELOW_COLUMN] == "6 of 8" and rq1.loc["svm", BELOW_COLUMN] == "0 of 8"
+    assert "rests on those readings" in to_markdown(tables["rq1_energy"])
+    assert "4 of 4" in tables["tradeoff"].display[BELOW_COLUMN].tolist()
+    cmp = compare_table(results, "knn", ["svm"], FAST).display
+    overall = cmp[cmp["configuration"] == "overall"][BELOW_COLUMN].item()
+    assert overall == "10 of 80/0 of 80"  # 20 configurations x 4 repetitions each
+
+
+def test_runs_without_flags_show_no_count(tmp_path):
+    t = fabricate(repetitions=3)
+    t = t.drop(columns=[c for c in COLUMNS if c.endswith("_below_resolution") and c in t.columns])
+    run = tmp_path / "old"
+    run.mkdir()
+    t.to_csv(run / "trials.csv", index=False)
+    results = load_results(run)
+    assert results.trials["train_below_resolution"].isna().all()
+    tables = {t.name: t for t in analysis_tables(results, FAST)[0]}
+    assert BELOW_COLUMN not in tables["rq1_energy"].display.columns
+
+
+def test_published_data_is_flagged_with_rapl_resolution(tmp_path):
+    path = write_ict4s22(tmp_path / "experiment_data.csv", iterations=2)
+    lines = path.read_text().splitlines()
+    # one trial's training took 5 ms: under RAPL's 20 ms at 5%
+    fields = lines[1].split(",")
+    fields[9] = "0.005"
+    lines[1] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    t = load_results(path).trials
+    assert t["train_below_resolution"].sum() == 1 and t["train_below_resolution"].iloc[0] == 1
+    assert (t["preprocess_below_resolution"] == 0).all()

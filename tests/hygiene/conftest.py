@@ -1,0 +1,53 @@
+"""Fixtures for the hygiene tests: fake powercap (RAPL) trees, as in tests/meters, and fake
+sysfs/procfs trees for the machine state."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "meters"))
+from fake_powercap import FakePowercap, make_fake_powercap  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_real_powercap(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+
+
+@pytest.fixture
+def powercap(tmp_path, monkeypatch):
+    """``powercap(**make_fake_powercap_kwargs) -> FakePowercap`` (HARNESS_POWERCAP_ROOT set)."""
+    made: list[FakePowercap] = []
+
+    def make(**kw) -> FakePowercap:
+        fake = make_fake_powercap(tmp_path / f"powercap{len(made)}", **kw)
+        made.append(fake)
+        monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
+        return fake
+
+    yield make
+    for fake in made:
+        fake.close()
+
+
+@pytest.fixture
+def exact_reads(monkeypatch):
+    """``exact_reads(fake)``: every RaplMeter read first brings ``fake``'s counters up to now, as
+    a hardware counter is never late; on a loaded machine the writer thread alone can be starved
+    for tens of ms, and a counter written late makes a window read low or high power."""
+    from harness.meters.rapl import RaplMeter
+
+    original = RaplMeter._read_locked
+
+    def install(fake: FakePowercap) -> FakePowercap:
+        def read(meter):
+            fake.write_now()
+            return original(meter)
+
+        monkeypatch.setattr(RaplMeter, "_read_locked", read)
+        return fake
+
+    return install
