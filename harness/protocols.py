@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.tactics import TacticPipeline, legacy_levels
-from harness.treatments import stratified_split
+from harness.treatments import stratified_split, subsample_rows
 
 
 @dataclass(frozen=True)
