@@ -136,9 +136,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     meter_ = selection.meter
     try:
         print(selection.summary(short=quiet), file=out, flush=True)
+        machine_state = hygiene_session.check_machine(out)
         if notes:
             print("\n".join(notes), file=out, flush=True)
-        machine_state = hygiene_session.check_machine(out)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)

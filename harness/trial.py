@@ -59,7 +59,7 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
         "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
         "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": "harness",
         "treatment": trial.treatment,
-        "n_rows": split.n_rows if split.n_rows is not None else "",
+        "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
         "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, n_features),
         "preprocess_below_resolution": below_resolution(m_pre, res, rel),
         "train_below_resolution": below_resolution(m_fit, res, rel),

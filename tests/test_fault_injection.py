@@ -28,7 +28,7 @@ FRAGMENT = b"tiny,47,11,knn,data,holdout,features,1.0,0.34,7,42,2024-"
 
 @pytest.mark.slow
 def test_twenty_random_kills_lose_and_duplicate_nothing(tmp_path):
-    make_run(tmp_path, repetitions=8)  # 48 trials
+    make_run(tmp_path, repetitions=16, cooldown=0.05)  # 96 trials of at least 50 ms each: a kill lands mid-run
     path = tmp_path / "out/tiny/trials.csv"
     rnd = random.Random(SEED)
     kills = torn = 0
@@ -54,10 +54,10 @@ def test_twenty_random_kills_lose_and_duplicate_nothing(tmp_path):
     assert final.returncode == 0, final.stderr
     assert run(tmp_path, results="ref").returncode == 0
     got, ref = trials(path), trials(tmp_path / "ref/tiny/trials.csv")
-    assert len(got) == 48 and got["trial_id"].is_unique
+    assert len(got) == 96 and got["trial_id"].is_unique
     pd.testing.assert_frame_equal(got[KEY], ref[KEY])
     assert scan_trials(path.read_bytes(), path).unverified == 0  # every checksum checked and present
     # fragments kept aside, not dropped (two torn writes with no resume between them share one file)
     assert sum(p.read_bytes().count(FRAGMENT) for p in path.parent.glob("torn-*.csv")) == torn
     m = json.loads((path.parent / "manifest.json").read_text())
-    assert m["finished_at"] is not None and m["sessions"][-1]["trials_done"] == 48
+    assert m["finished_at"] is not None and m["sessions"][-1]["trials_done"] == 96

@@ -55,6 +55,7 @@ SEARCH_COLUMNS = (
     "best_val_f1",         # mean validation F1 of the chosen setting
     "accuracy", "precision", "recall", "f1",   # of the final model on the test rows
     "search_domains_j", "train_domains_j", "predict_domains_j",
+    "cooldown_waited_s", "cooldown_end", "start_power_w",   # the cool-down before this search (harness.hygiene)
     "row_sha256",          # sha256 of the row's other cells (harness.store.row_sha256)
 )
 
@@ -233,9 +234,9 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
 
     ``new_session(n_trials)`` starts the manifest's session (shared with ``harness.runner``) and
     returns ``(manifest, session)``."""
-    import time
-
     from threadpoolctl import threadpool_limits
+
+    from harness.hygiene import session as hygiene_session
     from tqdm import tqdm
 
     plan = make_tuning_plan(spec)
@@ -265,14 +266,16 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
     try:
         with threadpool_limits(limits=spec.hygiene.threads):
             if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-                from harness.meters import measure_baseline
-
-                m["baseline"] = measure_baseline(meter_, spec.hygiene.baseline_s)
+                m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
                 run.save_manifest()
             if todo and spec.hygiene.warmup_s > 0:
                 from harness.runner import _warmup
 
                 _warmup(spec.hygiene.warmup_s)
+            cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
+            if todo:
+                print(cooldown.note, file=out, flush=True)
+            waited = hygiene_session.FIRST
             bar = tqdm(total=len(plan), initial=len(done), disable=quiet, unit="search", desc=run.dir.name,
                        file=sys.stderr, dynamic_ncols=True)
             try:
@@ -288,11 +291,11 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
                     row = run_tuning_trial(trial, spec, parsed[trial.algorithm], protocol,
                                            algorithms[trial.algorithm], meter_, m["run"], on_evaluation)
                     with signals.held():  # the row on disk and the count in the manifest must agree
-                        searches.append(row)
+                        searches.append({**row, **waited.columns()})
                         appended += 1
                     bar.update()
-                    if spec.hygiene.cooldown_s > 0 and i + 1 < len(todo):
-                        time.sleep(spec.hygiene.cooldown_s)
+                    if i + 1 < len(todo):
+                        waited = cooldown.wait()
                 session["ended_by"] = "completed"
             except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the search under way is abandoned
                 stopped = e

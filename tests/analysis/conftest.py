@@ -1,84 +1,13 @@
-"""Synthetic results with known answers: trials.csv rows in the layout written before tactics
-(harness.store.BEFORE_TACTICS, which the analysis still reads), with their row checksums."""
+"""Fixtures of the analysis tests; the synthetic data itself is in synthetic.py (imported by name:
+a module called conftest would clash with the other test folders' conftest.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from harness.store import BEFORE_TACTICS as COLUMNS, CHECKSUM, MANIFEST, TRIALS, TrialWriter
-from harness.store import COLUMNS as ALL_COLUMNS
-
-FULL_ROWS = 3900
-FULL_FEATURES = 8000
-LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-
-
-def fabricate(algorithms=None, levels=LEVELS, repetitions=5, noise=0.05, seed=0,
-              f1=None, meter="estimate", sweeps=("rows", "features")) -> pd.DataFrame:
-    """Trials of a paper-like design: a rows sweep and a features sweep per algorithm.
-
-    ``algorithms`` maps name -> full-data training energy (J); energy is proportional to
-    n_train x n_features times lognormal noise of sd ``noise``. ``f1`` maps name -> function of
-    (row_fraction, feature_fraction) -> F1 (default: 0.9 - 0.1 x (1 - fraction product)).
-    """
-    algorithms = algorithms or {"random_forest": 2.0, "svm": 0.5, "knn": 0.02}
-    f1 = f1 or {}
-    rng = np.random.default_rng(seed)
-    rows = []
-    config = 0
-    for algorithm, full_j in algorithms.items():
-        for sweep in sweeps:
-            for level in levels:
-                rf, ff = {"rows": (level, 1.0), "features": (1.0, level)}[sweep]
-                n_train, n_features = round(FULL_ROWS * rf), round(FULL_FEATURES * ff)
-                for rep in range(repetitions):
-                    scale = n_train / FULL_ROWS * n_features / FULL_FEATURES
-                    e = full_j * scale * float(np.exp(rng.normal(0, noise)))
-                    f = f1.get(algorithm, lambda r, q: 0.9 - 0.1 * (1 - r * q))(rf, ff)
-                    rows.append(_row(len(rows), config, algorithm, sweep, rf, ff, rep, n_train,
-                                     n_features, e, e * 2.0, f, meter))
-                config += 1
-    return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def _row(trial_id, config_id, algorithm, sweep, rf, ff, rep, n_train, n_features, train_j,
-         train_s, f1, meter) -> dict:
-    return {
-        "run": "synthetic", "trial_id": trial_id, "config_id": config_id, "algorithm": algorithm,
-        "dataset": "sms_spam", "protocol": "holdout", "sweep": sweep, "row_fraction": rf,
-        "feature_fraction": ff, "repetition": rep, "seed": 1000 + rep,
-        "started_at": "2024-01-01T00:00:00+00:00", "finished_at": "2024-01-01T00:00:01+00:00",
-        "n_train": n_train, "n_test": 1672, "n_features": n_features,
-        "preprocess_energy_j": 0.01, "preprocess_s": 0.02,
-        "train_energy_j": train_j, "train_s": train_s,
-        "predict_energy_j": train_j / 10, "predict_s": train_s / 10,
-        "meter": meter, "energy_estimated": meter == "estimate",
-        "accuracy": 0.95, "precision": 0.9, "recall": 0.85, "f1": f1,
-        "preprocess_domains_j": {"cpu": 0.01}, "train_domains_j": {"cpu": train_j},
-        "predict_domains_j": {"cpu": train_j / 10},
-    }
-
-
-def write_run(run_dir: Path, trials: pd.DataFrame, manifest: dict | None = None) -> Path:
-    """Write trials through the store's own writer (so the file is what 'run' writes)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # the pre-tactics layout, with any later column the trials carry (e.g. hygiene's flags), then the checksum
-    extra = tuple(c for c in ALL_COLUMNS if c in trials.columns and c not in COLUMNS and c != CHECKSUM)
-    writer = TrialWriter(run_dir / TRIALS, COLUMNS + extra + (CHECKSUM,))
-    for row in trials.to_dict("records"):
-        for col in ("preprocess_domains_j", "train_domains_j", "predict_domains_j"):
-            if isinstance(row[col], str):
-                row[col] = json.loads(row[col])
-        row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        writer.append(row)
-    writer.close()
-    (run_dir / MANIFEST).write_text(json.dumps(manifest or {"run": "synthetic", "baseline": None}))
-    return run_dir
+from synthetic import fabricate, write_run
 
 
 @pytest.fixture

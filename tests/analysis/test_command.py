@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import fabricate, write_run
+from synthetic import fabricate, write_run
 
 from harness.cli import main
 from harness.store import read_trials

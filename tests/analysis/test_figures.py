@@ -12,7 +12,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from conftest import fabricate  # noqa: E402
+from synthetic import fabricate  # noqa: E402
 from figure_checks import check, problems, visible_texts  # noqa: E402
 
 from harness.analysis import figures, stats  # noqa: E402

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 from harness.analysis.figures import qq_figure  # noqa: E402
 from harness.analysis.load import Results  # noqa: E402
 
-from conftest import fabricate  # noqa: E402
+from synthetic import fabricate  # noqa: E402
 
 
 def test_constant_f1_is_not_plotted_as_rounding_noise():

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import fabricate, write_run
+from synthetic import fabricate, write_run
 
 from harness.analysis import stats
 from harness.analysis.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_LABEL, ICT4S22_METER,

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fabricate
+from synthetic import fabricate
 
 from harness.analysis import stats
 from harness.errors import HarnessError

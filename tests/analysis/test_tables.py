@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import fabricate
+from synthetic import fabricate
 
 from harness.analysis import stats
 from harness.analysis.tables import UNDEFINED, _best_table, _tradeoff_table, ci, to_latex
