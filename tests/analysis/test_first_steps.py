@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import fabricate, write_run
+from synthetic import fabricate, write_run
 
 from clitools import cli_env
 from harness.analysis.tables import Options, analysis_tables, to_latex
