@@ -43,6 +43,21 @@ class Algorithm:
                 "random_state": "trial seed" if self.seeded else self.params.get("random_state")}
 
 
+def estimator_type(est) -> str | None:
+    """"classifier", "regressor", "clusterer", ... as the estimator declares it: scikit-learn's
+    estimator tags (``sklearn.utils.get_tags``, scikit-learn >= 1.6), else the older
+    ``_estimator_type`` attribute; None when it declares nothing."""
+    if hasattr(est, "__sklearn_tags__"):
+        from sklearn.utils import get_tags
+
+        try:
+            return get_tags(est).estimator_type
+        except Exception:  # noqa: BLE001 - a broken tag method: fall back to the attribute
+            pass
+    kind = getattr(est, "_estimator_type", None)
+    return kind if isinstance(kind, str) else None
+
+
 def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Algorithm:
     """Turn an AlgorithmSpec into an Algorithm, failing early with the field at fault.
 
@@ -68,6 +83,12 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
             raise SpecError(f"{where}.params: {' '.join(str(e).split())}") from None
     if not (hasattr(est, "fit") and hasattr(est, "predict")):
         raise SpecError(f"{where}.class: {path} is not an estimator with fit() and predict()")
+    kind = estimator_type(est)
+    if kind != "classifier":
+        what = f"a {kind}" if kind else "not declared a classifier"
+        raise SpecError(f"{where}.class: {path} is {what}; every trial is scored as binary classification (F1), so "
+                        "use a classifier (your own class: inherit sklearn.base.ClassifierMixin and BaseEstimator, "
+                        "or set _estimator_type = 'classifier')")
     seeded = False
     if hasattr(est, "get_params"):
         try:

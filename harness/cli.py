@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from harness import __version__
@@ -57,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except HarnessError as e:
         print(f"harness: error: {e}", file=sys.stderr)
         return 2
@@ -66,3 +71,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"harness: interrupted ({signals.signal_name(stop)})", file=sys.stderr)
         return signals.exit_code(stop)
+
+
+def _reader_went_away() -> int:
+    """Output piped into ``head`` (or a pager that quit): stop quietly, as Unix tools do. Python
+    would otherwise report the closed pipe again when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe

@@ -50,6 +50,8 @@ class Dataset:
     columns: np.ndarray | None = None  # numeric feature columns, float64, shape (n_rows, k)
     column_names: tuple[str, ...] = ()
     source: tuple[str, ...] = ()  # how the rows were read (text column, separator): part of the feature cache key
+    label_column: str = ""
+    negative_label: str = ""  # the one other label (more than two classes are refused)
 
     @property
     def n_rows(self) -> int:
@@ -69,7 +71,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _check_file(path: Path, expected: str | None, field: str) -> str:
+def _check_file(path: Path, expected: str | None, field: str, builtin: bool = False) -> str:
     if not path.is_file():
         raise DatasetError(f"{path}: dataset file not found ({field}); check the path")
     try:
@@ -77,10 +79,12 @@ def _check_file(path: Path, expected: str | None, field: str) -> str:
     except PermissionError:
         raise DatasetError(f"{path}: permission denied reading the dataset; make it readable (chmod a+r)") from None
     if expected and digest != expected.lower():
-        raise DatasetError(
-            f"{path}: sha256 is {digest[:16]}..., expected {expected[:16]}...; the file was altered "
-            "or truncated: restore the original (see SOURCE.md beside it)"
-        )
+        if builtin:
+            raise DatasetError(f"{path}: sha256 is {digest[:16]}..., expected {expected[:16]}...; the file was "
+                               "altered or truncated: restore the original (see SOURCE.md beside it)")
+        raise DatasetError(f"{path}: sha256 is {digest}, not the dataset.sha256 the spec gives ({expected}); "
+                           "the file changed since that was written: restore the file, or if the change is "
+                           "intended put the new value in dataset.sha256")
     return digest
 
 
@@ -93,7 +97,7 @@ def load_sms_spam(root: Path | None = None, quoting: str = "none") -> Dataset:
     file as the ICT4S'22 study did (``pd.read_csv`` defaults): 5,572 rows, two of them merged."""
     meta = BUILTIN["sms_spam"]
     path = (root or datasets_dir()) / meta["path"]
-    digest = _check_file(path, meta["sha256"], "dataset: sms_spam")
+    digest = _check_file(path, meta["sha256"], "dataset: sms_spam", builtin=True)
     frame = pd.read_csv(path, sep="\t", header=None, names=meta["columns"], quoting=QUOTING[quoting],
                         dtype=str, keep_default_na=False, encoding="utf-8")
     ds = _from_frame("sms_spam", path, digest, frame, meta["label_column"], meta["positive_label"],
@@ -146,6 +150,14 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
         raise DatasetError(f"{path}: no row has {label_column} == {positive!r}; check dataset.positive_label")
     if (labels == positive).all():
         raise DatasetError(f"{path}: every row is {positive!r}; a classifier needs two classes")
+    counts = labels.value_counts()
+    if len(counts) > 2:
+        shown = ", ".join(f"{label!r} ({n})" for label, n in counts.head(6).items())
+        raise DatasetError(
+            f"{path}: {label_column} has {len(counts)} classes ({shown}{', ...' if len(counts) > 6 else ''}); the "
+            f"harness scores binary classification ({positive!r} against one other label): map the other labels "
+            "to one value first, or drop their rows")
+    negative = str(counts.index[counts.index != positive][0])
     y = (labels == positive).to_numpy(dtype=np.int64)
     columns = None
     if feature_columns:
@@ -160,7 +172,8 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
             raise DatasetError(f"{path}: feature_columns hold empty, NaN or infinite values; clean them first")
     texts = frame[text_column].tolist() if text_column else None
     return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns),
-                   (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"))
+                   (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"),
+                   label_column, negative)
 
 
 # The smallest level a trial may train on and score, so that a score means something: with fewer

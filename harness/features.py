@@ -125,8 +125,9 @@ def _save(path: Path, X) -> None:
     os.replace(tmp, path)
 
 
-def build_features(ds: Dataset, text_options, use_cache: bool = True) -> FeatureMatrix:
-    """Features of ``ds``, from the cache when its key matches, else computed (and cached)."""
+def build_features(ds: Dataset, text_options, use_cache: bool = True, save: bool = True) -> FeatureMatrix:
+    """Features of ``ds``, from the cache when its key matches, else computed (and cached unless
+    ``save`` is False: a dry run writes nothing)."""
     key = cache_key(ds, text_options)
     path = cache_dir() / f"features-{key}.npz"
     if use_cache and path.is_file():
@@ -135,7 +136,7 @@ def build_features(ds: Dataset, text_options, use_cache: bool = True) -> Feature
         except Exception:  # noqa: BLE001 - empty, truncated, foreign or stale: never trusted, recomputed
             pass
     X = compute_features(ds, text_options)
-    if use_cache:
+    if use_cache and save:
         try:
             _save(path, X)
         except OSError:

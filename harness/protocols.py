@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.tactics import TacticPipeline, legacy_levels
-from harness.treatments import stratified_split
+from harness.treatments import stratified_split, subsample_rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,13 @@ class ICT4S22:
     def __init__(self, X, y, test_fraction: float, seed: int, pipeline: TacticPipeline | None = None):
         self.X, self.y, self.test_fraction = X, y, test_fraction
         self.pipeline = pipeline or TacticPipeline()
+
+    def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
+        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        keep = subsample_rows(self.y, row_fraction, seed)
+        train, test = stratified_split(len(keep), self.y[keep], self.test_fraction, seed)
+        return keep[train], keep[test]
 
     def preprocess(self, row_fraction: float, feature_fraction: float, seed: int) -> Split:
         return self.apply(legacy_levels(row_fraction, feature_fraction), seed)
@@ -62,6 +69,11 @@ class Holdout:
         self.pipeline = pipeline or TacticPipeline()
         self.train, self.test = stratified_split(len(y), y, test_fraction, seed)
         self.X_test_all, self.y_test = X[self.test], y[self.test]
+
+    def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
+        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        return self.train[subsample_rows(self.y[self.train], row_fraction, seed)], self.test
 
     def preprocess(self, row_fraction: float, feature_fraction: float, seed: int) -> Split:
         return self.apply(legacy_levels(row_fraction, feature_fraction), seed)

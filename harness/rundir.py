@@ -8,6 +8,7 @@ second process on the same run.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from datetime import datetime, timezone
@@ -16,12 +17,22 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.plan import Trial
 from harness.spec import Spec
-from harness.store import (LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, trial_columns,
-                           write_failed, write_json_atomic)
+from harness.store import (LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, scan_trials,
+                           trial_columns, whole_lines, write_failed, write_json_atomic)
 
 
-def check_writable(directory: Path) -> None:
-    """Fail early, before anything is written, if runs cannot be created under ``directory``."""
+def check_writable(directory: Path, create: bool = True) -> None:
+    """Fail early, before anything is written, if runs cannot be created under ``directory``.
+    With ``create=False`` (a dry run) nothing is created: the nearest existing folder is checked."""
+    if not create:
+        existing = directory
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            what = "is not a folder" if not existing.is_dir() else "is not writable"
+            raise ResultsError(f"{directory}: cannot create the results directory ({existing} {what}); "
+                               "choose another with --results-dir")
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -55,31 +66,13 @@ class Run:
         self.unverified = 0  # rows without a checksum (written before row_sha256 existed)
         if fresh:
             self._set_aside()
-        elif old:
-            if old.get("design_hash") != spec.design_hash():
-                raise ResultsError(
-                    f"{run_dir}: this run was made from a different spec (design changed); "
-                    "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
-            if old.get("meter", {}).get("name") != meter_name:
-                raise ResultsError(
-                    f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
-                    f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
+        else:
+            check_resumable(run_dir, old, spec, meter_name)
             self.manifest = old
-        elif self.trials_path.exists() and self.trials_path.read_bytes().count(b"\n") > 1:
-            raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
-                               "be checked; rerun with --fresh (old files are kept aside) or use --name")
 
     def check_inputs(self, dataset, features) -> None:
         """A resumed run must see the same dataset file and the same feature matrix."""
-        m = self.manifest
-        if not m:
-            return
-        if m.get("dataset", {}).get("sha256") != dataset.sha256:
-            raise ResultsError(f"{self.dir}: the dataset file changed since this run started ({dataset.path}, "
-                               "sha256 differs); restore it, or start over with --fresh")
-        if m.get("features", {}).get("cache_key") != features.cache_key:
-            raise ResultsError(f"{self.dir}: the features differ from this run's (text settings, scikit-learn "
-                               "or NLTK version changed); resume with the same versions, or start over with --fresh")
+        check_same_inputs(self.dir, self.manifest, dataset, features)
 
     def _set_aside(self) -> None:
         """--fresh never deletes results: the old files move into a dated folder beside them."""
@@ -112,6 +105,115 @@ class Run:
         write_json_atomic(self.manifest_path, self.manifest)
 
 
+def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str) -> None:
+    """Raise ResultsError if the run in ``run_dir`` (its manifest ``old``, {} if none) cannot be
+    resumed with ``spec`` and ``meter_name`` without mixing results."""
+    if not old:
+        trials = run_dir / TRIALS
+        if trials.exists() and trials.read_bytes().count(b"\n") > 1:
+            raise ResultsError(f"{run_dir}: trials.csv has rows but no manifest.json, so its design cannot "
+                               "be checked; rerun with --fresh (old files are kept aside) or use --name")
+        return
+    if old.get("design_hash") != spec.design_hash():
+        changed = changed_fields(old.get("spec"), spec)
+        what = f"changed: {changed}" if changed else "design changed"
+        raise ResultsError(
+            f"{run_dir}: this run was made from a different spec ({what}); "
+            "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
+    if old.get("meter", {}).get("name") != meter_name:
+        raise ResultsError(
+            f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
+            f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
+
+
+def check_same_inputs(run_dir: Path, manifest: dict, dataset, features) -> None:
+    """A resumed run (``manifest`` not empty) must see the same dataset file and feature matrix."""
+    if not manifest:
+        return
+    if manifest.get("dataset", {}).get("sha256") != dataset.sha256:
+        raise ResultsError(f"{run_dir}: the dataset file changed since this run started ({dataset.path}, "
+                           "sha256 differs); restore it, or start over with --fresh")
+    if manifest.get("features", {}).get("cache_key") != features.cache_key:
+        raise ResultsError(f"{run_dir}: the features differ from this run's (text settings, scikit-learn "
+                           "or NLTK version changed); resume with the same versions, or start over with --fresh")
+
+
+def changed_fields(old_spec, spec: Spec, limit: int = 4) -> str:
+    """The design fields (dotted paths) whose values differ between a manifest's spec and ``spec``,
+    e.g. "repetitions 2 -> 3, sweeps.rows.row_fractions [0.5, 1.0] -> [0.25, 1.0]"; "" if unknown."""
+    if not isinstance(old_spec, dict):
+        return ""
+    new = spec.model_dump(mode="json", by_alias=True)
+    found: list[str] = []
+
+    def short(v) -> str:
+        text = json.dumps(v, separators=(", ", ": "))
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    def walk(a, b, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in list(a) + [k for k in b if k not in a]:
+                walk(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+            if path == "sweeps" and list(a) != list(b) and set(a) == set(b):
+                found.append(f"sweeps order {list(a)} -> {list(b)}")
+        elif a != b:
+            found.append(f"{path} {short(a)} -> {short(b)}")
+
+    for key in [k for k in new if k not in ("description", "meter")]:
+        walk(old_spec.get(key), new[key], key)
+    shown = ", ".join(found[:limit]) + (f" and {len(found) - limit} more" if len(found) > limit else "")
+    return shown
+
+
+def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, features,
+            plan: list[Trial]) -> tuple[set[int], str]:
+    """What ``Run`` would do with ``run_dir``, checked as it checks, without writing anything:
+    (ids of the trials already done, a sentence saying what would be written). Raises
+    ResultsError as Run would."""
+    trials = run_dir / TRIALS
+    files = f"{trials} (one row per trial) and {run_dir / MANIFEST}"
+    if not run_dir.exists():
+        return set(), f"would create {run_dir}/ with {files}"
+    if not run_dir.is_dir():
+        raise ResultsError(f"{run_dir}: exists and is not a folder; use --name or --results-dir")
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise ResultsError(f"{run_dir}: the run directory is not writable; make it writable (permissions, "
+                           "read-only mount, chattr) and run the same command again, or use --results-dir")
+    lock = run_dir / LOCK
+    if lock.exists():
+        import fcntl
+
+        try:
+            f = open(lock)
+        except OSError as e:
+            raise ResultsError(f"{lock}: cannot open the lock file ({e.strerror}); if no harness process is "
+                               "running this run, delete it and run the same command again") from None
+        with f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ResultsError(f"{run_dir}: another harness process is running this run; wait for it to end, "
+                                   "or use --name for a separate run") from None
+    old_files = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK and not p.name.startswith("replaced-"))
+    if fresh:
+        moved = (f"would move {', '.join(old_files)} into {run_dir}/replaced-<UTC time>/, then " if old_files
+                 else "would ")
+        return set(), f"{moved}write {files} from the start (--fresh)"
+    old = read_manifest(run_dir) if (run_dir / MANIFEST).exists() else {}
+    check_resumable(run_dir, old, spec, meter_name)
+    check_same_inputs(run_dir, old, dataset, features)
+    done: set[int] = set()
+    if old and trials.exists():
+        done = scan_trials(trials.read_bytes(), trials).trial_ids  # damage refused as a resume would
+        if done:
+            _check_rows_match_plan(trials, plan)
+    if len(done) >= len(plan):
+        return done, f"would write nothing: all {len(plan)} trials are already done in {trials}"
+    if done:
+        return done, f"would resume {run_dir}: append the remaining trials to {trials}, update {run_dir / MANIFEST}"
+    return set(), f"would write {files}"
+
+
 LOCK = ".lock"
 
 
@@ -142,19 +244,21 @@ def _lock(run_dir: Path):
 
 def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
     """Every finished row must be the trial its trial_id names in this plan."""
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            i = int(row["trial_id"])
-            t = plan[i] if 0 <= i < len(plan) else None
-            if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
-                             int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
-                                                         t.repetition):
-                raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
-                                   "start over with --fresh or use --name")
-            from harness.tactics import level_text
+    lines = whole_lines(path.read_bytes()).decode("utf-8").splitlines()  # a torn last line is no trial
+    for row in csv.DictReader(lines):
+        if None in row.values():  # a short row: not a finished trial
+            break
+        i = int(row["trial_id"])
+        t = plan[i] if 0 <= i < len(plan) else None
+        if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
+                         int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
+                                                     t.repetition):
+            raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
+                               "start over with --fresh or use --name")
+        from harness.tactics import level_text
 
-            for name, level in t.levels:
-                written = row.get(LEVEL_PREFIX + name)
-                if written is not None and written != level_text(level):
-                    raise ResultsError(f"{path}: trial {i} has {name}={written}, not {level_text(level)} as in this "
-                                       "spec's plan; start over with --fresh or use --name")
+        for name, level in t.levels:
+            written = row.get(LEVEL_PREFIX + name)
+            if written is not None and written != level_text(level):
+                raise ResultsError(f"{path}: trial {i} has {name}={written}, not {level_text(level)} as in this "
+                                   "spec's plan; start over with --fresh or use --name")

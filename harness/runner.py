@@ -2,10 +2,12 @@
 
 Order of work, so that bad input never leaves anything half-written: validate the spec, start the
 executor (``harness.executors``: it opens the meter where trials run), load the dataset, resolve the
-algorithms, build the features, apply each treatment level once, check the results directory; only
-then create the run directory (``harness.rundir``), its manifest and trials.csv. Each trial
-(``harness.trial``) is three meter windows, run wherever the executor puts it; this process alone
-appends and fsyncs its row (``harness.store``) as soon as the trial ends.
+algorithms, build the features, check every (row level, repetition) and the treatments' needs on the
+whole matrix (``harness.checks``), check the results directory and whether the run there can be
+resumed; only then create the run directory (``harness.rundir``), its manifest and trials.csv;
+``--dry-run`` stops just before that. Each trial (``harness.trial``) is three meter windows, run
+wherever the executor puts it; this process alone appends and fsyncs its row (``harness.store``) as
+soon as the trial ends.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from pathlib import Path
 
 from harness import replication, signals
 from harness.algorithms import resolve
+from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ExecutorError, ResultsError
 from harness.executors import JOBQUEUE_KINDS, make_executor
 from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
 from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
 from harness.provenance import library_versions, machine_facts
-from harness.rundir import Run, check_writable
+from harness.rundir import Run, check_writable, preview
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.tactics import TacticPipeline, data_context
 from harness.tactics import resolve as resolve_tactics
@@ -92,7 +95,10 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     beyond the defaults, whose classes the spec may name (``harness.imports``).
 
     ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
-    lsf) choose where trials run (``harness.executors``); neither: here, one after another."""
+    lsf) choose where trials run (``harness.executors``); neither: here, one after another.
+
+    ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
+    estimate of the run's duration and what would be written, and writes nothing."""
     out = out or sys.stdout
     spec = load_spec(spec_path)
     if meter is not None:
@@ -104,25 +110,24 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     if spec.tuning is not None and (workers is not None or cluster is not None):
         raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
     executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
-    if dry_run:
+    if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
         if spec.tuning is not None:
             from harness.tuning.runner import describe_tuning
 
             lines = describe_plan(spec, plan).splitlines()
-            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out)
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
         else:
-            print(describe_plan(spec, plan), file=out)
+            print(describe_plan(spec, plan), file=out, flush=True)
         if notes:
-            print("\n".join(notes), file=out)
+            print("\n".join(notes), file=out, flush=True)
         if cluster in JOBQUEUE_KINDS:
             from harness.executors.jobqueue import job_script
 
             print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
                   file=out)
-        print("dry run: nothing measured, nothing written", file=out)
-        return 0
 
-    # pandas and scikit-learn load here, not at import: --help and --dry-run start fast
+    # pandas and scikit-learn load here, not at import: --help starts fast
+    from harness.checks import check_plan
     from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
     from harness.hygiene import session as hygiene_session
@@ -131,9 +136,16 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
+    dry_meter = None
     try:
-        executor.start()
-        print(executor.summary(short=quiet), file=out, flush=True)
+        if dry_run:  # the meter is checked here, as a local run opens it; no cluster is started
+            from harness.meters import open_meter
+
+            dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+            print(dry_meter.summary(short=quiet), file=out, flush=True)
+        else:
+            executor.start()
+            print(executor.summary(short=quiet), file=out, flush=True)
         machine_state = hygiene_session.check_machine(out)
         if notes:
             print("\n".join(notes), file=out, flush=True)
@@ -141,13 +153,14 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)
         algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
-        features = build_features(dataset, spec.text)
+        features = build_features(dataset, spec.text, save=not dry_run)
         if spec.replication == "ict4s22":
             protocol = replication.ICT4S22Faithful(features.X, features.y)
             check_treatments(protocol, spec, plan)
         else:
             pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
             protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+            check_plan(plan, protocol, dataset, features.X)  # every (row level, repetition), from class counts
             rows_kept = check_treatments(protocol, spec, plan)
             for label, n in rows_kept.items():
                 if n is not None and n < dataset.n_rows:
@@ -158,9 +171,13 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
 
             check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
-        check_writable(results_dir)
+        run_dir = results_dir / (name or spec.name)
+        check_writable(results_dir, create=not dry_run)
+        if dry_run:
+            return _dry_run(spec, plan, run_dir, fresh, dry_meter.meter.name, dataset, features, protocol, algorithms,
+                            out)
         # Everything above only reads; from here on the run directory is written.
-        run = Run(spec, results_dir / (name or spec.name), executor.meter_name, fresh)
+        run = Run(spec, run_dir, executor.meter_name, fresh)
         run.check_inputs(dataset, features)
         if spec.tuning is not None:  # the local executor: its meter, in this process
             from harness.tuning.runner import execute_tuning
@@ -181,6 +198,34 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             writer.close()
     finally:
         executor.close()
+        if dry_meter is not None:
+            dry_meter.meter.close()
+
+
+def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
+    """Print what was checked, the duration estimate and what would be written; write nothing."""
+    done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan)
+    todo = [t for t in plan if t.trial_id not in done]
+    n_todo = len(todo)
+    if spec.tuning is not None:  # a tuning run's trials are searches: no per-trial estimate here
+        print(f"checked: algorithms, search spaces, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), "
+              f"{features.n_features} features, every (row level, repetition), results directory", file=out)
+        print("duration: not estimated for a tuning run", file=out)
+        print(intent, file=out)
+        print("dry run: nothing written", file=out)
+        return 0
+    print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
+          f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+    timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
+    compute = compute_estimate_s(todo, timed, plan)
+    hygiene = hygiene_s(spec, n_todo)
+    print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
+          f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "
+          f"each trial) + about {format_duration(compute)} of trials (one trial of each algorithm at its "
+          "largest level timed just now, scaled by the rows x features each trial keeps)", file=out)
+    print(intent, file=out)
+    print("dry run: nothing written", file=out)
+    return 0
 
 
 def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features,
@@ -227,6 +272,9 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
                                machine_state)
     print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
           f"{features.n_features} features", file=out, flush=True)
+    warning = long_run_warning(spec, len(todo))
+    if warning:
+        print(warning, file=out, flush=True)
     if run.unverified:
         print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
               "per-row checksums): their values cannot be verified", file=sys.stderr)
@@ -295,7 +343,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run (or resume) the trials of an experiment spec",
                               description="Run every trial of a YAML spec; rerun the same command to resume.")
     p.add_argument("spec", help="path of the YAML spec, e.g. experiments/spam.yaml")
-    p.add_argument("--dry-run", action="store_true", help="print the plan (trials, configurations); run nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check everything a run checks, print the plan, an estimated duration and what would "
+                        "be written; write nothing")
     p.add_argument("--results-dir", default="results", metavar="DIR", help="where runs go (default: results/)")
     p.add_argument("--name", metavar="RUN", help="run name (default: the spec's name)")
     p.add_argument("--fresh", action="store_true",

@@ -68,4 +68,6 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, repo):
     assert proc.returncode == 0, proc.stderr
     assert "3600 trials = 120 configurations x 30 repetitions" in proc.stdout
     assert "sweep rows" in proc.stdout and "sweep features" in proc.stdout
+    assert "duration: about" in proc.stdout and "5.0 hours of warm-up, baseline and cool-down" in proc.stdout
+    assert f"would create {tmp_path / 'o' / 'spam'}/" in proc.stdout
     assert not (tmp_path / "o").exists()

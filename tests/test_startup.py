@@ -21,12 +21,52 @@ def _load_startup():
 
 
 @pytest.mark.parametrize("label", ["python -m harness --help",
-                                   "python -m harness run experiments/spam.yaml --dry-run",
                                    "python -m harness meters --seconds 0"])
 def test_start_up_commands_import_no_heavy_library(label, tmp_path, monkeypatch):
     bench = _load_startup()
     monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
     assert bench.heavy_imported(bench.COMMANDS[label]) == []
+
+
+_FIRST_OUTPUT = """
+import runpy, sys
+heavy = {heavy!r}
+
+class Tap:
+    def __init__(self, inner):
+        self.inner, self.told = inner, False
+
+    def write(self, text):
+        if not self.told and text.strip():
+            self.told = True
+            print("HEAVY_AT_FIRST_OUTPUT:" + ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+        return self.inner.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+sys.stdout = Tap(sys.stdout)
+sys.argv = ["harness", *sys.argv[1:]]
+try:
+    runpy.run_module("harness", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+"""
+
+
+def test_dry_run_prints_its_plan_before_importing_a_heavy_library(tmp_path, monkeypatch):
+    # --dry-run then checks what a run checks (dataset, sha256, columns, every level and repetition:
+    # pandas and scikit-learn, issue 15 item 6); its start, the plan, needs none of them.
+    import subprocess
+
+    bench = _load_startup()
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+    p = subprocess.run([sys.executable, "-c", _FIRST_OUTPUT.format(heavy=bench.HEAVY), "run",
+                        "experiments/spam.yaml", "--dry-run", "--results-dir", str(tmp_path / "r")],
+                       cwd=REPO, env=bench._env(), capture_output=True, text=True, timeout=600)
+    line = next(x for x in p.stderr.splitlines() if x.startswith("HEAVY_AT_FIRST_OUTPUT:"))
+    assert line == "HEAVY_AT_FIRST_OUTPUT:", line
+    assert p.stdout.startswith("spec spam: 3600 trials"), p.stdout[:200]
 
 
 def test_the_check_sees_a_heavy_import(tmp_path, monkeypatch):

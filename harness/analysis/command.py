@@ -87,8 +87,9 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="keep every trial (the published analysis kept them)")
     p.add_argument("--net", action="store_true",
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
-    p.add_argument("--f1-tolerance", type=float, default=0.01, metavar="F1",
-                   help="largest F1 drop (F1 units; 0.01 = 1 point) still counted as 'as accurate' (default 0.01)")
+    p.add_argument("--f1-tolerance", type=float, default=1.0, metavar="PTS",
+                   help="largest F1 drop still counted as 'as accurate', in F1 points as every table shows "
+                        "them (F1 x 100; default 1 = 0.01 F1)")
     p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
                    help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
     p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
@@ -182,19 +183,22 @@ def version_lines(results: Results) -> list[str]:
 def _options(args) -> Options:
     from harness.analysis.tables import Options
 
-    if not args.f1_tolerance >= 0:
-        raise HarnessError(f"--f1-tolerance must be >= 0 (F1 units, 0.01 = 1 point), got {args.f1_tolerance}")
+    if not 0 <= args.f1_tolerance <= 100:
+        raise HarnessError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
+                           f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
     if args.bootstrap < 100:
         raise HarnessError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
-    return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance,
+    return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance / 100,
                    n_resamples=args.bootstrap, seed=args.seed)
 
 
 def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
-    lines = [f"## Analysis of {results.source}", "",
-             f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
+    lines = [f"## Analysis of {results.source}", ""]
+    if results.incomplete:
+        lines += [f"**{_incomplete_line(results)}**", ""]
+    lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
@@ -205,6 +209,17 @@ def header(results: Results, options: Options) -> str:
     if versions:
         lines += [*versions, ""]
     return "\n".join(lines)
+
+
+def _incomplete_line(results: Results) -> str:
+    note = results.completeness_note()
+    return (f"{note[0].upper()}{note[1:]}; every number below covers only the finished trials "
+            "(rerun the same 'harness run' command to finish the run).")
+
+
+def _say_if_incomplete(results: Results) -> None:
+    if results.incomplete:
+        print(_incomplete_line(results))
 
 
 def _run_tuning_analyze(args, options) -> int:
@@ -275,6 +290,7 @@ def run_figures(args) -> int:
 
     inputs = carbon_inputs(args)
     results = _load(args)
+    _say_if_incomplete(results)
     out = _out(args, "figures")
     written = figures.draw_all(results, out, clean=not args.no_clean, log=args.log, carbon=inputs)
     for path in written:
@@ -294,6 +310,7 @@ def run_compare(args) -> int:
         raise HarnessError(f"{args.paths[0]}: a tuning run; 'analyze' compares its strategies (compare is for "
                            "algorithms of a data-reduction run)")
     results = _load(args)
+    _say_if_incomplete(results)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
     out = _out(args, "analysis")

@@ -334,8 +334,8 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
         "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
     })
-    return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {tolerance:g} "
-                 f"({100 * tolerance:g} F1 point{'' if 100 * tolerance == 1 else 's'})", best.assign(f1_tolerance=tolerance), display)
+    return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {100 * tolerance:g} "
+                 f"F1 point{'' if 100 * tolerance == 1 else 's'} ({tolerance:g} F1)", best.assign(f1_tolerance=tolerance), display)
 
 
 # ---------------------------------------------------------------- compare
@@ -369,7 +369,7 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
              f"{candidate} uses less); CI: percentile bootstrap. Mann-Whitney U two-sided, Holm over "
              f"all {len(table)} rows. Cliff's delta < 0: {candidate} lower energy. Greener: CI upper "
              f"bound < 1 and Holm p < {options.alpha:g}; as accurate: |median F1 difference| <= "
-             f"{options.f1_tolerance:g}. Overall pools the trials of all shared configurations. "
+             f"{100 * options.f1_tolerance:g} points. Overall pools the trials of all shared configurations. "
              f"Smallest possible p: what the exact Mann-Whitney test gives when the samples do not "
              f"overlap at all, 2 / C(n1 + n2, n1); when it is >= {options.alpha:g} no test can find a "
              f"difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
@@ -417,13 +417,15 @@ def tex_escape(text) -> str:
 def to_latex(table: Table) -> str:
     """A ``table`` float with a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``)."""
     d = table.display
-    align = "".join("l" if d[c].map(_is_text).any() else "r" for c in d.columns) if len(d) else "l"
+    align = "".join("l" if len(d) == 0 or d[c].map(_is_text).any() else "r" for c in d.columns)
     caption = tex_escape(" ".join([table.title + "."] + list(table.notes)))
     lines = [r"\begin{table}[t]", r"\centering", r"\small",
              rf"\caption{{{caption}}}", rf"\label{{tab:{table.name.replace('_', '-')}}}",
              rf"\begin{{tabular}}{{{align}}}", r"\toprule",
              " & ".join(tex_escape(c) for c in d.columns) + r" \\", r"\midrule"]
     lines += [" & ".join(tex_escape(v) for v in row) + r" \\" for row in d.itertuples(index=False)]
+    if d.empty:  # as the Markdown's "(none)", spanning every column of the header
+        lines.append(rf"\multicolumn{{{len(d.columns)}}}{{l}}{{(none)}} \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(lines)
 

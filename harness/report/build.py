@@ -51,7 +51,7 @@ def write_report(results: Results, out_html: Path, analysis_dir: Path, figures_d
 def settings(options: Options, carbon) -> list[str]:
     out = [("Cleaning: on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
             if options.clean else "Cleaning: off (--no-clean)")
-           + f"; F1 tolerance {options.f1_tolerance:g}; bootstrap {options.n_resamples} resamples, "
+           + f"; F1 tolerance {100 * options.f1_tolerance:g} point(s); bootstrap {options.n_resamples} resamples, "
            f"seed {options.seed}; alpha {options.alpha:g}."]
     out.append("Carbon: " + (carbon.describe() if carbon is not None else
                              "not computed (pass --intensity gCO2e/kWh or a country code such as DEU; "
