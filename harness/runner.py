@@ -118,8 +118,6 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
         else:
             print(describe_plan(spec, plan), file=out, flush=True)
-        if notes:
-            print("\n".join(notes), file=out, flush=True)
         if cluster in JOBQUEUE_KINDS:
             from harness.executors.jobqueue import job_script
 

@@ -507,10 +507,22 @@ def check_levels(spec: Spec, source: str = "<spec>") -> None:
                                     f"level {e}") from None
 
 
+MAX_SPEC_BYTES = 1 << 20  # a spec is a page of YAML: 1 MiB is far beyond any real one
+
+
 def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file. Raises SpecError (one line) for a missing, unreadable,
+    non-regular (``/dev/zero``, a FIFO) or larger than ``MAX_SPEC_BYTES`` file, or bad content."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise SpecError(f"{path}: not a regular file; give the path of a YAML spec such as experiments/spam.yaml")
+        with open(path, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a short YAML file, "
+                            "check the path")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise SpecError(f"{path}: spec file not found; give the path of a YAML spec such as experiments/spam.yaml") from None
     except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:

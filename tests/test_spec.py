@@ -94,3 +94,18 @@ def test_design_hash_ignores_description_only():
     a = parse_spec(BASE)
     assert parse_spec({**BASE, "description": "other words"}).design_hash() == a.design_hash()
     assert parse_spec({**BASE, "seed": 1}).design_hash() != a.design_hash()
+
+
+def test_a_spec_path_that_never_ends_is_refused_not_read(tmp_path):
+    """/dev/zero as the spec once read until the machine ran out of memory."""
+    import pytest
+
+    from harness.errors import SpecError
+    from harness.spec import MAX_SPEC_BYTES, load_spec
+
+    with pytest.raises(SpecError, match="not a regular file"):
+        load_spec("/dev/zero")
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_SPEC_BYTES + 1))
+    with pytest.raises(SpecError, match="larger than"):
+        load_spec(big)

@@ -186,6 +186,8 @@ def _options(args) -> Options:
     if not 0 <= args.f1_tolerance <= 100:
         raise HarnessError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
                            f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
+    if args.seed < 0:
+        raise HarnessError(f"--seed must be an integer >= 0, got {args.seed}")
     if args.bootstrap < 100:
         raise HarnessError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
     return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance / 100,

@@ -44,7 +44,12 @@ def _client(tracking_uri: str):
         from mlflow.tracking import MlflowClient
     except ImportError as e:
         raise ExportError("MLflow is not installed; pip install -e '.[mlflow]'") from e
-    return MlflowClient(tracking_uri=tracking_uri)
+    try:
+        return MlflowClient(tracking_uri=tracking_uri)
+    except Exception as e:  # MLflow raises its own exception types for a URI it cannot use
+        first = " ".join(str(e).split())[:160]
+        raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({type(e).__name__}: "
+                          f"{first}); use e.g. sqlite:///mlruns.db") from None
 
 
 def artifact_location(tracking_uri: str) -> str | None:
@@ -119,8 +124,9 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
         exp_id = (found.experiment_id if found is not None else
                   client.create_experiment(name, artifact_location=artifact_location(tracking_uri)))
     except Exception as e:  # MLflow raises its own exception types for a bad store or URI
-        raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({e}); "
-                          "use e.g. sqlite:///mlruns.db or a writable directory") from e
+        first = " ".join(str(e).split())[:160]
+        raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({type(e).__name__}: "
+                          f"{first}); use e.g. sqlite:///mlruns.db") from None
     source = str(Path(results.source).resolve())
     created = updated = 0
 

@@ -109,3 +109,11 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     assert main([a.format(run=run) for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_negative_bootstrap_seed_is_one_line(synthetic_run, capsys):
+    from harness.cli import main
+
+    assert main(["analyze", str(synthetic_run), "--seed", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--seed must be an integer >= 0" in err and err.count("\n") == 1

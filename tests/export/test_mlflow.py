@@ -79,3 +79,10 @@ def test_missing_mlflow_is_one_line_naming_the_extra(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install -e '.[mlflow]'" in err
     assert not (run / "report.html").exists()
+
+
+def test_a_tracking_uri_mlflow_cannot_use_is_one_line(tmp_path, capsys):
+    run = _fixtures.write_run(tmp_path / "run", _fixtures.fabricate(repetitions=2))
+    assert main(["export", "mlflow", str(run), "--tracking-uri", "bogus://x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tracking-uri bogus://x" in err and "sqlite:///" in err
