@@ -117,8 +117,8 @@ def _base(columns: tuple[str, ...]) -> tuple[str, ...]:
     factors' level columns unless the factors are the ICT4S'22 pair (whose levels the first
     release already kept in row_fraction and feature_fraction). For another layout (a tuning
     run's files): every column but the checksum."""
-    if columns[: len(BASE_COLUMNS)] != BASE_COLUMNS:
-        return tuple(c for c in columns if c != CHECKSUM)
+    if columns[: len(BASE_COLUMNS)] != BASE_COLUMNS:  # columns added to it later may be missing
+        return tuple(c for c in columns if c not in (CHECKSUM, "cooldown_waited_s", "cooldown_end", "start_power_w"))
     levels = tuple(c for c in columns if c.startswith(LEVEL_PREFIX))
     pair = tuple(LEVEL_PREFIX + f for f in ICT4S22_FACTORS)
     return BASE_COLUMNS + (() if levels == pair else levels)

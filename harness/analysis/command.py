@@ -140,6 +140,13 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 def _load(args) -> Results:
     import sys
 
+    from harness.tuning.analysis import is_tuning_run
+
+    first = (getattr(args, "paths", None) or [args.path])[0]
+    if is_tuning_run(first) and args.func.__name__ not in ("run_analyze", "run_figures"):
+        raise HarnessError(f"{first}: a tuning run (searches.csv); 'analyze' and 'figures' cover it, "
+                           "this command covers data-reduction runs (trials.csv) only")
+
     from harness.analysis.hosts import check_hosts
     from harness.analysis.load import load_results, net_of_baseline, pool
 
@@ -234,7 +241,9 @@ def _run_tuning_analyze(args, options) -> int:
     tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
     out = out_dir(args.paths[0], args.out, "analysis")
     write_tables(tables, out)
-    per.to_csv(out / "tuning_per_search.csv", index=False)
+    notes = results.energy_notes()
+    per.assign(energy_basis="; ".join(notes) if notes else "measured").to_csv(out / "tuning_per_search.csv",
+                                                                               index=False)
     s = results.searches
     lines = [f"## Tuning analysis of {results.source}", ""]
     if results.completeness():

@@ -3,11 +3,13 @@ a module called conftest would clash with the other test folders' conftest.py)."
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from synthetic import fabricate, write_run
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # when loaded by path from another folder's tests
+from synthetic import fabricate, write_run  # noqa: E402
 
 
 @pytest.fixture

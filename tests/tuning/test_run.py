@@ -107,3 +107,14 @@ def test_dry_run_counts_searches_and_evaluations(tuning_dir, write_spec):
     assert proc.returncode == 0, proc.stderr
     assert "12 searches" in proc.stdout and "grid 8, random 5, bayesian 5" in proc.stdout
     assert "72 evaluations" in proc.stdout  # 2 algorithms x (8 + 5 + 5) x 2 repetitions
+
+
+def test_report_on_a_tuning_run_says_what_covers_it(tuning_dir, write_spec, capsys, monkeypatch):
+    from harness.cli import main
+
+    monkeypatch.chdir(tuning_dir)
+    assert main(["run", str(write_spec(tuning_dir)), "--results-dir", str(tuning_dir), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tuning_dir / "tune")]) == 2
+    err = capsys.readouterr().err
+    assert "a tuning run" in err and "'analyze' and 'figures'" in err and err.count("\n") == 1
