@@ -9,28 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "meters"))
-from fake_powercap import FakePowercap, make_fake_powercap  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def no_real_powercap(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
-
-
-@pytest.fixture
-def powercap(tmp_path, monkeypatch):
-    """``powercap(**make_fake_powercap_kwargs) -> FakePowercap`` (HARNESS_POWERCAP_ROOT set)."""
-    made: list[FakePowercap] = []
-
-    def make(**kw) -> FakePowercap:
-        fake = make_fake_powercap(tmp_path / f"powercap{len(made)}", **kw)
-        made.append(fake)
-        monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
-        return fake
-
-    yield make
-    for fake in made:
-        fake.close()
+from fake_powercap import FakePowercap, no_real_powercap, powercap  # noqa: E402, F401 (fixtures shared with tests/meters)
 
 
 @pytest.fixture

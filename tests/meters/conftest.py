@@ -5,30 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fake_powercap import FakePowercap, make_fake_powercap
-
-
-@pytest.fixture(autouse=True)
-def no_real_powercap(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
-
-
-@pytest.fixture
-def powercap(tmp_path, monkeypatch):
-    """``powercap(**make_fake_powercap_kwargs) -> FakePowercap``; sets HARNESS_POWERCAP_ROOT to it
-    and stops its writer thread at the end of the test. ``builder=make_die_powercap`` builds a
-    one-socket tree of ``package-0-die-D`` zones instead."""
-    made: list[FakePowercap] = []
-
-    def make(builder=make_fake_powercap, **kw) -> FakePowercap:
-        fake = builder(tmp_path / f"powercap{len(made)}", **kw)
-        made.append(fake)
-        monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
-        return fake
-
-    yield make
-    for fake in made:
-        fake.close()
+from fake_powercap import no_real_powercap, powercap  # noqa: F401 (fixtures shared with tests/hygiene)
 
 
 @pytest.fixture

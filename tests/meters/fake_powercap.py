@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest  # the fixtures at the end are shared by tests/meters and tests/hygiene
+
 REAL_MAX_ENERGY_RANGE_UJ = 262143328850  # a typical Intel package counter: ~262 kJ
 
 
@@ -221,3 +223,27 @@ def make_fake_powercap(
         for m, sub in enumerate(subs):
             zones[f"{zname}/{sub}"] = _zone(top / f"{dirname}:{m}", sub, max_energy_range_uj)
     return FakePowercap(root, zones, max_energy_range_uj)
+
+
+# Fixtures, imported by tests/meters/conftest.py and tests/hygiene/conftest.py.
+@pytest.fixture(autouse=True)
+def no_real_powercap(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+
+
+@pytest.fixture
+def powercap(tmp_path, monkeypatch):
+    """``powercap(**make_fake_powercap_kwargs) -> FakePowercap``; sets HARNESS_POWERCAP_ROOT to it
+    and stops its writer thread at the end of the test. ``builder=make_die_powercap`` builds a
+    one-socket tree of ``package-0-die-D`` zones instead."""
+    made: list[FakePowercap] = []
+
+    def make(builder=make_fake_powercap, **kw) -> FakePowercap:
+        fake = builder(tmp_path / f"powercap{len(made)}", **kw)
+        made.append(fake)
+        monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
+        return fake
+
+    yield make
+    for fake in made:
+        fake.close()
