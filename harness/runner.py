@@ -301,19 +301,25 @@ def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, f
     finally:  # also on a crash: the manifest says how far the run got, never more
         with signals.held():  # a second signal must not cut the session's closing short
             bar.close()
-            session["finished_at"] = utc_now()
             done = len(run.done) + len(written)
-            session["trials_done"] = done
-            if done == len(plan):
-                m["finished_at"] = session["finished_at"]
             _merge_hosts(m, executor.hosts)
-            run.save_manifest()
+            close_session(run, m, session, done, len(plan))
     if stopped is not None:
         print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
               f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
         return signals.exit_code(stopped)
     print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
     return 0
+
+
+def close_session(run, m: dict, session: dict, done: int, n_planned: int) -> None:
+    """End this process's session in the manifest: when it ended, how many trials are done (the run
+    is finished only when all ``n_planned`` are), then save the manifest."""
+    session["finished_at"] = utc_now()
+    session["trials_done"] = done
+    if done == n_planned:
+        m["finished_at"] = session["finished_at"]
+    run.save_manifest()
 
 
 def _merge_hosts(m: dict, hosts: dict) -> bool:

@@ -306,11 +306,9 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
         with signals.held():
             searches.close()
             evals.close()
-            session["finished_at"] = utc_now()
-            session["trials_done"] = len(done) + appended
-            if session["trials_done"] == len(plan):
-                m["finished_at"] = session["finished_at"]
-            run.save_manifest()
+            from harness.runner import close_session
+
+            close_session(run, m, session, len(done) + appended, len(plan))
     if stopped is not None:
         print(f"harness: interrupted ({signals.signal_name(stopped)}): {session['trials_done']} of {len(plan)} "
               f"searches saved in {searches_path}; run the same command again to resume", file=sys.stderr)
