@@ -1,8 +1,8 @@
 """Local vs Dask: ``python benchmarks/dask_speedup.py [--workers 2] [--repeat 1]``.
 
-Runs the quick spec (``experiments/spam-quick.yaml`` with the ``estimate`` meter and warm-up,
-cool-down and baseline set to 0) through the CLI, as a user would: once locally and once with
-``--workers N``, alternating ``--repeat`` times. Prints, per mode:
+Runs the quick spec (``experiments/spam-quick.yaml``, or ``--spec``; ``--repetitions N`` makes it
+longer) with the ``estimate`` meter and warm-up, cool-down and baseline set to 0, through the
+CLI, as a user would: once locally and once with ``--workers N``, alternating ``--repeat`` times. Prints, per mode:
 
 - *command*: wall time of the whole command (start-up, features from the cache, the cluster's
   start and stop included);
@@ -33,8 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = REPO / "experiments" / "spam-quick.yaml"
 
 
-def bench_spec(src: Path, dst: Path) -> Path:
+def bench_spec(src: Path, dst: Path, repetitions: int | None = None) -> Path:
     spec = yaml.safe_load(src.read_text())
+    if repetitions:
+        spec["repetitions"] = repetitions
     spec["meter"] = "estimate"
     spec["hygiene"] = {**spec.get("hygiene", {}), "warmup_s": 0, "cooldown_s": 0, "baseline_s": 0}
     dst.write_text(yaml.safe_dump(spec))
@@ -76,10 +78,12 @@ def main(argv=None) -> int:
     ap.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1, help="alternating local/Dask pairs (default 1)")
+    ap.add_argument("--repetitions", type=int, default=None,
+                    help="override the spec's repetitions (a longer run spreads the cluster's start-up)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        spec = bench_spec(args.spec, tmp / "bench.yaml")
+        spec = bench_spec(args.spec, tmp / "bench.yaml", args.repetitions)
         subprocess.run([sys.executable, "-m", "harness", "run", str(spec), "--dry-run"], cwd=REPO, check=True,
                        capture_output=True)
         results = {"local": [], "dask": []}
