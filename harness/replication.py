@@ -22,7 +22,9 @@ Exploratory Empirical Study", ICT4S 2022, as its code ran (github.com/GreenAIpro
   is ``fit`` alone, predict is ``predict`` alone;
 - **estimators**: the baselines ``random_forest`` and ``adaboost`` become
   ``harness.estimators.faithful``'s forest (uniform bootstrap, balanced weights on the whole
-  training set) and SAMME.R AdaBoost, which behave on any scikit-learn as 0.24.1's did.
+  training set) and SAMME.R AdaBoost, and ``knn`` becomes ``harness.estimators.faithful_knn``'s
+  k-NN (numpy 1.x's tie order among equidistant neighbours), which behave on any scikit-learn as
+  0.24.1's did.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ PHASES_ICT4S22 = "ict4s22"
 ICT4S22_ESTIMATORS = {
     "random_forest": ("harness.estimators.faithful:FaithfulRandomForestClassifier", {"class_weight": "balanced"}),
     "adaboost": ("harness.estimators.faithful:SAMMERAdaBoostClassifier", {}),
+    "knn": ("harness.estimators.faithful_knn:FaithfulKNeighborsClassifier", {}),
 }
 
 

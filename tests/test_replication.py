@@ -39,14 +39,6 @@ PUBLISHED_KNN = {
     ("rows", 0.6, 1.0): 0.590717, ("rows", 0.7, 1.0): 0.650519, ("rows", 0.8, 1.0): 0.644377,
     ("rows", 0.9, 1.0): 0.70529, ("rows", 1.0, 1.0): 0.733813,
 }
-# k-NN where the installed scikit-learn (1.5.2, 1.8.0 and 1.9.1 with numpy 2.4.6 all agree) breaks
-# exact distance ties differently from 0.24.1 (harness.versions "knn-full-features"): measured here.
-KNN_MEASURED_DIFFERENT = {
-    ("features", 1.0, 0.9): 0.590643, ("features", 1.0, 1.0): 0.746988, ("rows", 0.2, 1.0): 0.564103,
-    ("rows", 0.3, 1.0): 0.672, ("rows", 0.4, 1.0): 0.678161, ("rows", 0.5, 1.0): 0.601942,
-    ("rows", 0.6, 1.0): 0.595745, ("rows", 0.7, 1.0): 0.645390, ("rows", 0.8, 1.0): 0.652568,
-    ("rows", 0.9, 1.0): 0.710327, ("rows", 1.0, 1.0): 0.746988,
-}
 # published median F1 at 10% rows and its 95% bootstrap CI
 PUBLISHED_10PCT_ROWS = {"random_forest": (0.6061, 0.6061, 0.6471), "adaboost": (0.8372, 0.8372, 0.8372),
                         "decision_tree": (0.6000, 0.5854, 0.6023)}
@@ -79,16 +71,18 @@ def test_seeds_are_fixed_whatever_the_repetition_seed(faithful):
 
 
 @pytest.mark.slow
-def test_svm_equals_published_everywhere_and_knn_where_ties_do_not_decide(faithful):
-    from sklearn.neighbors import KNeighborsClassifier
+def test_svm_and_knn_equal_published_everywhere(faithful):
+    """k-NN through the estimator the mode uses (numpy 1.x's tie order: ``harness.versions``
+    "knn-argpartition-ties"); on numpy >= 2.0 with AVX-512, ``KNeighborsClassifier`` differs in 11 of 20."""
     from sklearn.svm import SVC
+
+    from harness.estimators.faithful_knn import FaithfulKNeighborsClassifier
 
     for (sweep, rf, ff), published in PUBLISHED_SVM.items():
         split = faithful.preprocess(rf, ff, seed=0)
         assert _f1(split, SVC(class_weight="balanced")) == pytest.approx(published, abs=5e-7), (sweep, rf, ff)
-        knn = _f1(split, KNeighborsClassifier())
-        expected = KNN_MEASURED_DIFFERENT.get((sweep, rf, ff), PUBLISHED_KNN[(sweep, rf, ff)])
-        assert knn == pytest.approx(expected, abs=5e-7), (sweep, rf, ff)
+        knn = _f1(split, FaithfulKNeighborsClassifier())
+        assert knn == pytest.approx(PUBLISHED_KNN[(sweep, rf, ff)], abs=5e-7), (sweep, rf, ff)
 
 
 @pytest.mark.slow
@@ -110,7 +104,7 @@ def test_median_f1_at_10pct_rows_is_inside_the_published_ci(faithful, algorithm)
 FAITHFUL = """name: f
 replication: ict4s22
 repetitions: 2
-algorithms: [svm, random_forest]
+algorithms: [svm, random_forest, knn]
 sweeps:
   rows: {row_fractions: [0.1]}
 meter: estimate
@@ -132,13 +126,15 @@ def test_run_records_the_mode_the_seeds_and_the_phase_boundaries(tmp_path):
     m = json.loads((tmp_path / "f/manifest.json").read_text())
     assert m["replication"]["subsample_seed"] == 42 and m["replication"]["split_seed"] == 101
     assert m["algorithms"]["random_forest"]["class"].endswith("FaithfulRandomForestClassifier")
+    assert m["algorithms"]["knn"]["class"].endswith("faithful_knn:FaithfulKNeighborsClassifier")
+    assert t[t.algorithm == "knn"]["f1"].round(6).tolist() == [0.333333, 0.333333]  # published
     assert m["dataset"]["n_rows"] == 5572
 
 
 def test_default_mode_rows_say_harness_boundaries(tmp_path):
     spec = tmp_path / "d.yaml"
     spec.write_text(FAITHFUL.replace("name: f", "name: d").replace("replication: ict4s22\n", "")
-                    .replace("[svm, random_forest]", "[svm]").replace("repetitions: 2", "repetitions: 1"))
+                    .replace("[svm, random_forest, knn]", "[svm]").replace("repetitions: 2", "repetitions: 1"))
     assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
     t = pd.read_csv(tmp_path / "d/trials.csv")
     assert (t["phase_boundaries"] == "harness").all()

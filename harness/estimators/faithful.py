@@ -21,6 +21,8 @@ Both draw their sub-estimators' seeds as scikit-learn's ensembles do (``_set_ran
 ``randint(2**31 - 1)`` per sub-estimator from ``check_random_state(random_state)``), so with the
 same ``random_state`` they grow the same trees as the scikit-learn versions they reproduce.
 Binary and multi-class targets are supported; X may be dense or sparse.
+
+The study's k-NN, whose tie order numpy 2 changed, is ``harness.estimators.faithful_knn``.
 """
 
 from __future__ import annotations
