@@ -70,9 +70,9 @@ class Run:
             check_resumable(run_dir, old, spec, meter_name)
             self.manifest = old
 
-    def check_inputs(self, dataset, features) -> None:
-        """A resumed run must see the same dataset file and the same feature matrix."""
-        check_same_inputs(self.dir, self.manifest, dataset, features)
+    def check_inputs(self, dataset, features, algorithms=None) -> None:
+        """A resumed run must see the same dataset file, feature matrix and estimator classes."""
+        check_same_inputs(self.dir, self.manifest, dataset, features, algorithms)
 
     def _set_aside(self) -> None:
         """--fresh never deletes results: the old files move into a dated folder beside them."""
@@ -126,8 +126,10 @@ def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str) -> No
             f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
 
 
-def check_same_inputs(run_dir: Path, manifest: dict, dataset, features) -> None:
-    """A resumed run (``manifest`` not empty) must see the same dataset file and feature matrix."""
+def check_same_inputs(run_dir: Path, manifest: dict, dataset, features, algorithms=None) -> None:
+    """A resumed run (``manifest`` not empty) must see the same dataset file and feature matrix, and
+    each algorithm must resolve to the class it ran with (``algorithms``: name -> Algorithm; a
+    harness version can change what a name resolves to, e.g. ``replication: ict4s22``'s ``knn``)."""
     if not manifest:
         return
     if manifest.get("dataset", {}).get("sha256") != dataset.sha256:
@@ -136,6 +138,13 @@ def check_same_inputs(run_dir: Path, manifest: dict, dataset, features) -> None:
     if manifest.get("features", {}).get("cache_key") != features.cache_key:
         raise ResultsError(f"{run_dir}: the features differ from this run's (text settings, scikit-learn "
                            "or NLTK version changed); resume with the same versions, or start over with --fresh")
+    ran = manifest.get("algorithms") or {}
+    for name, alg in (algorithms or {}).items():
+        before, now = (ran.get(name) or {}).get("class"), alg.describe()["class"]
+        if before and before != now:
+            raise ResultsError(f"{run_dir}: algorithm {name!r} ran as {before} and would now run as {now} (this "
+                               "harness version resolves it differently); resume with the harness version that "
+                               "started the run, or start over with --fresh (old files are kept aside)")
 
 
 def changed_fields(old_spec, spec: Spec, limit: int = 4) -> str:
@@ -166,7 +175,7 @@ def changed_fields(old_spec, spec: Spec, limit: int = 4) -> str:
 
 
 def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, features,
-            plan: list[Trial]) -> tuple[set[int], str]:
+            plan: list[Trial], algorithms=None) -> tuple[set[int], str]:
     """What ``Run`` would do with ``run_dir``, checked as it checks, without writing anything:
     (ids of the trials already done, a sentence saying what would be written). Raises
     ResultsError as Run would."""
@@ -201,7 +210,7 @@ def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, fe
         return set(), f"{moved}write {files} from the start (--fresh)"
     old = read_manifest(run_dir) if (run_dir / MANIFEST).exists() else {}
     check_resumable(run_dir, old, spec, meter_name)
-    check_same_inputs(run_dir, old, dataset, features)
+    check_same_inputs(run_dir, old, dataset, features, algorithms)
     done: set[int] = set()
     if old and trials.exists():
         done = scan_trials(trials.read_bytes(), trials).trial_ids  # damage refused as a resume would

@@ -176,7 +176,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
                             out)
         # Everything above only reads; from here on the run directory is written.
         run = Run(spec, run_dir, executor.meter_name, fresh)
-        run.check_inputs(dataset, features)
+        run.check_inputs(dataset, features, algorithms)
         if spec.tuning is not None:  # the local executor: its meter, in this process
             from harness.tuning.runner import execute_tuning
 
@@ -202,7 +202,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
 
 def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
     """Print what was checked, the duration estimate and what would be written; write nothing."""
-    done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan)
+    done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan, algorithms)
     todo = [t for t in plan if t.trial_id not in done]
     n_todo = len(todo)
     if spec.tuning is not None:  # a tuning run's trials are searches: no per-trial estimate here

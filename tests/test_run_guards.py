@@ -56,6 +56,23 @@ def test_reordered_sweeps_are_a_different_design(tmp_path):
     assert proc.returncode == 2 and "different spec" in proc.stderr
 
 
+def test_an_algorithm_resolved_to_another_class_is_refused_on_resume(tmp_path):
+    """As a faithful run started before ``knn`` became FaithfulKNeighborsClassifier: its old k-NN
+    rows must not be mixed with new ones, in a run or a dry run."""
+    spec = setup(tmp_path)
+    assert run(tmp_path, spec).returncode == 0
+    manifest = tmp_path / "out/guard/manifest.json"
+    m = json.loads(manifest.read_text())
+    assert m["algorithms"]["decision_tree"]["class"] == "sklearn.tree._classes:DecisionTreeClassifier"
+    m["algorithms"]["decision_tree"]["class"] = "sklearn.tree._classes:ExtraTreeClassifier"
+    manifest.write_text(json.dumps(m))
+    for extra in ((), ("--dry-run",)):
+        proc = run(tmp_path, spec, *extra)
+        assert proc.returncode == 2 and "'decision_tree' ran as sklearn.tree._classes:ExtraTreeClassifier" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "--fresh" in proc.stderr
+    assert run(tmp_path, spec, "--fresh").returncode == 0
+
+
 def test_a_second_process_on_the_same_run_is_refused(tmp_path):
     spec = setup(tmp_path)
     (tmp_path / "out/guard").mkdir(parents=True)
