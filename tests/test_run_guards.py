@@ -68,7 +68,8 @@ def test_an_algorithm_resolved_to_another_class_is_refused_on_resume(tmp_path):
     manifest.write_text(json.dumps(m))
     for extra in ((), ("--dry-run",)):
         proc = run(tmp_path, spec, *extra)
-        assert proc.returncode == 2 and "'decision_tree' ran as sklearn.tree._classes:ExtraTreeClassifier" in proc.stderr
+        assert proc.returncode == 2
+        assert "'decision_tree' ran as sklearn.tree._classes:ExtraTreeClassifier" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "--fresh" in proc.stderr
     assert run(tmp_path, spec, "--fresh").returncode == 0
 

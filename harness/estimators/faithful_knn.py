@@ -9,8 +9,9 @@ neighbours are the first ``k`` of ``np.argpartition`` over the squared distances
 ``KNeighborsMixin._kneighbors_reduce_func``: scikit-learn 0.24.1, and 1.4-1.9 for sparse input), so
 which tied row is a neighbour is numpy's tie order. numpy >= 2.0 on x86-64 CPUs with AVX-512 (and
 with AVX2, measured on 2.4.6) partitions 64-bit values with x86-simd-sort, whose tie order differs from
-the scalar introselect of numpy 1.x; that alone moves k-NN's F1 by -1.1 to +3.3 points in 11 of the study's 20 configurations
-(scikit-learn 1.2-1.3 also differ: they search sparse input with their own heap, ``ArgKmin``).
+the scalar introselect of numpy 1.x; that alone moves k-NN's F1 by -1.1 to +3.3 points in 11 of the
+study's 20 configurations (scikit-learn 1.2-1.3 also differ: they search sparse input with their own
+heap, ``ArgKmin``).
 
 ``FaithfulKNeighborsClassifier`` is ``KNeighborsClassifier`` whose brute-force euclidean search is
 0.24.1's (``sklearn/neighbors/_base.py``: ``kneighbors``, ``_kneighbors_reduce_func``; BSD-3-Clause),
@@ -35,7 +36,7 @@ to the installed scikit-learn (not compared with 0.24.1).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from sklearn.metrics import pairwise_distances_chunked
@@ -49,7 +50,7 @@ _CANARY = np.array([1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 0, 2, 1, 2, 0, 2, 1, 2, 0, 0, 
 _CANARY_FIRST5 = {8, 10, 14, 19, 21}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _check_scalar_introselect() -> None:
     """Raise RuntimeError unless ``np.argpartition`` on long double breaks ties as numpy 1.x's
     scalar introselect (true wherever long double has no SIMD partition)."""

@@ -4,8 +4,9 @@ The reference neighbours were computed once with scikit-learn 0.24.1 built from 
 Python 3.11 with numpy 1.23.5 (``pip install --no-build-isolation scikit-learn==0.24.1`` in a
 throwaway venv; numpy 1.x partitions with a scalar introselect, as the study's numpy 1.20.2 did):
 ``KNeighborsClassifier()`` on ``_case()`` as sparse CSR and dense, and
-``KNeighborsClassifier(weights="distance", n_neighbors=7)`` on it dense (20 features > 15: brute force). Integer features make many exact
-distance ties, so the neighbours below depend on the tie order; on numpy 2.4.6 with AVX-512 the
+``KNeighborsClassifier(weights="distance", n_neighbors=7)`` on it dense (20 features > 15: brute
+force). Integer features make many exact distance ties, so the neighbours below depend on the tie
+order; on numpy 2.4.6 with AVX-512 the
 installed ``KNeighborsClassifier`` returns another set of neighbours for 6 of the 12 sparse queries
 (another order for 10) and other probabilities for 3. No network is used here.
 """
