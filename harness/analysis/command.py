@@ -159,7 +159,14 @@ def _load(args) -> Results:
     paths = getattr(args, "paths", None) or [args.path]
     if args.net and len(paths) > 1:
         raise HarnessError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
-    results, warnings = pool([load_results(p) for p in paths], getattr(args, "mixed_versions", False))
+    from harness.analysis.load import torn_line_note
+
+    parts = [load_results(p) for p in paths]
+    for part in parts:  # said once per file, on stderr: the tables below leave that line out
+        if part.torn_bytes:
+            print(torn_line_note(part.source / "trials.csv" if part.source.is_dir() else part.source,
+                                 part.torn_bytes), file=sys.stderr)
+    results, warnings = pool(parts, getattr(args, "mixed_versions", False))
     for w in warnings:
         print(w)
     if results.unverified:
