@@ -182,8 +182,10 @@ ANALYSIS_FIX = "restore the file from a copy, or delete that line (keep a copy) 
 
 def torn_line_note(path: Path, n_bytes: int) -> str:
     """The one line said when an analysis leaves out a torn last line of ``path`` (``n_bytes`` long)."""
+    then = ("; the same 'harness run' command moves it to torn-<time>.csv and runs that trial again"
+            if path.name == TRIALS else "")
     return (f"harness: note: {path}: its last line ({n_bytes} bytes, no newline) is a trial cut short, left out "
-            "of the analysis; the next 'harness run' of this run moves it to torn-<time>.csv and runs that trial again")
+            f"of the analysis{then}")
 
 
 def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int, int]:
