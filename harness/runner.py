@@ -20,7 +20,7 @@ from harness import replication, signals
 from harness.algorithms import resolve
 from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
 from harness.errors import ExecutorError, ResultsError, SpecError
-from harness.executors import JOBQUEUE_KINDS, make_executor
+from harness.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
 from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
@@ -144,6 +144,8 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
 
             dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
             print(dry_meter.summary(short=quiet), file=out, flush=True)
+            if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
+                check_local_workers(workers, [dry_meter.meter.name])
         else:
             executor.start()
             print(executor.summary(short=quiet), file=out, flush=True)
