@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
@@ -34,6 +34,7 @@ COLUMN_IN = 3.5  # one column of the same papers
 MAX_COLUMNS = 6  # panels per row of a small-multiples figure: 7.16 in / 6 = 1.19 in each
 MIN_FONT_PT = 7  # smallest text in any figure (IEEE and ACM ask for >= 7-8 pt at print size)
 LOG_SPREAD = 100  # log scale when the largest median is this many times the smallest (RQ1)
+LOG_INCHES_PER_DECADE = 1.0  # room for labels at 1, 2, 5 (log10 2 = 0.3 decade apart) at 7 pt
 QQ_MIN_TRIALS = 5  # fewest trials per configuration for a QQ plot to say anything (see qq_skip_reason)
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
       "ytick.labelsize": 7, "legend.fontsize": 7, "figure.titlesize": 8, "figure.labelsize": 8,
@@ -132,16 +133,26 @@ def use_log(values, log: bool | None) -> bool:
 
 
 def log_scale(ax, which: str = "y") -> None:
-    """Put ``ax``'s ``which`` ("x" or "y") axis on a log scale whose labels cannot run together:
-    labelled ticks at 1-2-5 per decade when the data span under two decades, at powers of ten
-    otherwise, written plainly (0.05, 2, 300) rather than as 10^x; minor ticks unlabelled.
-    Call it after the data are drawn. (Matplotlib's default labels minor ticks on short
-    ranges, and those collide.)"""
+    """Put ``ax``'s ``which`` ("x" or "y") axis on a log scale whose labels cannot run together,
+    written plainly (0.05, 2, 300) rather than as 10^x, minor ticks unlabelled: under one decade,
+    at most 4 evenly stepped labels; at 1, 2 and 5 per decade when the axis has the room
+    (``LOG_INCHES_PER_DECADE``); else at powers of ten. Call it after the data are drawn.
+    (Matplotlib's default labels minor ticks on short ranges, and those collide.)"""
     getattr(ax, f"set_{which}scale")("log")
     lo, hi = sorted(getattr(ax, f"get_{which}lim")())
     decades = math.log10(hi / lo) if lo > 0 and hi > 0 else 99
+    box = ax.get_position()
+    inches = box.width * ax.figure.get_figwidth() if which == "x" else box.height * ax.figure.get_figheight()
     axis = getattr(ax, f"{which}axis")
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades < 2 else (1.0,), numticks=6))
+    if decades < 1:
+        axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    elif inches / decades >= LOG_INCHES_PER_DECADE:  # LogLocator(subs=(1, 2, 5)) thins to decades: placed here
+        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                 for m in (1, 2, 5)]
+        axis.set_major_locator(FixedLocator([v for v in ticks if lo <= v <= hi]))
+    else:
+        # a label such as 0.0001 takes 0.3 in at 7 pt: about one per 0.45 in
+        axis.set_major_locator(LogLocator(base=10, numticks=max(2, min(6, int(inches / 0.45)))))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -469,15 +480,9 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
             except Skip as e:
                 index["skipped"].append({"name": name, "reason": str(e)})
                 continue
-            try:
-                files = []
-                for suffix in (".png", ".pdf"):
-                    path = out_dir / f"{name}{suffix}"
-                    fig.savefig(path)
-                    written.append(path)
-                    files.append(path.name)
-            finally:
-                plt.close(fig)
+            paths = save(fig, out_dir, name)
+            written += paths
+            files = [p.name for p in paths]
             caption = CAPTIONS.get(name) or factor_figures.caption(name)
             if name == "carbon":
                 caption += " Inputs: " + carbon.describe() + "."
@@ -486,6 +491,18 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
                                      "notes": completeness + energy_notes})
     (out_dir / INDEX).write_text(json.dumps(index, indent=2), encoding="utf-8")
     return written
+
+
+def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``out_dir/name.png`` (at ``RC``'s savefig.dpi, whatever rc is active)
+    and ``.pdf``, then close it; returns the two paths."""
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
+    try:
+        fig.savefig(paths[0], dpi=RC["savefig.dpi"])
+        fig.savefig(paths[1])
+    finally:
+        plt.close(fig)
+    return paths
 
 
 def skipped(out_dir: Path) -> list[dict]:

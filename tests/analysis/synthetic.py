@@ -93,11 +93,12 @@ TACTICS = {
 
 
 def fabricate_tactics(algorithms=None, repetitions=5, noise=0.05, seed=0, factors=TACTICS,
-                      grid=("stratified", "chi2")) -> pd.DataFrame:
+                      grid=("stratified", "chi2"), f1_noise=0.005) -> pd.DataFrame:
     """Trials of a tactics study: an untreated ``baseline`` sweep, one sweep per factor, and (when
     ``grid`` names two factors) a ``grid`` sweep of every pair of their levels; one ``level_<f>``
     column per factor. Energy multiplies the algorithm's untreated energy (J, as ``fabricate``)
-    by each active level's multiplier, times lognormal noise; F1 adds the levels' changes."""
+    by each active level's multiplier, times lognormal noise of sd ``noise``; F1 adds the levels'
+    changes and normal noise of sd ``f1_noise``."""
     algorithms = algorithms or {"random_forest": 2.0, "svm": 0.5, "knn": 0.02}
     rng = np.random.default_rng(seed)
     cells = [("baseline", {})] + [(f, {f: lv}) for f, (levels, _, _) in factors.items() for lv in levels]
@@ -116,7 +117,7 @@ def fabricate_tactics(algorithms=None, repetitions=5, noise=0.05, seed=0, factor
             for rep in range(repetitions):
                 e = full_j * scale * float(np.exp(rng.normal(0, noise)))
                 row = _row(len(rows), config * len(cells) + c, algorithm, sweep, 1.0, 1.0, rep, FULL_ROWS,
-                           FULL_FEATURES, e, e * 2.0, f1 + float(rng.normal(0, 0.005)), "estimate")
+                           FULL_FEATURES, e, e * 2.0, f1 + float(rng.normal(0, f1_noise)), "estimate")
                 row["treatment"] = label
                 row.update({f"level_{f}": levels.get(f, "none") for f in factors})
                 rows.append(row)
