@@ -49,8 +49,9 @@ CAPTIONS = {
     "rq2_energy": "RQ2: training energy against training rows (rows sweep) and features (features "
                   "sweep); points: median per level, bars: interquartile range, line: linear fit "
                   "of the medians; rho: Spearman over all trials.",
-    "rq3_f1": "RQ3: F1 against training rows and features; median-energy trial per level "
-              "(the one RQ3's Spearman uses), line: linear fit; rho: Spearman.",
+    "rq3_f1": "RQ3: F1 against training rows and features; points: median-energy trial per level "
+              "(the one RQ3's Spearman uses), grey bars: interquartile range of F1 over all the "
+              "level's trials, line: linear fit; rho: Spearman.",
     "qq_energy": "Normal QQ plot of training energy standardised within each configuration.",
     "qq_f1": "Normal QQ plot of F1 standardised within each configuration.",
     "tradeoff": "Trade-off: median training energy against median F1 per configuration, bars: "
@@ -183,7 +184,11 @@ def rq1_figure(results: Results, trials: pd.DataFrame, log: bool | None = None) 
 # ---------------------------------------------------------------- RQ2 and RQ3 small multiples
 
 def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd.DataFrame, y: str,
-                     ylabel: str, title: str, spread: bool) -> plt.Figure:
+                     ylabel: str, title: str, spread: dict[str, pd.DataFrame] | None = None) -> plt.Figure:
+    """Per algorithm (columns) and sweep (rows of panels): ``y`` of ``slices`` against the
+    swept size, median per level and a linear fit. The interquartile range drawn is that of
+    ``spread`` (all trials; RQ3 passes them while its points are one trial per level), or of
+    ``slices`` themselves when ``spread`` is None."""
     algorithms = sorted(set().union(*(set(df["algorithm"]) for df in slices.values())))
     if not algorithms:
         raise Skip("no sweep varies rows or features (RQ2/RQ3 need two levels of one fraction)")
@@ -210,10 +215,13 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
             med = spread_table(df, x, y)
-            if spread:
+            if spread is None:
                 errorbar(ax, med[x], med["median"], med["q25"], med["q75"], color=BLUE)
-            else:
-                ax.plot(med[x], med["median"], "o", ms=3.5, color=BLUE)
+            else:  # grey IQR of every trial of the level behind the one trial the statistic uses
+                s_df = spread[factor]
+                iqr = spread_table(s_df[s_df["algorithm"] == algorithm], x, y)
+                ax.vlines(iqr[x], iqr["q25"], iqr["q75"], color="0.6", lw=2.5, zorder=1)
+                ax.plot(med[x], med["median"], "o", ms=3.5, color=BLUE, zorder=2)
             if len(med) >= 2 and np.ptp(med[x]) > 0:
                 slope, icept = np.polyfit(med[x], med["median"], 1)
                 xs = np.array([med[x].min(), med[x].max()])
@@ -233,16 +241,16 @@ def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
                             "train_energy_j", energy_label(results, "energy"),
                             title_with_notes(results, "RQ2: training energy against rows and features "
-                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"),
-                            spread=True)
+                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"))
 
 
 def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.representative_slices(trials), stats.rq3(trials),
                             "f1", "F1",
                             title_with_notes(results, "RQ3: F1 against rows and features (median-energy "
-                                   "trial per level, linear fit; rho: Spearman)", energy=False),
-                            spread=False)
+                                             "trial per level, linear fit; grey: IQR of all trials; "
+                                             "rho: Spearman)", energy=False),
+                            spread=stats.one_factor_slices(trials))
 
 
 # ---------------------------------------------------------------- QQ plots

@@ -157,3 +157,17 @@ def test_carbon_figure_names_its_inputs():
     for needle in ("380.9 gCO2e/kWh", "Germany 2023", "PUE 1.2", "1200 kgCO2e over 5 years", "embodied",
                    "operational", "estimated"):
         assert needle in text, needle
+
+
+def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
+    from matplotlib.collections import LineCollection
+
+    results, trials = _results(SIX, repetitions=3)
+    with plt.rc_context(figures.RC):
+        fig = figures.rq3_figure(results, trials)
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert all(any(isinstance(c, LineCollection) for c in ax.collections) for ax in panels), \
+            "RQ3 drew its points without any spread"
+        assert "IQR of all trials" in _all_text(fig)
+        check(fig)
+    assert "interquartile range of F1" in figures.CAPTIONS["rq3_f1"]
