@@ -54,6 +54,11 @@ def caption(name: str) -> str:
     return CAPTIONS.get(name, name)
 
 
+def is_figure_name(name: str) -> bool:
+    """True for a file name (without suffix) this module draws, for any run."""
+    return name in CAPTIONS or name.startswith(("tradeoff_tactics_", "factorial_"))
+
+
 def builders(results: Results, trials: pd.DataFrame) -> dict:
     """name -> function drawing it, for every figure of a tactics run (see the module docstring)."""
     out = {"factor_curves": lambda: factor_curves_figure(results, trials, "train_energy_j"),

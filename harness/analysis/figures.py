@@ -479,10 +479,14 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
                            "pass a writable --out") from e
     written, index = [], {"figures": [], "skipped": []}
     completeness = [results.completeness_note()] if results.incomplete else []
+    todo = builders(results, trials, log, carbon)
+    for old in [*out_dir.glob("*.png"), *out_dir.glob("*.pdf")]:
+        # a figure skipped now, or one this run no longer has (an algorithm, a sweep, a figure of
+        # an older harness), must not leave a file the report would show as current
+        if old.stem in todo or factor_figures.is_figure_name(old.stem) or old.stem in CAPTIONS:
+            old.unlink(missing_ok=True)
     with plt.rc_context(RC):
-        for name, build in builders(results, trials, log, carbon).items():
-            for old in (out_dir / f"{name}.png", out_dir / f"{name}.pdf"):
-                old.unlink(missing_ok=True)  # a skipped figure must not leave an old file behind
+        for name, build in todo.items():
             try:
                 fig = build()
             except Skip as e:

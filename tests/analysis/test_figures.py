@@ -171,3 +171,19 @@ def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
         assert "IQR of all trials" in _all_text(fig)
         check(fig)
     assert "interquartile range of F1" in figures.CAPTIONS["rq3_f1"]
+
+
+def test_figures_of_an_earlier_drawing_that_this_run_does_not_have_are_removed(tmp_path):
+    """A tactics run kept the rq2/tradeoff PNGs an older harness drew for it, and the report showed
+    them as current; files the harness never draws are left alone."""
+    out = tmp_path / "figures"
+    out.mkdir()
+    for stale in ("rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old", "factor_curves"):
+        (out / f"{stale}.png").write_bytes(b"old")
+    (out / "my_own_plot.png").write_bytes(b"mine")
+    trials = fabricate_tactics(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=2, grid=None)
+    figures.draw_all(Results(trials, Path("synthetic"), "run"), out)
+    names = {p.stem for p in out.glob("*.png")}
+    assert {"rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old"}.isdisjoint(names)
+    assert {"my_own_plot", "factor_curves", "tradeoff_tactics_svm", "rq1_energy"} <= names
+    assert (out / "factor_curves.png").read_bytes() != b"old"
