@@ -262,7 +262,9 @@ def factorial_heatmap(results: Results, trials: pd.DataFrame, sweep: str) -> plt
                     continue
                 q25, q75 = _saving_iqr(trials, sweep, algorithm, lab.iat[i, j])
                 light = (v - low) / (100 - low) > 0.6  # viridis is light (yellow) at the top
-                ax.text(j, i, f"{v:.0f}%\n{q25:.0f}\u2013{q75:.0f}\n{d:+.1f}", ha="center", va="center",
+                iqr = ("no IQR" if math.isnan(q25) else
+                       f"{q25:.0f}\u2013{q75:.0f}" if q25 >= 0 else f"{q25:.0f} to {q75:.0f}")  # no "-5--2"
+                ax.text(j, i, f"{v:.0f}%\n{iqr}\n{d:+.1f}", ha="center", va="center",
                         fontsize=7, linespacing=1.0, color="black" if light else "white")
         ax.set_title(fit_name(algorithm, 30))
     fig.colorbar(image, ax=axes, shrink=0.8, label="median training-energy saving (%)")
