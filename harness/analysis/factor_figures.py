@@ -48,9 +48,10 @@ CAPTIONS = {
 
 def caption(name: str) -> str:
     """The caption of a figure this module draws, by its file name."""
-    for prefix in ("tradeoff_tactics", "factorial"):
+    for prefix, what in (("tradeoff_tactics", "one algorithm"), ("factorial", "Two-factor sweep")):
         if name.startswith(prefix + "_"):
-            return CAPTIONS[prefix]
+            named = name[len(prefix) + 1:] if prefix == "tradeoff_tactics" else f"{what} {name[len(prefix) + 1:]}"
+            return CAPTIONS[prefix].replace(what, named, 1)
     return CAPTIONS.get(name, name)
 
 
@@ -240,7 +241,7 @@ def factorial_heatmap(results: Results, trials: pd.DataFrame, sweep: str) -> plt
     rows_a = _level_order(c[a].dropna())
     cols_b = _level_order(c[b].dropna())
     per_row = min(3, len(algorithms))
-    fig, axes = grid(len(algorithms), per_row=per_row, height=max(1.2, 0.45 * len(rows_a) + 0.9))
+    fig, axes = grid(len(algorithms), per_row=per_row, height=max(1.5, 0.45 * len(rows_a) + 0.9))
     axes = list(axes)[: len(algorithms)]
     low = min(0.0, float(np.floor(c["saving_pct"].min() / 10) * 10)) if c["saving_pct"].notna().any() else 0.0
     image = None
@@ -267,7 +268,8 @@ def factorial_heatmap(results: Results, trials: pd.DataFrame, sweep: str) -> plt
                 ax.text(j, i, f"{v:.0f}%\n{iqr}\n{d:+.1f}", ha="center", va="center",
                         fontsize=7, linespacing=1.0, color="black" if light else "white")
         ax.set_title(fit_name(algorithm, 30))
-    fig.colorbar(image, ax=axes, shrink=0.8, label="median training-energy saving (%)")
+    # short: the colour bar of a one-row heatmap is under 2 in tall
+    fig.colorbar(image, ax=axes, shrink=0.9, label="median energy saving (%)")
     fig.suptitle(title_with_notes(results, f"Sweep {sweep}: saving against untreated per cell (median; IQR; "
                                   "F1 change in points)"))
     return fig

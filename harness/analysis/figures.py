@@ -147,13 +147,14 @@ def log_scale(ax, which: str = "y") -> None:
     axis = getattr(ax, f"{which}axis")
     if decades < 1:
         axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
-    elif inches / decades >= LOG_INCHES_PER_DECADE:  # LogLocator(subs=(1, 2, 5)) thins to decades: placed here
+    elif inches / decades >= LOG_INCHES_PER_DECADE * (1.0 if which == "x" else 0.6):  # y labels sit one above another  # LogLocator(subs=(1, 2, 5)) thins to decades: placed here
         ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
                  for m in (1, 2, 5)]
         axis.set_major_locator(FixedLocator([v for v in ticks if lo <= v <= hi]))
     else:
-        # a label such as 0.0001 takes 0.3 in at 7 pt: about one per 0.45 in
-        axis.set_major_locator(LogLocator(base=10, numticks=max(2, min(6, int(inches / 0.45)))))
+        # a label such as 0.0001 is 0.3 in wide at 7 pt (x: one per 0.45 in) and 0.1 in tall (y: one per 0.25 in)
+        per_label = 0.45 if which == "x" else 0.25
+        axis.set_major_locator(LogLocator(base=10, numticks=max(2, min(6, int(inches / per_label)))))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -275,6 +276,9 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
     """
     n = trials.groupby(stats.config_columns(trials)).size()
     median = float(n.median()) if len(n) else 0.0
+    if median < 2:
+        return (f"{median:g} trial per configuration (median): a value cannot be standardised within its "
+                f"configuration; a QQ plot needs at least {QQ_MIN_TRIALS} repetitions")
     if median < QQ_MIN_TRIALS:
         return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
                 f"{QQ_MIN_TRIALS}: standardised within a configuration of {median:g} trials every value lies "
