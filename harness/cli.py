@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {run,meters,doctor,analyze,figures,compare,report,export}``.
+"""Command line: ``python -m harness {run,meters,doctor,analyze,figures,compare,replication,report,export}``.
 
 Each subcommand lives beside the code it drives and registers itself through a module-level
 ``register(subparsers)`` that adds its parser and sets ``func`` (args -> exit code).
@@ -22,6 +22,7 @@ COMMAND_MODULES = {
     "harness.meters.command": ("meters",),
     "harness.hygiene.command": ("doctor",),
     "harness.analysis.command": ("analyze", "figures", "compare"),
+    "harness.analysis.replication": ("replication",),
     "harness.report.command": ("report",),
     "harness.export.command": ("export",),
 }
