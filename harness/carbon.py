@@ -34,6 +34,18 @@ INTENSITY_SOURCE = ("Our World in Data, carbon intensity of electricity generati
                     "(Ember; Energy Institute)")
 PHASES = ("preprocess", "train", "predict")
 
+# Bounds of the carbon inputs: refused beyond the MAX_ values (a unit slip such as g/MWh, or a
+# typo), warned about beyond the usual ones.
+# - Intensity: warned about above the dirtiest national grid in INTENSITY_TABLE (Turkmenistan,
+#   1,306 gCO2e/kWh in 2022); refused above 2,000, about 1.5 times that: room for a regional grid or
+#   an hour dirtier than any national yearly average, none for a unit slip (per MWh is 1,000 times
+#   per kWh). Coal plants' life-cycle emissions are 740-910 gCO2e/kWh (IPCC AR5 WGIII, Annex III).
+# - PUE = facility energy / IT energy (The Green Grid; ISO/IEC 30134-2) is >= 1 by definition. The
+#   Uptime Institute's annual surveys put the industry average at about 2.5 in 2007 and 1.5-1.6
+#   since 2014: above 2 is unusual, above 3 is no facility anyone surveyed.
+MAX_INTENSITY_G_PER_KWH = 2000.0
+USUAL_PUE, MAX_PUE = 2.0, 3.0
+
 
 class CarbonError(HarnessError):
     """Bad carbon input: intensity, PUE, manufacturing footprint or service life."""
@@ -59,12 +71,30 @@ class CarbonInputs:
     def __post_init__(self):
         if not (math.isfinite(self.intensity_g_per_kwh) and self.intensity_g_per_kwh >= 0):
             raise CarbonError(f"--intensity must be >= 0 gCO2e/kWh, got {self.intensity_g_per_kwh}")
+        if self.intensity_g_per_kwh > MAX_INTENSITY_G_PER_KWH:
+            raise CarbonError(f"--intensity {self.intensity_g_per_kwh:g} gCO2e/kWh: no grid emits more than "
+                              f"{MAX_INTENSITY_G_PER_KWH:g} (the dirtiest country in {INTENSITY_TABLE.name}: "
+                              f"{_dirtiest()}); give gCO2e per kWh (not per MWh) or a country code such as DEU")
         if not (math.isfinite(self.pue) and self.pue >= 1):
             raise CarbonError(f"--pue must be >= 1 (1.0 = no data-centre overhead), got {self.pue}")
+        if self.pue > MAX_PUE:
+            raise CarbonError(f"--pue must be at most {MAX_PUE:g} (facility / IT energy; surveyed data centres "
+                              f"average about 1.6), got {self.pue:g}")
         if self.embodied_kg is not None and not (math.isfinite(self.embodied_kg) and self.embodied_kg >= 0):
             raise CarbonError(f"--embodied-kg must be >= 0 kgCO2e, got {self.embodied_kg}")
         if not (math.isfinite(self.lifetime_years) and self.lifetime_years > 0):
             raise CarbonError(f"--lifetime-years must be > 0, got {self.lifetime_years}")
+
+    def warnings(self) -> list[str]:
+        """One line per input that is possible but unusual (see the bounds above ``MAX_PUE``)."""
+        out = []
+        if self.intensity_g_per_kwh > max(g for _, g, _ in intensity_table().values()):
+            out.append(f"--intensity {self.intensity_g_per_kwh:g} gCO2e/kWh is above every country in "
+                       f"{INTENSITY_TABLE.name} (highest: {_dirtiest()}); check the unit (per kWh)")
+        if self.pue > USUAL_PUE:
+            out.append(f"--pue {self.pue:g} is unusual: surveyed data centres average about 1.6 (Uptime "
+                       f"Institute) and few exceed {USUAL_PUE:g}; check it is facility / IT energy")
+        return out
 
     @property
     def has_embodied(self) -> bool:
@@ -89,6 +119,12 @@ def intensity_table() -> dict[str, tuple[str, float, int]]:
     with open(INTENSITY_TABLE, encoding="utf-8") as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
         return {r["iso3"]: (r["country"], float(r["gco2e_per_kwh"]), int(r["year"])) for r in rows}
+
+
+def _dirtiest() -> str:
+    """The highest intensity in the country table, e.g. "Turkmenistan 1306 gCO2e/kWh (2022)"."""
+    country, g, year = max(intensity_table().values(), key=lambda row: row[1])
+    return f"{country} {g:g} gCO2e/kWh ({year})"
 
 
 def resolve_intensity(value: str | float) -> tuple[float, str]:

@@ -28,11 +28,37 @@ COMMAND_MODULES = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors follow the project's rule: one line on stderr naming
+    the option and where the fix is documented, exit code 2 (argparse prints the whole usage
+    first). Subparsers inherit the class (``add_subparsers`` uses ``type(self)``)."""
+
+    def error(self, message: str):
+        message = " ".join(message.split())  # argparse may wrap a long choice list
+        self.exit(2, f"{self.prog}: error: {message} (see python -m {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option is blamed on the (sub)command it was given to."""
+        namespace, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self._innermost(namespace).error(f"unrecognized arguments: {' '.join(extra)}")
+        return namespace
+
+    def _innermost(self, namespace) -> argparse.ArgumentParser:
+        parser = self
+        while True:
+            sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+            chosen = sub and sub.choices.get(getattr(namespace, sub.dest, None) or "")
+            if chosen is None:
+                return parser
+            parser = chosen
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with ``command`` (a name of ``COMMAND_MODULES``) only the module of that
     command is imported and the others get bare parsers, so that ``meters`` does not import what
     ``run`` needs (pydantic, numpy). ``--help`` of the whole program imports every module."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="harness",
         description="Empirical benchmark harness for data-centric Green AI experiments.",
     )

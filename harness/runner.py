@@ -19,8 +19,8 @@ from pathlib import Path
 from harness import replication, signals
 from harness.algorithms import resolve
 from harness.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
-from harness.errors import ExecutorError, ResultsError
-from harness.executors import JOBQUEUE_KINDS, make_executor
+from harness.errors import ExecutorError, ResultsError, SpecError
+from harness.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.executors.bench import warmup as _warmup  # noqa: F401 - harness.tuning.runner uses it
 from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
@@ -103,7 +103,10 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     spec = load_spec(spec_path)
     if meter is not None:
         override = meter.split("+") if "+" in meter else meter
-        spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
+        try:
+            spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
+        except SpecError as e:  # the spec's field is "meter": name the option once, not "--meter: meter:"
+            raise SpecError(str(e).replace("--meter: meter: ", "--meter: ", 1)) from None
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
@@ -141,10 +144,15 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
 
             dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
             print(dry_meter.summary(short=quiet), file=out, flush=True)
+            if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
+                check_local_workers(workers, [dry_meter.meter.name])
         else:
             executor.start()
             print(executor.summary(short=quiet), file=out, flush=True)
         machine_state = hygiene_session.check_machine(out)
+        threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
+        if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
+            print(threads, file=out, flush=True)
         if notes:
             print("\n".join(notes), file=out, flush=True)
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))

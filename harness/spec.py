@@ -27,6 +27,9 @@ from harness.strict_yaml import load_yaml
 Fraction = Annotated[float, Field(gt=0, le=1)]
 MAX_TRIALS = 1_000_000  # a plan is held in memory (~200 bytes a trial); the full ICT4S'22 study is 3,600
 MAX_SECONDS = 86_400.0  # warm-up, cool-down or baseline longer than a day is a typo, not a design
+# Linux's largest CONFIG_NR_CPUS (x86-64 with MAXSMP): no machine runs more CPUs than this, so more
+# BLAS/OpenMP threads than this is a typo; more than the CPUs where trials run is warned about there.
+MAX_THREADS = 8192
 Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
 
 
@@ -166,10 +169,18 @@ class Hygiene(_Model):
     cooldown_s: Seconds = 0.0
     baseline_s: Seconds = 0.0
     shuffle: bool = True
-    threads: int | None = Field(default=1, ge=1, le=100_000)
+    threads: int | None = Field(default=1, ge=1)
     cooldown: Cooldown | None = None      # until idle; None: the fixed cooldown_s
     min_phase_s: float = Field(default=0.0, ge=0)  # repeat predict in one window to last this long
     rel_error: float = Field(default=0.05, gt=0, lt=1)  # flag phases the meter cannot resolve to this
+
+    @field_validator("threads")
+    @classmethod
+    def _at_most_max_threads(cls, v):
+        if v is not None and v > MAX_THREADS:
+            raise ValueError(f"at most {MAX_THREADS} (Linux runs at most {MAX_THREADS} CPUs), got {v}; set the "
+                             "BLAS/OpenMP threads one trial should use, e.g. 1 (null: no limit)")
+        return v
 
     @model_validator(mode="after")
     def _baseline_for_idle(self) -> "Hygiene":

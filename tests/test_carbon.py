@@ -68,3 +68,21 @@ def test_without_embodied_total_is_operational_and_embodied_is_nan():
     assert math.isnan(out["embodied_g"].iloc[0])
     assert out["gco2e"].iloc[0] == pytest.approx(out["operational_g"].iloc[0])
     assert "embodied not computed" in CarbonInputs(100).describe()
+
+
+@pytest.mark.parametrize("kwargs, needle", [({"intensity_g_per_kwh": 1e9}, "no grid emits more than 2000"),
+                                            ({"intensity_g_per_kwh": 2001}, "not per MWh"),
+                                            ({"pue": 50}, "--pue must be at most 3"),
+                                            ({"pue": 3.01}, "--pue must be at most 3")])
+def test_impossible_intensity_or_pue_is_refused(kwargs, needle):
+    with pytest.raises(CarbonError, match=needle):
+        CarbonInputs(**{"intensity_g_per_kwh": 400, **kwargs})
+
+
+def test_unusual_but_possible_inputs_warn_and_the_table_never_does():
+    highest = max(g for _, g, _ in carbon.intensity_table().values())  # Turkmenistan 1306 (2022)
+    assert CarbonInputs(highest, pue=carbon.USUAL_PUE).warnings() == []
+    assert CarbonInputs(*carbon.resolve_intensity("TKM")).warnings() == []
+    warned = CarbonInputs(highest + 1, pue=2.5).warnings()
+    assert len(warned) == 2 and "above every country" in warned[0] and "--pue 2.5 is unusual" in warned[1]
+    assert CarbonInputs(2000, pue=3.0).describe()  # the bounds themselves are allowed

@@ -60,7 +60,40 @@ def test_unwritable_results_dir(tmp_path):
 def test_bad_meter_override(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(GOOD)
-    assert_clean_failure(harness("run", spec, "--meter", "nope", "--results-dir", tmp_path / "o"), "--meter", "nope")
+    proc = harness("run", spec, "--meter", "nope", "--results-dir", tmp_path / "o")
+    assert_clean_failure(proc, "--meter: unknown meter 'nope'")
+    assert "meter: meter" not in proc.stderr  # the option named once, not "--meter: meter:"
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["run"], ["harness run: error: the following arguments are required: spec", "python -m harness run --help"]),
+    (["analyze", "x", "--bootstrap", "many"], ["harness analyze: error: argument --bootstrap", "'many'"]),
+    (["meters", "--colour"], ["harness meters: error: unrecognized arguments: --colour"]),
+    (["figures", "x", "--log", "--linear"], ["harness figures: error: argument --linear: not allowed"]),
+    (["export", "mlflow"], ["harness export mlflow: error:", "--tracking-uri"]),
+    (["frobnicate"], ["harness: error: argument COMMAND: invalid choice: 'frobnicate'", "python -m harness --help"]),
+    ([], ["harness: error: the following arguments are required: COMMAND"]),
+])
+def test_usage_errors_are_one_line_naming_the_command(argv, needles):
+    proc = harness(*argv)
+    assert_clean_failure(proc, *needles)
+    assert "usage:" not in proc.stderr
+
+
+def test_threads_beyond_any_machine_are_refused(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(GOOD + "hygiene: {threads: 100000}\n")
+    assert_clean_failure(harness("run", spec, "--dry-run", "--results-dir", tmp_path / "o"),
+                         "hygiene.threads: at most 8192", "100000")
+
+
+def test_threads_beyond_this_machine_are_one_warning():
+    from harness.hygiene.session import threads_warning
+
+    state = {"affinity": {"cpus": [0, 1], "cpu_count": 2}}
+    assert threads_warning(2, 1, state) is None and threads_warning(None, 1, state) is None
+    assert threads_warning(8, 1, state).startswith("warning: hygiene.threads: 8 threads on 2 CPUs here")
+    assert "2 x 2 workers" in threads_warning(2, 2, state) and "at most 1" in threads_warning(2, 2, state)
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, repo):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # so that --help and the other commands start fast (benchmarks/startup.py).
 
 REPORT = "analysis.md"
+TARGET_FRACTION = 0.95  # --target-fraction's default
 LONG_TABLES = ("normality", "carbon_trials")
 
 
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     carbon_args(p)
     p.add_argument("--target-f1", type=float, metavar="F1",
                    help="tuning runs: the validation F1 a search must reach (default: a fraction of the best found)")
-    p.add_argument("--target-fraction", type=float, default=0.95, metavar="X",
+    p.add_argument("--target-fraction", type=float, default=TARGET_FRACTION, metavar="X",
                    help="tuning runs: target = X times the best validation F1 found per algorithm (default 0.95)")
     p.set_defaults(func=run_analyze)
 
@@ -122,8 +123,13 @@ def carbon_inputs(args):
         return None
     from harness import carbon
 
+    import sys
+
     g, source = carbon.resolve_intensity(args.intensity)
-    return carbon.CarbonInputs(g, source, args.pue, args.embodied_kg, args.lifetime_years)
+    inputs = carbon.CarbonInputs(g, source, args.pue, args.embodied_kg, args.lifetime_years)
+    for warning in inputs.warnings():
+        print(f"harness: warning: {warning}", file=sys.stderr)
+    return inputs
 
 
 def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
@@ -153,7 +159,14 @@ def _load(args) -> Results:
     paths = getattr(args, "paths", None) or [args.path]
     if args.net and len(paths) > 1:
         raise HarnessError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
-    results, warnings = pool([load_results(p) for p in paths], getattr(args, "mixed_versions", False))
+    from harness.analysis.load import torn_line_note
+
+    parts = [load_results(p) for p in paths]
+    for part in parts:  # said once per file, on stderr: the tables below leave that line out
+        if part.torn_bytes:
+            print(torn_line_note(part.source / "trials.csv" if part.source.is_dir() else part.source,
+                                 part.torn_bytes), file=sys.stderr)
+    results, warnings = pool(parts, getattr(args, "mixed_versions", False))
     for w in warnings:
         print(w)
     if results.unverified:
@@ -237,6 +250,12 @@ def _run_tuning_analyze(args, options) -> int:
 
     if len(args.paths) > 1:
         raise HarnessError("a tuning run is analysed alone: give one run directory")
+    carbon = [flag for flag, value, default in (("--intensity", args.intensity, None), ("--pue", args.pue, 1.0),
+                                                 ("--embodied-kg", args.embodied_kg, None),
+                                                 ("--lifetime-years", args.lifetime_years, 5.0)) if value != default]
+    if carbon:  # the tuning tables have no carbon columns: say so rather than ignore the option
+        raise HarnessError(f"{carbon[0]}: a tuning run's tables give energy only (carbon tables cover "
+                           f"data-reduction runs); drop {' and '.join(carbon)}")
     results = load_tuning(args.paths[0])
     tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
     out = out_dir(args.paths[0], args.out, "analysis")
@@ -266,6 +285,11 @@ def run_analyze(args) -> int:
 
     if is_tuning_run(args.paths[0]):
         return _run_tuning_analyze(args, options)
+    given = [flag for flag, unset in (("--target-f1", args.target_f1 is None),
+                                      ("--target-fraction", args.target_fraction == TARGET_FRACTION)) if not unset]
+    if given:  # would be ignored: say so rather than print tables that do not use it
+        raise HarnessError(f"{given[0]} applies to tuning runs (a searches.csv) only; {args.paths[0]} is a "
+                           f"data-reduction run: drop {given[0]}")
     inputs = carbon_inputs(args)
     results = _load(args)
     tables, trials = analysis_tables(results, options)
@@ -292,10 +316,10 @@ def run_figures(args) -> int:
 
         out = out_dir(args.path, args.out, "figures")
         out.mkdir(parents=True, exist_ok=True)
-        fig = tuning_figure(load_tuning(args.path))
-        for suffix in (".png", ".pdf"):
-            fig.savefig(out / f"tuning_curves{suffix}")
-            print(out / f"tuning_curves{suffix}")
+        from harness.analysis.figures import save
+
+        for path in save(tuning_figure(load_tuning(args.path)), out, "tuning_curves"):
+            print(path)
         return 0
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 

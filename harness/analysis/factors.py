@@ -9,9 +9,11 @@ those named in its ``treatment`` label (``factor=level`` joined by '+'; ``none``
 - The slice of factor f: in each sweep where f is active, the trials whose only active factor is f,
   plus the untreated trials of that sweep (or, if it has none, the algorithm's untreated trials
   from any sweep) as the reference level ``none``.
-- The x of a factor's Spearman correlation: ``n_train`` if it varies in the slice (row tactics,
-  duplicates), else ``n_features`` (selection, projection), else the level's bits (dtype, kbits;
-  ``none`` = 64, the float64 features).
+- The x of a factor's Spearman correlation (its ``variable``): ``n_train`` if it varies in the
+  slice (row tactics, duplicates), else ``n_features`` (selection, projection), else ``bits`` for
+  the tactics whose levels are bits per value (dtype: float32 -> 32; kbits: 8 -> 8; ``none`` = 64,
+  the float64 features), else ``level_value``: the level as a number (``none`` is the tactic's
+  level that changes nothing, 1.0 for a fraction; for a user tactic it is unknown: left out).
 """
 
 from __future__ import annotations
@@ -89,8 +91,12 @@ def factor_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+BITS_TACTICS = ("dtype", "kbits")  # built-in tactics whose level is a number of bits per value
+
+
 def level_bits(level: str) -> float:
-    """A level as a number: its bits for a dtype (float32 -> 32), ``none`` -> 64, else float(level)."""
+    """A level as a number: its bits for a dtype (float32 -> 32), ``none`` -> 64, else float(level).
+    The x of the ``BITS_TACTICS``, and the order in which levels are listed and drawn."""
     if level == NONE:
         return 64.0
     if level.startswith("float"):
@@ -101,27 +107,56 @@ def level_bits(level: str) -> float:
         return math.nan
 
 
-def x_variable(df: pd.DataFrame) -> str:
+def level_value(level: str, off: float = math.nan) -> float:
+    """A level as a number: float(level); ``off`` for ``none`` (the tactic's level that changes
+    nothing, e.g. 1.0 for a fraction; NaN when unknown, as for a user tactic); NaN if not numeric."""
+    if level == NONE:
+        return off
+    try:
+        return float(level)
+    except ValueError:
+        return math.nan
+
+
+def x_variable(df: pd.DataFrame, tactic: str | None = None) -> str:
+    """What a factor's slice ``df`` is correlated against: ``n_train``, ``n_features``, ``bits``
+    or ``level_value`` (module docstring). ``tactic``: the factor's built-in tactic, if known; a
+    factor whose levels are all dtype names counts as a dtype factor without it."""
     if df["n_train"].nunique() > 1:
         return "n_train"
     if df["n_features"].nunique() > 1:
         return "n_features"
-    return "level_bits"
+    levels = set(df["level"]) - {NONE}
+    if tactic in BITS_TACTICS or (tactic is None and levels and all(lv.startswith("float") for lv in levels)):
+        return "bits"
+    return "level_value"
 
 
-def _with_x(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    x = x_variable(df)
-    if x == "level_bits":
-        df = df.assign(level_bits=df["level"].map(level_bits))
+def _with_x(df: pd.DataFrame, tactic: str | None) -> tuple[pd.DataFrame, str]:
+    x = x_variable(df, tactic)
+    if x == "bits":
+        df = df.assign(bits=df["level"].map(level_bits))
+    elif x == "level_value":
+        from harness.tactics.registry import BUILTIN
+
+        identity = getattr(BUILTIN.get(tactic), "identity", None)
+        off = float(identity) if isinstance(identity, (int, float)) and not isinstance(identity, bool) else math.nan
+        df = df.assign(level_value=[level_value(lv, off) for lv in df["level"]]).dropna(subset=["level_value"])
     return df, x
 
 
-def correlations(trials: pd.DataFrame, y: str, representative: bool = False) -> pd.DataFrame:
+def correlations(trials: pd.DataFrame, y: str, representative: bool = False,
+                 tactics: dict[str, str] | None = None) -> pd.DataFrame:
     """Spearman of ``y`` with each factor's x, per algorithm; over all trials, or over the
-    median-energy trial of each level (``representative``, as RQ3)."""
+    median-energy trial of each level (``representative``, as RQ3). ``tactics``: factor ->
+    built-in tactic name (``Results.tactics``, from the manifest's spec); without it a factor
+    named like a built-in tactic is taken to be that tactic."""
+    from harness.tactics.registry import BUILTIN
+
     rows = []
     for f, df in factor_slices(trials).items():
-        df, x = _with_x(df)
+        tactic = (tactics or {}).get(f, f if f in BUILTIN else None)
+        df, x = _with_x(df, tactic)
         for algorithm, g in df.groupby("algorithm", sort=True):
             if representative:
                 g = pd.DataFrame([h.sort_values("repetition", kind="stable").iloc[
@@ -164,25 +199,29 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = stats.N_RESAMPLES, seed: i
 
 def best_tactic(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
     """Per algorithm, the (factor, level) with the largest saving whose F1 drop is at most
-    ``f1_tolerance`` (F1 units), across every factor; NaN when none qualifies. ``runner_up`` names
-    the best level of another factor, to show how clear the choice is."""
+    ``f1_tolerance`` (F1 units), across every factor; ``outcome`` as ``stats.best_saving``'s: when
+    every qualifying level costs energy (``nothing saves``) or none qualifies, factor and level are
+    None and the saving NaN, never a negative saving shown as best. ``runner_up`` names the best
+    saving level of another factor, to show how clear the choice is."""
     rows = []
     for algorithm, g in trade.groupby("algorithm", sort=True):
         ok = g[(g["level"] != NONE) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)].dropna(subset=["saving_pct"])
-        ok = ok.sort_values("saving_pct", ascending=False, kind="stable")
-        if ok.empty:
+        outcome = stats.best_outcome(ok["saving_pct"])
+        ok = ok[ok["saving_pct"] > 0].sort_values("saving_pct", ascending=False, kind="stable")
+        if outcome != stats.SAVES:
             rows.append({"algorithm": algorithm, "factor": None, "level": None, "saving_pct": math.nan,
                          "saving_ci_low_pct": math.nan, "saving_ci_high_pct": math.nan, "f1_change_pts": math.nan,
-                         "runner_up": None})
+                         "runner_up": None, "outcome": outcome})
             continue
         best = ok.iloc[0]
         other = ok[ok["factor"] != best["factor"]]
         runner = (f"{other.iloc[0]['factor']}={other.iloc[0]['level']} ({other.iloc[0]['saving_pct']:.1f}%)"
                   if len(other) else None)
         rows.append({**{k: best[k] for k in ("algorithm", "factor", "level", "saving_pct", "saving_ci_low_pct",
-                                             "saving_ci_high_pct", "f1_change_pts")}, "runner_up": runner})
+                                             "saving_ci_high_pct", "f1_change_pts")}, "runner_up": runner,
+                     "outcome": outcome})
     return pd.DataFrame(rows, columns=["algorithm", "factor", "level", "saving_pct", "saving_ci_low_pct",
-                                       "saving_ci_high_pct", "f1_change_pts", "runner_up"])
+                                       "saving_ci_high_pct", "f1_change_pts", "runner_up", "outcome"])
 
 
 def factorial_cells(trials: pd.DataFrame) -> pd.DataFrame:

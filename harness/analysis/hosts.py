@@ -29,7 +29,8 @@ def _manifest_hosts(results: Results) -> dict:
 
 def check_hosts(results: Results, host: str | None = None, pool: bool = False) -> Results:
     """``results`` restricted to ``host`` (its idle baseline, if the manifest has exactly one, becomes
-    the baseline for ``--net``), or unchanged after checking that its hosts may be pooled.
+    the baseline for ``--net``; ``planned_trials`` drops the trials other hosts ran, so the
+    restriction is incomplete only when the run is), or unchanged after checking that its hosts may be pooled.
 
     Raises HarnessError naming two hosts that differ (CPU model, cores or meter) unless ``pool``,
     or when ``host`` ran none of the trials.
@@ -45,7 +46,9 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
         entry = recorded.get(host, {})
         baselines = [entry["baseline"]] if entry.get("baseline") else [b for b in entry.get("baselines", {}).values() if b]
         baseline = baselines[0] if len(baselines) == 1 and entry.get("workers", 1) == 1 else None
-        return dataclasses.replace(results, trials=kept, baseline=baseline)
+        # the other hosts' trials are not missing: the plan left for this host is what they did not run
+        planned = None if results.planned_trials is None else results.planned_trials - (len(t) - len(kept))
+        return dataclasses.replace(results, trials=kept, baseline=baseline, planned_trials=planned)
     if len(hosts_in_rows) < 2 or pool:
         return results
     meters = t.groupby(t["host"].astype(str))["meter"].agg(lambda m: ",".join(sorted(set(m.astype(str)))))

@@ -102,6 +102,8 @@ class Results:
     versions: tuple = ()  # (label, library versions) per session or source: harness.versions
     algorithm_classes: dict = dataclasses.field(default_factory=dict)  # name -> (class path, params)
     replication: str = "none"
+    tactics: dict = dataclasses.field(default_factory=dict)  # factor -> built-in tactic (manifest's spec)
+    torn_bytes: int = 0  # length of a torn last line of trials.csv, left out (store.recover_trials cuts it)
 
     @property
     def energy_unit(self) -> str:
@@ -178,9 +180,18 @@ def _header(path: Path) -> list[str]:
 ANALYSIS_FIX = "restore the file from a copy, or delete that line (keep a copy) to analyse the others"
 
 
-def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int]:
+def torn_line_note(path: Path, n_bytes: int) -> str:
+    """The one line said when an analysis leaves out a torn last line of ``path`` (``n_bytes`` long)."""
+    then = ("; the same 'harness run' command moves it to torn-<time>.csv and runs that trial again"
+            if path.name == TRIALS else "")
+    return (f"harness: note: {path}: its last line ({n_bytes} bytes, no newline) is a trial cut short, left out "
+            f"of the analysis{then}")
+
+
+def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int, int]:
     """A trials CSV without its torn last line (a final line with no newline is a trial being
-    written, or cut short, not a trial), and how many of its rows carry no checksum.
+    written, or cut short, not a trial), how many of its rows carry no checksum, and the torn
+    line's length in bytes (0 if none; the CLI says so with ``torn_line_note``).
 
     A CSV in the harness's columns (``store.file_columns``) is checked line by line as on
     resume (``store.scan_trials``): a damaged line or a ``row_sha256`` that does not match its
@@ -189,7 +200,7 @@ def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int]:
     data = path.read_bytes()
     whole = whole_lines(data)
     if not whole.strip():
-        return pd.DataFrame(columns=list(COLUMNS)), 0
+        return pd.DataFrame(columns=list(COLUMNS)), 0, len(data) - len(whole)
     header = next(csv.reader([whole.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
     try:
         file_columns(header, path)
@@ -197,13 +208,13 @@ def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int]:
         unverified = whole.count(b"\n") - 1
     else:
         unverified = scan_trials(data, path, fix=ANALYSIS_FIX).unverified
-    return pd.read_csv(io.BytesIO(whole)), unverified
+    return pd.read_csv(io.BytesIO(whole)), unverified, len(data) - len(whole)
 
 
 def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     """A harness trials CSV; ``manifest`` is the manifest.json to take the baseline from (if it
     exists)."""
-    trials, unverified = read_complete_csv(path)
+    trials, unverified, torn = read_complete_csv(path)
     missing = [c for c in REQUIRED if c not in trials.columns]
     if missing:
         raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -250,10 +261,14 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
         versions = ((str(source), data["versions"]),)
     classes = {name: (a.get("class", ""), a.get("params") or {})
                for name, a in (data.get("algorithms") or {}).items() if isinstance(a, dict)}
-    replication = ((data.get("spec") or {}).get("replication") or "none") if isinstance(data.get("spec"), dict) else "none"
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    replication = spec.get("replication") or "none"
+    tactics = {name: t["tactic"] for name, t in (spec.get("tactics") or {}).items()
+               if isinstance(t, dict) and isinstance(t.get("tactic"), str)}
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
                    unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
-                   versions=versions, algorithm_classes=classes, replication=replication)
+                   versions=versions, algorithm_classes=classes, replication=replication, tactics=tactics,
+                   torn_bytes=torn)
 
 
 def _ict4s22_classes(names) -> dict:
@@ -288,10 +303,11 @@ def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, l
                            "CodeCarbon emissions x3.6e6, not joules; analyse them separately")
     trials = pd.concat([p.trials for p in parts], ignore_index=True)
     classes = {k: v for p in parts for k, v in p.algorithm_classes.items()}
+    tactics = {k: v for p in parts for k, v in p.tactics.items()}
     replications = {p.replication for p in parts}
     pooled = Results(trials=trials, source=parts[0].source, layout=parts[0].layout,
                      baseline=None, manifest=None, unverified=sum(p.unverified for p in parts), versions=tuple(sources), algorithm_classes=classes,
-                     replication=replications.pop() if len(replications) == 1 else "mixed",
+                     replication=replications.pop() if len(replications) == 1 else "mixed", tactics=tactics,
                      planned_trials=(sum(p.planned_trials for p in parts)
                                      if all(p.planned_trials is not None for p in parts) else None))
     return pooled, warnings

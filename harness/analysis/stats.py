@@ -366,22 +366,38 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
 
 def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
     """Per algorithm and factor, the reduced level with the largest saving whose F1 drop is at
-    most ``f1_tolerance`` (F1 units: 0.01 is 1 point). NaN level when no reduction qualifies,
-    including when every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean)."""
+    most ``f1_tolerance`` (F1 units: 0.01 is 1 point). ``outcome`` says which: ``saves``;
+    ``nothing saves`` when every qualifying level costs energy (saving <= 0: none is listed as
+    "best"); ``none qualifies`` when no reduced level keeps F1 within the tolerance, including when
+    every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean). NaN level then."""
     rows = []
     for (algorithm, factor), g in trade.groupby(["algorithm", "factor"], sort=True):
         ok = g[(~np.isclose(g["fraction"], 1.0)) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)]
         ok = ok.dropna(subset=["saving_pct"])  # undefined saving (reference median <= 0 J)
-        if ok.empty:
+        outcome = best_outcome(ok["saving_pct"])
+        if outcome != SAVES:
             rows.append({"algorithm": algorithm, "factor": factor, "fraction": math.nan,
                          "saving_pct": math.nan, "saving_ci_low_pct": math.nan,
-                         "saving_ci_high_pct": math.nan, "f1_change_pts": math.nan})
+                         "saving_ci_high_pct": math.nan, "f1_change_pts": math.nan, "outcome": outcome})
             continue
         best = ok.loc[ok["saving_pct"].idxmax()]
-        rows.append({k: best[k] for k in ("algorithm", "factor", "fraction", "saving_pct",
-                                          "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts")})
+        rows.append({**{k: best[k] for k in ("algorithm", "factor", "fraction", "saving_pct",
+                                             "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts")},
+                     "outcome": outcome})
     return pd.DataFrame(rows, columns=["algorithm", "factor", "fraction", "saving_pct",
-                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts"])
+                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts", "outcome"])
+
+
+SAVES, NOTHING_SAVES, NONE_QUALIFIES = "saves", "nothing saves", "none qualifies"
+
+
+def best_outcome(savings: pd.Series) -> str:
+    """What a "largest saving" table can say about the qualifying levels' savings (%): one
+    ``saves`` (some saving > 0), ``nothing saves`` (all <= 0: they cost energy), or ``none
+    qualifies`` (no level)."""
+    if savings.empty:
+        return NONE_QUALIFIES
+    return SAVES if (savings > 0).any() else NOTHING_SAVES
 
 
 def pareto_front(energy, f1) -> np.ndarray:

@@ -88,7 +88,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     rq1 = stats.rq1(trials)
     tables.append(_rq1_table(rq1, results.energy_unit))
     if not factors.is_legacy(trials):  # tactics: every factor, not only rows and features
-        tables += _factor_tables(trials, options)
+        tables += _factor_tables(trials, options, results.tactics)
         return [_with_notes(t, results) for t in tables], trials
     tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
                                      "energy with rows and features, all trials", stats.rq2(trials)))
@@ -104,12 +104,14 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     return [_with_notes(t, results) for t in tables], trials
 
 
-def _factor_tables(trials: pd.DataFrame, options: Options) -> list[Table]:
-    """RQ2/RQ3 and the trade-off for every factor, the best tactic per algorithm, factorial cells."""
+def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None = None) -> list[Table]:
+    """RQ2/RQ3 and the trade-off for every factor, the best tactic per algorithm, factorial cells.
+    ``tactics``: factor -> built-in tactic (``Results.tactics``), which tells RQ2/RQ3's variable."""
     out = [_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training energy with each "
-                              "factor, all trials", factors.correlations(trials, "train_energy_j")),
+                              "factor, all trials", factors.correlations(trials, "train_energy_j", tactics=tactics)),
            _correlation_table("rq3_f1_spearman", "RQ3: Spearman correlation of F1 with each factor, "
-                              "median-energy trial per level", factors.correlations(trials, "f1", True), energy=False)]
+                              "median-energy trial per level", factors.correlations(trials, "f1", True, tactics),
+                              energy=False)]
     trade = factors.tradeoff(trials, options.n_resamples, options.seed)
     display = pd.DataFrame({
         "algorithm": trade["algorithm"], "factor": trade["factor"], "level": trade["level"],
@@ -129,16 +131,18 @@ def _factor_tables(trials: pd.DataFrame, options: Options) -> list[Table]:
     tol = options.f1_tolerance
     display = pd.DataFrame({
         "algorithm": best["algorithm"],
-        "tactic (factor)": [f if isinstance(f, str) else "none qualifies" for f in best["factor"]],
+        "tactic (factor)": [f if isinstance(f, str) else outcome for f, outcome in zip(best["factor"], best["outcome"])],
         "level": [lv if isinstance(lv, str) else "-" for lv in best["level"]],
         "saving (%)": [pct(x) for x in best["saving_pct"]],
         "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
         "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
     })
+    notes = ("'nothing saves': every level within the F1 tolerance costs more training energy than the untreated "
+             "trials; 'none qualifies': no level keeps F1 within it.",)
     out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
                      f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
-                     best.assign(f1_tolerance=tol), display))
+                     best.assign(f1_tolerance=tol), display, notes=notes))
     cells = factors.factorial_cells(trials)
     if len(cells):
         out.append(_factorial_table(cells))
@@ -295,8 +299,14 @@ def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool =
         "rho": [num(x, 3) for x in corr["rho"]],
         "p": [pval(x) for x in corr["p"]],
     })
-    notes = ("rho is undefined when either variable is constant or there are fewer than 3 trials.",)
-    return Table(name, title, corr, display, notes=notes, energy=energy)
+    notes = ["rho is undefined when either variable is constant or there are fewer than 3 trials."]
+    if (corr["variable"] == "bits").any():
+        notes.append("bits: bits per feature value at the level (dtype float32 = 32, kbits 8 = 8; none = 64, the "
+                     "float64 features).")
+    if (corr["variable"] == "level_value").any():
+        notes.append("level_value: the level as a number, none = the level that changes nothing (1.0 for a "
+                     "fraction; a user tactic's untreated trials are left out).")
+    return Table(name, title, corr, display, notes=tuple(notes), energy=energy)
 
 
 def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
@@ -329,13 +339,15 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
     display = pd.DataFrame({
         "algorithm": best["algorithm"],
         "factor": best["factor"],
-        "level": [fraction(x) if not math.isnan(x) else "none" for x in best["fraction"]],
+        "level": [fraction(x) if not math.isnan(x) else outcome for x, outcome in zip(best["fraction"], best["outcome"])],
         "saving (%)": [pct(x) for x in best["saving_pct"]],
         "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
     })
     return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {100 * tolerance:g} "
-                 f"F1 point{'' if 100 * tolerance == 1 else 's'} ({tolerance:g} F1)", best.assign(f1_tolerance=tolerance), display)
+                 f"F1 point{'' if 100 * tolerance == 1 else 's'} ({tolerance:g} F1)", best.assign(f1_tolerance=tolerance), display,
+                 notes=("'nothing saves': every reduced level within the F1 tolerance costs more training energy "
+                        "than the full data; 'none qualifies': no reduced level keeps F1 within it.",))
 
 
 # ---------------------------------------------------------------- compare

@@ -78,6 +78,17 @@ class _Unresolved:
         return None
 
 
+def check_local_workers(workers: int | None, counters: list[str]) -> None:
+    """Refuse ``--workers N`` (N > 1, all on this host) with meters that read shared counters
+    (``counters``: their names, e.g. from the spec, or the meter ``auto`` opened). Raises ExecutorError."""
+    if workers is not None and workers > 1 and counters:
+        import socket
+
+        raise ExecutorError(f"{workers} workers on host {socket.gethostname()} with meter {'+'.join(counters)}: "
+                            "concurrent trials would measure each other's energy; use --workers 1, one worker "
+                            "per host (--cluster), or --meter estimate")
+
+
 def make_executor(spec, workers: int | None = None, cluster: str | None = None) -> Executor:
     """The executor for ``run --workers N`` or ``--cluster ADDRESS|slurm|pbs|sge|lsf``; the local
     one when neither is given. Nothing is started yet. Raises ExecutorError for a bad choice."""
@@ -85,13 +96,7 @@ def make_executor(spec, workers: int | None = None, cluster: str | None = None) 
         raise ExecutorError("--workers and --cluster: give one (--workers N starts a local Dask cluster)")
     if workers is not None and workers < 1:
         raise ExecutorError(f"--workers: must be at least 1 (got {workers})")
-    counters = [n for n in spec.meter_names if n in COUNTER_METERS]
-    if workers is not None and workers > 1 and counters:
-        import socket
-
-        raise ExecutorError(f"{workers} workers on host {socket.gethostname()} with meter {'+'.join(counters)}: "
-                            "concurrent trials would measure each other's energy; use --workers 1, one worker "
-                            "per host (--cluster), or --meter estimate")
+    check_local_workers(workers, [n for n in spec.meter_names if n in COUNTER_METERS])
     if workers is None and cluster is None:
         from harness.executors.local import LocalExecutor
 

@@ -74,9 +74,11 @@ class DaskExecutor(Executor):
 
             import dask
 
+            # dashboard ":0": the scheduler's HTTP server starts even without a dashboard, on 8787 by
+            # default, and Dask warns on stderr when another cluster holds that port.
             with dask.config.set({PROFILER: False}):  # the workers' config is copied from here
                 self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                                            host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR,
                                             resources={TRIAL_SLOT: 1})
             self.client = Client(self.cluster)
         elif "://" in self.cluster_arg:

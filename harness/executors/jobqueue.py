@@ -8,6 +8,8 @@ in the driver process (on the login node), so the driver must stay up for the ru
 
 from __future__ import annotations
 
+import shutil
+
 from harness.errors import ExecutorError
 
 # Dask's profiler would add its CPU time to every measurement (see harness.executors.dask).
@@ -45,10 +47,15 @@ def job_script(kind: str, cluster_spec, scheduler: str = "tcp://SCHEDULER:8786")
 
 
 def make_cluster(kind: str, cluster_spec):
-    """A dask-jobqueue cluster (its scheduler runs here; no job is submitted until ``scale``)."""
+    """A dask-jobqueue cluster (its scheduler runs here; no job is submitted until ``scale``).
+    Raises ExecutorError when the batch system's submit command (sbatch, qsub, bsub) is not on PATH."""
     import dask_jobqueue
 
     cls = getattr(dask_jobqueue, CLUSTER_CLASSES[kind])
+    submit = cls.job_cls.submit_command
+    if shutil.which(submit) is None:  # dask-jobqueue would log a traceback and wait for workers forever
+        raise ExecutorError(f"--cluster {kind}: {submit} not found on PATH; run the command on the cluster's "
+                            f"login node (after e.g. 'module load {kind}'), or use --dry-run to see the job script")
     try:
         return cls(**job_options(kind, cluster_spec))
     except (ValueError, TypeError) as e:

@@ -16,6 +16,20 @@ def check_machine(out) -> dict:
     return state
 
 
+def threads_warning(threads: int | None, processes: int, state: dict) -> str | None:
+    """One ``warning:`` line when ``threads`` BLAS/OpenMP threads in each of ``processes`` trial
+    processes (1, or the local Dask workers) ask for more CPUs than this process may use (``state``:
+    ``machine_state()``, its affinity): oversubscribed cores time-share, which inflates time and
+    energy. None when they fit, or when ``threads`` is None (no limit set)."""
+    aff = state.get("affinity") or {}
+    cpus = len(aff["cpus"]) if aff.get("cpus") else aff.get("cpu_count")
+    if threads is None or not cpus or threads * processes <= cpus:
+        return None
+    who = f"{threads} x {processes} workers" if processes > 1 else f"{threads}"
+    return (f"warning: hygiene.threads: {who} threads on {cpus} CPU{'s' if cpus != 1 else ''} here: the cores are "
+            f"oversubscribed, which inflates time and energy; set hygiene.threads to at most {max(1, cpus // processes)}")
+
+
 def manifest_entries(state: dict, meter, hygiene) -> dict:
     """Manifest keys of a new run: the first session's machine state and checklist, and the
     meter's resolution with the shortest phase it resolves to ``hygiene.rel_error``."""

@@ -10,11 +10,15 @@ model's watts per core. Respects ``HARNESS_POWERCAP_ROOT``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from harness.errors import MeterError
 from harness.meters import AUTO_ORDER, METER_NAMES, open_meter
 from harness.meters.rapl import ROOT_ENV, powercap_root
+
+MAX_SECONDS = 86_400.0  # as harness.spec.MAX_SECONDS (not imported: pydantic would load with it)
+LONG_SAMPLE_S = 60.0  # longer than this is unusual for a look at a meter: warned about
 
 
 def register(subparsers) -> None:
@@ -30,8 +34,12 @@ def register(subparsers) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     seconds = args.seconds
-    if not seconds >= 0:
-        raise MeterError(f"--seconds must be >= 0, got {seconds}")
+    if not 0 <= seconds <= MAX_SECONDS:  # NaN and inf too (time.sleep overflows on them)
+        raise MeterError(f"--seconds must be from 0 to {MAX_SECONDS:g} (a day, the spec's longest warm-up or "
+                         f"baseline), got {seconds:g}; a few seconds show a meter's power")
+    if seconds > LONG_SAMPLE_S:
+        print(f"harness: warning: --seconds {seconds:g}: this check waits that long for its sample; a few "
+              "seconds show a meter's power (measure longer with a run's hygiene.baseline_s)", file=sys.stderr)
     print(f"powercap root: {powercap_root()} (set {ROOT_ENV} to read another tree)")
     opened, status = {}, {}
     for name in (n for n in METER_NAMES if n != "auto"):

@@ -107,8 +107,9 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
         tol = best["f1_tolerance"].iloc[0] if "f1_tolerance" in best and len(best) else math.nan
         for r in best.itertuples():
             if isinstance(r.fraction, float) and math.isnan(r.fraction):
-                out.append(f"{r.algorithm}, {r.factor}: no reduced level keeps F1 within "
-                           f"{100 * tol:g} point(s).")
+                why = ("every reduced level that keeps F1 within {} point(s) costs more training energy"
+                       if getattr(r, "outcome", "") == "nothing saves" else "no reduced level keeps F1 within {} point(s)")
+                out.append(f"{r.algorithm}, {r.factor}: {why.format(f'{100 * tol:g}')}.")
                 continue
             out.append(f"{r.algorithm}, {r.factor} at {100 * r.fraction:.0f}%: {r.saving_pct:.1f}% of the "
                        f"training energy saved{est} (95% CI {_fmt(r.saving_ci_low_pct)} to "

@@ -107,17 +107,18 @@ def describe_tuning(spec) -> list[str]:
     return lines
 
 
-def _drop_unfinished_evaluations(path: Path, done: set[int], run_dir: Path) -> None:
+def _drop_unfinished_evaluations(path: Path, done: set[int], run_dir: Path) -> str | None:
     """Keep the evaluations of finished searches only; move the others (and a torn last line) to
-    evaluations-abandoned.csv, then rewrite evaluations.csv atomically."""
+    evaluations-abandoned.csv, then rewrite evaluations.csv atomically. Returns the line that says
+    what was moved and where, or None when nothing was."""
     if not path.exists():
-        return
+        return None
     data = path.read_bytes()
     text = whole_lines(data).decode("utf-8")
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         path.write_bytes(b"")
-        return
+        return None
     if tuple(rows[0]) != EVALUATION_COLUMNS:
         raise ResultsError(f"{path}: header does not match this harness's columns; use --fresh")
     id_col = EVALUATION_COLUMNS.index("trial_id")
@@ -127,7 +128,7 @@ def _drop_unfinished_evaluations(path: Path, done: set[int], run_dir: Path) -> N
         (keep if ok else drop).append(r)
     torn = data[len(whole_lines(data)):]
     if not drop and not torn:
-        return
+        return None
     aside = run_dir / ABANDONED
     with open(aside, "a", encoding="utf-8", newline="") as f:
         if f.tell() == 0:
@@ -143,6 +144,11 @@ def _drop_unfinished_evaluations(path: Path, done: set[int], run_dir: Path) -> N
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    searches = {r[id_col] for r in drop if len(r) > id_col}
+    what = [f"{len(drop)} evaluation(s) of {len(searches)} unfinished search(es)"] if drop else []
+    what += ["a torn last line (an evaluation cut short)"] if torn else []
+    return (f"resume: {' and '.join(what)} moved from {path.name} to {aside}; "
+            "an unfinished search runs again from its start, with the same seed")
 
 
 def _check_rows_match_plan(path: Path, plan: list[TuningTrial]) -> None:
@@ -246,7 +252,7 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
     done = recover_trials(searches_path, SEARCH_COLUMNS).trial_ids
     if done:
         _check_rows_match_plan(searches_path, plan)
-    _drop_unfinished_evaluations(evals_path, done, run.dir)
+    moved = _drop_unfinished_evaluations(evals_path, done, run.dir)
     order = execution_order(plan, spec.hygiene.shuffle, spec.seed)
     todo = [t for t in order if t.trial_id not in done]
     m, session = new_session(len(plan))
@@ -258,6 +264,8 @@ def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quie
                                for name, sp in parsed.items()}}
     run.save_manifest()
     print(f"run {run.dir}: {len(done)} of {len(plan)} searches already done, {len(todo)} to go", file=out, flush=True)
+    if moved:
+        print(moved, file=out, flush=True)
 
     searches = TrialWriter(searches_path, SEARCH_COLUMNS)
     evals = TrialWriter(evals_path, EVALUATION_COLUMNS)

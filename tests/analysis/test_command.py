@@ -103,6 +103,10 @@ def test_too_few_repetitions_skip_qq_with_one_line_each(tmp_path, capsys):
     (["analyze", "{run}", "--intensity", "XYZ"], "--intensity 'XYZ'"),
     (["figures", "{run}", "--pue", "1.2"], "--pue needs --intensity"),
     (["analyze", "{run}", "--intensity", "300", "--pue", "0.5"], "--pue must be >= 1"),
+    (["analyze", "{run}", "--intensity", "1e9"], "no grid emits more than 2000"),
+    (["report", "{run}", "--intensity", "400", "--pue", "50"], "--pue must be at most 3"),
+    (["analyze", "{run}", "--target-f1", "0.9"], "--target-f1 applies to tuning runs"),
+    (["analyze", "{run}", "--target-fraction", "0.8"], "--target-fraction applies to tuning runs"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     run = write_run(tmp_path / "run", fabricate(repetitions=2))
@@ -117,3 +121,25 @@ def test_a_negative_bootstrap_seed_is_one_line(synthetic_run, capsys):
     assert main(["analyze", str(synthetic_run), "--seed", "-1"]) == 2
     err = capsys.readouterr().err
     assert "--seed must be an integer >= 0" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, needle", [(["--intensity", "1500"], "--intensity 1500 gCO2e/kWh is above every country"),
+                                          (["--intensity", "400", "--pue", "2.5"], "--pue 2.5 is unusual")])
+def test_unusual_carbon_inputs_are_one_warning_and_still_computed(tmp_path, capsys, argv, needle):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    assert main(["analyze", str(run), "--bootstrap", "100", *argv]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("harness: warning: ") and needle in err, err
+    assert (run / "analysis" / "carbon.csv").is_file()
+
+
+def test_a_torn_last_line_is_said_once_and_the_rest_analysed(tmp_path, capsys):
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    text = (run / "trials.csv").read_text()
+    whole = text.count("\n") - 1
+    (run / "trials.csv").write_text(text + text.splitlines(keepends=True)[1][:40])  # a write cut short
+    assert main(["analyze", str(run), "--bootstrap", "100"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and f"{run / 'trials.csv'}: its last line (40 bytes" in err, err
+    assert "same 'harness run' command" in err
+    assert f"Source: run; {whole} trials" in out  # every complete row, not the torn one

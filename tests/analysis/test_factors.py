@@ -42,5 +42,53 @@ def test_factorial_cells_and_correlation_variable():
     cells = factors.factorial_cells(_trials())
     assert len(cells) == 1 and np.isclose(cells.iloc[0].saving_pct, 90.0, atol=0.5)
     corr = factors.correlations(_trials(), "train_energy_j")
-    assert dict(zip(corr.factor, corr.variable)) == {"svd": "n_features", "chi2": "level_bits"}
+    # chi2 keeps n_features here (synthetic): its x is the fraction kept, none = 1.0, never "bits" with none = 64
+    assert dict(zip(corr.factor, corr.variable)) == {"svd": "n_features", "chi2": "level_value"}
+    chi2 = corr.set_index("factor").loc["chi2"]
+    assert chi2.n_levels == 2 and chi2.n_trials == 8 and chi2.rho > 0  # 10 J at 1.0 (none), 4 J at 0.1
     assert factors.level_bits("float32") == 32 and factors.level_bits("none") == 64
+
+
+def _one_factor(factor, levels, energy):
+    """svm trials of one factor: untreated (10 J) and each level (energy[level] J), 3 repetitions."""
+    rows = []
+    for level in ["none", *levels]:
+        for rep in range(3):
+            rows.append({"algorithm": "svm", "sweep": factor if level != "none" else "base",
+                         "treatment": "none" if level == "none" else f"{factor}={level}", "repetition": rep,
+                         "train_energy_j": (10.0 if level == "none" else energy[level]) * (1 + 0.01 * rep),
+                         "f1": 0.9, "n_train": 100, "n_features": 1000, f"level_{factor}": level})
+    return pd.DataFrame(rows)
+
+
+def test_dtype_and_kbits_correlate_with_bits_per_value():
+    dtype = factors.correlations(_one_factor("dtype", ["float32", "float16"], {"float32": 8.0, "float16": 6.0}),
+                                 "train_energy_j").iloc[0]
+    assert (dtype.variable, dtype.n_levels) == ("bits", 3) and dtype.rho > 0.9  # 6 J at 16 bits < 8 J at 32 < 10 J at 64 (ties: < 1)
+    # a step named otherwise is still kbits when the manifest says so: 1, 8 bits and none = 64
+    quant = _one_factor("quant", ["1", "8"], {"1": 4.0, "8": 7.0})
+    assert factors.correlations(quant, "train_energy_j", tactics={"quant": "kbits"}).iloc[0].variable == "bits"
+    assert factors.correlations(quant, "train_energy_j", tactics={"quant": "kbits"}).iloc[0].rho > 0.9
+
+
+def test_a_user_tactic_is_correlated_with_its_level_not_bits():
+    # a user step with numeric levels: "none" has no known value, so it is left out (was 64 "bits")
+    corr = factors.correlations(_one_factor("mine", ["2", "3"], {"2": 30.0, "3": 20.0}), "train_energy_j").iloc[0]
+    assert corr.variable == "level_value" and corr.n_levels == 2 and corr.n_trials == 6
+    assert corr.rho < 0  # 30 J at level 2, 20 J at level 3
+
+
+def test_best_tactic_says_nothing_saves_rather_than_a_negative_saving():
+    # k-NN float32: 18% MORE energy, F1 unchanged -> not a "best" tactic
+    trade = factors.tradeoff(_one_factor("dtype", ["float32"], {"float32": 11.8}), n_resamples=200)
+    assert trade.loc[trade.level == "float32", "saving_pct"].iloc[0] < 0
+    best = factors.best_tactic(trade, 0.01).iloc[0]
+    assert best.outcome == "nothing saves" and best.factor is None and np.isnan(best.saving_pct)
+    assert best.runner_up is None
+
+
+def test_runner_up_lists_only_a_saving():
+    trials = pd.concat([_one_factor("dtype", ["float32"], {"float32": 12.0}),
+                        _one_factor("svd", ["10"], {"10": 5.0}).query("treatment != 'none'")], ignore_index=True)
+    best = factors.best_tactic(factors.tradeoff(trials, n_resamples=200), 0.01).iloc[0]
+    assert (best.factor, best.outcome, best.runner_up) == ("svd", "saves", None)

@@ -13,7 +13,7 @@ from harness.analysis.load import load_results, net_of_baseline
 from harness.errors import HarnessError
 
 
-def two_host_run(tmp_path, cpu_b="EPYC", meter_b="rapl"):
+def two_host_run(tmp_path, cpu_b="EPYC", meter_b="rapl", **manifest):
     t = fabricate(repetitions=4, meter="rapl")
     t["host"] = ["a" if i % 2 else "b" for i in range(len(t))]
     t.loc[t["host"] == "b", "meter"] = meter_b
@@ -21,7 +21,7 @@ def two_host_run(tmp_path, cpu_b="EPYC", meter_b="rapl"):
                    "baselines": {"w0": {"total_w": 10.0}}},
              "b": {"cpu_model": cpu_b, "cpu_count": 8, "meter": meter_b, "workers": 1,
                    "baselines": {"w1": {"total_w": 30.0}}}}
-    return write_run(tmp_path / "run", t, {"run": "synthetic", "baseline": None, "hosts": hosts})
+    return write_run(tmp_path / "run", t, {"run": "synthetic", "baseline": None, "hosts": hosts, **manifest})
 
 
 def test_hosts_with_the_same_hardware_pool(tmp_path):
@@ -55,3 +55,17 @@ def test_analyze_cli_refuses_then_writes_per_host(tmp_path):
     proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
     assert proc.returncode == 0, proc.stderr
     assert (run / "analysis-a" / "analysis.md").is_file()
+
+
+def test_one_host_of_a_finished_run_is_not_called_incomplete(tmp_path):
+    """From a review: --host on a finished two-host run said "incomplete run: 36 of 72 planned
+    trials ... rerun the same 'harness run' command"; the trials of the other host are not missing."""
+    run = two_host_run(tmp_path, "Xeon", n_trials=240)
+    results = load_results(run)
+    assert len(results.trials) == 240 and not results.incomplete
+    a = check_hosts(results, host="a")
+    assert len(a.trials) == 120 and not a.incomplete and a.completeness_note() == ""
+    unfinished = load_results(two_host_run(tmp_path / "more", "Xeon", n_trials=250))
+    assert check_hosts(unfinished, host="a").incomplete  # trials still to run anywhere: still said
+    proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
+    assert proc.returncode == 0 and "ncomplete" not in proc.stdout + proc.stderr, proc.stdout

@@ -11,6 +11,7 @@ import pytest
 from synthetic import fabricate
 
 from harness.analysis import stats
+from harness.analysis.tables import _best_table
 from harness.errors import HarnessError
 
 
@@ -144,6 +145,19 @@ def test_best_saving_with_undefined_savings_is_none_not_an_error():
     trade.loc[first_rows_level, "saving_pct"] = 10.0
     best = stats.best_saving(trade, f1_tolerance=1.0).set_index("factor")
     assert best.loc["rows", "saving_pct"] == 10.0 and math.isnan(best.loc["features", "saving_pct"])
+
+
+def test_best_saving_says_nothing_saves_when_every_level_costs_energy():
+    trials = fabricate(algorithms={"svm": 1.0}, noise=0.0, repetitions=3)
+    trade = stats.tradeoff(trials, n_resamples=100)
+    reduced = ~np.isclose(trade["fraction"], 1.0)
+    trade.loc[reduced, "saving_pct"] = -18.0  # every reduced level costs 18% more
+    trade.loc[reduced & (trade["factor"] == "features"), "f1_change_pts"] = -50.0  # and loses F1 here
+    best = stats.best_saving(trade, f1_tolerance=0.01).set_index("factor")
+    assert best.loc["rows", "outcome"] == "nothing saves" and math.isnan(best.loc["rows", "saving_pct"])
+    assert best.loc["features", "outcome"] == "none qualifies"
+    shown = _best_table(stats.best_saving(trade, f1_tolerance=0.01), 0.01).display.set_index("factor")
+    assert shown.loc["rows", "level"] == "nothing saves" and "-18" not in shown.loc["rows", "saving (%)"]
 
 
 def test_bootstrap_is_seeded():

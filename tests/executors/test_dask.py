@@ -173,3 +173,39 @@ def test_one_rapl_worker_per_host_runs_and_records_its_baseline(tmp_path):
     assert baseline["total_w"] == pytest.approx(20.0, rel=0.2)
     assert m["baseline"] == baseline and m["meter"]["name"] == "rapl"
     assert (trials(tmp_path / "out")["meter"] == "rapl").all()
+
+
+def test_dry_run_refuses_two_local_workers_when_auto_picks_rapl(tmp_path):
+    """From a review: meter auto found RAPL, and --workers 2 --dry-run said nothing while the real
+    run was refused: the dry run checks the meter it opened, as the run's workers would."""
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
+    fake.start({"package-0": 20.0})
+    try:
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="auto")
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "2", "--dry-run",
+                       HARNESS_POWERCAP_ROOT=str(fake.root))
+    finally:
+        fake.stop()
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.count("\n") == 1 and "2 workers on host" in proc.stderr and "meter rapl" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_local_cluster_says_nothing_when_dasks_default_dashboard_port_is_taken(tmp_path):
+    """From a review: with another Dask cluster on the machine (port 8787 taken), --workers printed
+    Dask's 4-line 'Port 8787 is already in use' warning on stderr, so a refusal was no longer one line."""
+    import socket
+
+    holder = socket.socket()
+    try:
+        holder.bind(("", 8787))
+        holder.listen()
+    except OSError:
+        pass  # taken already (another cluster): the situation to test
+    try:
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], sweeps={"rows": {"row_fractions": [0.1]}})
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--workers", "1", "--quiet")
+    finally:
+        holder.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "already in use" not in proc.stderr and "Traceback" not in proc.stderr

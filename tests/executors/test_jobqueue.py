@@ -53,3 +53,17 @@ def test_a_memory_without_unit_is_refused(tmp_path):
                     "cluster: {memory: 2000}\n")
     proc = harness("run", path, "--cluster", "slurm", "--dry-run")
     assert proc.returncode == 2 and "cluster.memory" in proc.stderr
+
+
+@pytest.mark.parametrize("kind, command", [("slurm", "sbatch"), ("pbs", "qsub"), ("sge", "qsub"), ("lsf", "bsub")])
+def test_no_batch_system_here_is_one_line_not_a_hang(tmp_path, kind, command):
+    """From a review: --cluster slurm where sbatch is not on PATH (a workstation, or 'module load
+    slurm' forgotten) printed dask-jobqueue's traceback and then waited for workers forever."""
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\nalgorithms: [decision_tree]\nsweeps: {rows: {row_fractions: [1.0]}}\n"
+                    "meter: estimate\ncluster: {queue: short, memory: 2GB, walltime: '00:10:00', jobs: 2}\n")
+    proc = harness("run", path, "--cluster", kind, "--results-dir", tmp_path / "out", timeout=120,
+                   PATH=str(tmp_path))  # the interpreter is called by its full path: no batch command found
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and f"{command} not found" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -44,9 +44,18 @@ def test_without_counters_says_why(capsys):
     assert "sample over" not in out
 
 
-def test_negative_seconds():
-    with pytest.raises(MeterError):
-        run(["--seconds", "-1"])
+@pytest.mark.parametrize("seconds", ["-1", "1e9", "inf", "nan", "86401"])
+def test_seconds_out_of_range_are_refused_before_any_wait(seconds):
+    # 1e9 used to sleep 31 years; inf and 1e20 raised OverflowError from time.sleep
+    with pytest.raises(MeterError, match="--seconds must be from 0 to 86400"):
+        run(["--seconds", seconds])
+
+
+def test_a_long_sample_is_warned_about_once(monkeypatch, capsys):
+    monkeypatch.setattr(command, "_sample", lambda meters, seconds: {})  # no real wait
+    assert run(["--seconds", "600"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "harness: warning: --seconds 600" in err
 
 
 def test_mirrored_dies_are_shown_and_counted_once(powercap, capsys):

@@ -54,6 +54,11 @@ def test_resume_reruns_an_unfinished_search_without_duplicating_evaluations(tuni
     proc = harness("run", spec, "--results-dir", tuning_dir, "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert "11 of 12 searches already done" in proc.stdout
+    n_moved = int((full_e["trial_id"] == last).sum())
+    said = [line for line in proc.stdout.splitlines() if line.startswith("resume:")]
+    assert said == [f"resume: {n_moved} evaluation(s) of 1 unfinished search(es) and a torn last line (an evaluation "
+                    f"cut short) moved from evaluations.csv to {run / 'evaluations-abandoned.csv'}; an unfinished "
+                    "search runs again from its start, with the same seed"], proc.stdout
     s = pd.read_csv(run / "searches.csv")
     e = pd.read_csv(run / "evaluations.csv")
     assert sorted(s["trial_id"]) == sorted(full_s["trial_id"])
