@@ -162,6 +162,12 @@ def _load(args) -> Results:
     from harness.analysis.load import torn_line_note
 
     parts = [load_results(p) for p in paths]
+    published = [part.source for part in parts if part.layout == "ict4s22"]
+    if published and getattr(args, "intensity", None) is not None:
+        # its 'energy' is CodeCarbon's kgCO2e x3.6e6: x grid intensity it would be carbon squared
+        raise HarnessError(f"--intensity: {published[0]} is the published ICT4S'22 file, whose 'energy' is "
+                           "already CodeCarbon emissions (kgCO2e x3.6e6), not joules; drop the carbon options "
+                           "(--intensity, --pue, --embodied-kg, --lifetime-years)")
     for part in parts:  # said once per file, on stderr: the tables below leave that line out
         if part.torn_bytes:
             print(torn_line_note(part.source / "trials.csv" if part.source.is_dir() else part.source,

@@ -219,3 +219,18 @@ def test_ict4s22_energy_is_labelled_scaled_emissions_not_joules(tmp_path):
     assert all(ICT4S22_LABEL in to_markdown(t).splitlines()[0] for t in tables if t.energy)
     energy_headers = [c for t in tables for c in t.display.columns if "energy (" in c]
     assert energy_headers and all(c.endswith("(kgCO2e x3.6e6, not J)") for c in energy_headers)
+
+
+@pytest.mark.parametrize("command", ["analyze", "figures", "report"])
+def test_carbon_of_the_published_file_is_refused_not_computed_from_its_emissions(tmp_path, capsys, command):
+    """`report experiment_data.csv --intensity DEU` wrote "Carbon: 0.203 gCO2e": the published
+    'energy' (kgCO2e x3.6e6) read as joules and multiplied by a grid intensity again."""
+    from harness.cli import main
+
+    csv = write_ict4s22(tmp_path / "experiment_data.csv")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = main([command, str(csv), "--intensity", "DEU"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "--intensity" in err[0] and "kgCO2e x3.6e6" in err[0] and "not joules" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
