@@ -81,13 +81,25 @@ def energy_label(results: Results, what: str = "training energy") -> str:
     return f"{what} ({', '.join(notes)})"
 
 
+def stacked(label: str, max_chars: int = 24) -> str:
+    """``label`` with its parenthesised unit on a line of its own when it is longer than
+    ``max_chars``: "energy (kgCO2e x3.6e6, not J)" would outgrow a short panel's y axis."""
+    return label.replace(" (", "\n(", 1) if len(label) > max_chars else label
+
+
+NOTE_CHARS = 56  # a title's note line at figure.titlesize 8 pt fits one column (3.5 in) at this length
+
+
 def title_with_notes(results: Results, title: str, energy: bool = True) -> str:
     """The title, then the energy notes (only on figures that show energy) and, for a run that
-    has not finished, how many of its planned trials it holds."""
+    has not finished, how many of its planned trials it holds: one note per line, wrapped at
+    ``NOTE_CHARS`` so that the longest (the published ICT4S'22 file's unit) stays on the canvas
+    of a one-column figure."""
     notes = list(results.energy_notes()) if energy else []
     if results.incomplete:
         notes.insert(0, results.completeness_note().upper())
-    return title + ("\n" + "; ".join(notes) if notes else "")
+    lines = [line for note in notes for line in textwrap.wrap(note, NOTE_CHARS, break_long_words=False)]
+    return "\n".join([title] + lines)
 
 
 def fit_name(name: str, max_chars: int) -> str:
@@ -168,17 +180,23 @@ def rq1_figure(results: Results, trials: pd.DataFrame, log: bool | None = None) 
     full = stats.full_data(trials)
     spread = spread_table(full, "algorithm", "train_energy_j").set_index("algorithm").loc[table["algorithm"]]
     width = COLUMN_IN if len(table) <= 8 else WIDTH_IN
-    fig, ax = plt.subplots(figsize=(width, 2.8), layout="constrained")
+    title = title_with_notes(results, "RQ1: training energy at 100% data\n(median, IQR)")
+    # each note line beyond the estimate's one takes ~0.15 in from the axes: give back a bit more,
+    # so that the axes stays as tall as a two-line unit label on its y axis
+    height = 2.8 + max(title.count("\n") - 2, 0) * 0.25
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     x = np.arange(len(table))
     errorbar(ax, x, spread["median"], spread["q25"], spread["q75"], color=BLUE)
     ax.set_xticks(x, table["algorithm"], rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(table) - 0.4)
-    ax.set_ylabel(energy_label(results, "training energy"))
+    ax.set_ylabel(stacked(energy_label(results, "training energy"), 40))
     if use_log(table["median_train_energy_j"], log):
         log_scale(ax, "y")
-        ax.set_ylabel(energy_label(results, "training energy") + ", log scale")
+        ax.set_ylabel(stacked(energy_label(results, "training energy") + ", log scale", 40))
     ax.grid(axis="y", lw=0.3, alpha=0.5)
-    ax.set_title(title_with_notes(results, "RQ1: training energy at 100% data\n(median, IQR)"))
+    # on the figure, not the axes: an axes title is centred on the axes and its long note lines
+    # ran off the canvas's left edge past the y label
+    fig.suptitle(title)
     return fig
 
 
@@ -240,7 +258,7 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
 
 def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
-                            "train_energy_j", energy_label(results, "energy"),
+                            "train_energy_j", stacked(energy_label(results, "energy")),
                             title_with_notes(results, "RQ2: training energy against rows and features "
                                    "(median per level, IQR, linear fit; rho: Spearman, all trials)"))
 

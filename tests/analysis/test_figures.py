@@ -205,3 +205,26 @@ def test_energy_axes_show_plain_numbers_not_si_prefixes():
             for label in labels:
                 float(label)  # ValueError on "400m"
         plt.close(fig)
+
+
+def _labelled_variants():
+    """Results whose figure titles carry the longest notes: the published ICT4S'22 file's unit, and
+    an incomplete run of estimated energy (its upper-case trial count beside the estimate note)."""
+    trials = fabricate(algorithms=SIX, meter="codecarbon (published)")
+    trials["energy_estimated"] = False
+    published = Results(trials, Path("experiment_data.csv"), "ict4s22")
+    full = fabricate(algorithms=SIX)
+    incomplete = Results(full.iloc[:100].copy(), Path("synthetic"), "run", planned_trials=len(full))
+    return {"published ICT4S'22 file": published, "incomplete estimated run": incomplete}
+
+
+@pytest.mark.parametrize("variant", ["published ICT4S'22 file", "incomplete estimated run"])
+def test_figures_with_the_longest_energy_notes_are_paper_ready(variant):
+    """The RQ1 figure of the published file clipped its title ("odeCarbon emissions ... proportional
+    to energy", the rest off the canvas) and the title ran into the y label: its one-column title
+    carried the whole published-data note on one line."""
+    results = _labelled_variants()[variant]
+    found = _every_figure(results)
+    assert "rq1_energy" in found
+    bad = {name: p for name, p in found.items() if p}
+    assert not bad, bad
