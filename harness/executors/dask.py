@@ -54,6 +54,7 @@ def _silence() -> None:
 
 class DaskExecutor(Executor):
     kind = "dask"
+    costly_start = True  # a cluster to start, a scheduler to reach, jobs to submit
 
     def __init__(self, spec, workers: int | None = None, cluster: str | None = None):
         self.spec, self.n_workers, self.cluster_arg = spec, workers, cluster
