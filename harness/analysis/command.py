@@ -217,12 +217,13 @@ def _options(args) -> Options:
 def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
-    lines = [f"## Analysis of {results.source}", ""]
+    lines = [f"## Analysis of {results.source}" + (f", host {results.host}" if results.host else ""), ""]
     if results.incomplete:
         lines += [f"**{_incomplete_line(results)}**", ""]
     lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
+             *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []),
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".",
              "F1: the trade-off tables give the median F1 of each configuration and, as the paper's "
@@ -269,7 +270,8 @@ def _run_tuning_analyze(args, options) -> int:
         lines += [f"**{results.completeness()}**", ""]
     lines += [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
               f"{', '.join(sorted(s['algorithm'].unique()))}; meter {', '.join(sorted(s['meter'].astype(str).unique()))}.",
-              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".", ""]
+              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
+             *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []), ""]
     report = "\n".join(lines) + "\n" + "\n".join(to_markdown(t) for t in tables)
     (out / REPORT).write_text(report, encoding="utf-8")
     print(report)

@@ -196,6 +196,8 @@ class DaskExecutor(Executor):
         entry = self.hosts.setdefault(report["host"], {**report["facts"], "meter": self.meter_name,
                                                        "workers": 1, "concurrent_trials": 1})
         entry.setdefault("baselines", {})[report["worker"]] = report["baseline"]
+        # a worker that joined this host after the start-up probes counts too
+        entry["workers"] = max(entry.get("workers", 1), len(entry["baselines"]))
         self._done_by[report["label"]] += 1
 
     def activity(self) -> str:

@@ -21,7 +21,7 @@ CLUSTER_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGEClus
 
 # Each system's exclusive-node directive, for the messages and the README.
 EXCLUSIVE = {"slurm": "--exclusive", "pbs": "-l place=excl (PBS Pro) or -n (Torque)",
-             "sge": "site-specific (ask your admins, e.g. -l exclusive=true)", "lsf": "-x"}
+             "sge": "site-specific (ask your admins; some sites: -l exclusive=true)", "lsf": "-x"}
 PREFIX = {"slurm": "#SBATCH", "pbs": "#PBS", "sge": "#$", "lsf": "#BSUB"}
 
 
