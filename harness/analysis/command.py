@@ -318,10 +318,10 @@ def run_figures(args) -> int:
 
         out = out_dir(args.path, args.out, "figures")
         out.mkdir(parents=True, exist_ok=True)
-        fig = tuning_figure(load_tuning(args.path))
-        for suffix in (".png", ".pdf"):
-            fig.savefig(out / f"tuning_curves{suffix}")
-            print(out / f"tuning_curves{suffix}")
+        from harness.analysis.figures import save
+
+        for path in save(tuning_figure(load_tuning(args.path)), out, "tuning_curves"):
+            print(path)
         return 0
     from harness.analysis import figures  # matplotlib is slow to import; only this command needs it
 

@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
@@ -34,6 +34,7 @@ COLUMN_IN = 3.5  # one column of the same papers
 MAX_COLUMNS = 6  # panels per row of a small-multiples figure: 7.16 in / 6 = 1.19 in each
 MIN_FONT_PT = 7  # smallest text in any figure (IEEE and ACM ask for >= 7-8 pt at print size)
 LOG_SPREAD = 100  # log scale when the largest median is this many times the smallest (RQ1)
+LOG_INCHES_PER_DECADE = 1.0  # room for labels at 1, 2, 5 (log10 2 = 0.3 decade apart) at 7 pt
 QQ_MIN_TRIALS = 5  # fewest trials per configuration for a QQ plot to say anything (see qq_skip_reason)
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
       "ytick.labelsize": 7, "legend.fontsize": 7, "figure.titlesize": 8, "figure.labelsize": 8,
@@ -48,8 +49,9 @@ CAPTIONS = {
     "rq2_energy": "RQ2: training energy against training rows (rows sweep) and features (features "
                   "sweep); points: median per level, bars: interquartile range, line: linear fit "
                   "of the medians; rho: Spearman over all trials.",
-    "rq3_f1": "RQ3: F1 against training rows and features; median-energy trial per level "
-              "(the one RQ3's Spearman uses), line: linear fit; rho: Spearman.",
+    "rq3_f1": "RQ3: F1 against training rows and features; points: median-energy trial per level "
+              "(the one RQ3's Spearman uses), grey bars: interquartile range of F1 over all the "
+              "level's trials, line: linear fit; rho: Spearman.",
     "qq_energy": "Normal QQ plot of training energy standardised within each configuration.",
     "qq_f1": "Normal QQ plot of F1 standardised within each configuration.",
     "tradeoff": "Trade-off: median training energy against median F1 per configuration, bars: "
@@ -79,7 +81,7 @@ def energy_label(results: Results, what: str = "training energy") -> str:
     return f"{what} ({', '.join(notes)})"
 
 
-def _title(results: Results, title: str, energy: bool = True) -> str:
+def title_with_notes(results: Results, title: str, energy: bool = True) -> str:
     """The title, then the energy notes (only on figures that show energy) and, for a run that
     has not finished, how many of its planned trials it holds."""
     notes = list(results.energy_notes()) if energy else []
@@ -88,7 +90,7 @@ def _title(results: Results, title: str, energy: bool = True) -> str:
     return title + ("\n" + "; ".join(notes) if notes else "")
 
 
-def _fit(name: str, max_chars: int) -> str:
+def fit_name(name: str, max_chars: int) -> str:
     """``name`` broken after underscores (or hard) into lines of at most ``max_chars``, so a
     panel title is never wider than its panel."""
     if len(name) <= max_chars:
@@ -109,26 +111,52 @@ def _fit(name: str, max_chars: int) -> str:
     return "\n".join(lines).rstrip("_")
 
 
-def _spread_table(df: pd.DataFrame, by, y: str) -> pd.DataFrame:
+def spread_table(df: pd.DataFrame, by, y: str) -> pd.DataFrame:
     """Per group of ``by``: median, q25 and q75 of ``y``."""
     g = df.groupby(by, sort=True)[y]
     return pd.DataFrame({"median": g.median(), "q25": g.quantile(0.25),
                          "q75": g.quantile(0.75)}).reset_index()
 
 
-def _errorbar(ax, x, med, lo, hi, **kw):
+def errorbar(ax, x, med, lo, hi, **kw):
     """Median with an asymmetric bar from ``lo`` to ``hi`` (the IQR)."""
     med, lo, hi = (np.asarray(v, dtype=float) for v in (med, lo, hi))
     return ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt="o", ms=3.5, lw=0.8, capsize=2, **kw)
 
 
-def _use_log(values, log: bool | None) -> bool:
+def use_log(values, log: bool | None) -> bool:
     """``log`` if given; else True when the positive values span ``LOG_SPREAD`` or more."""
     if log is not None:
         return log
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     return len(v) > 1 and v.max() / v.min() >= LOG_SPREAD
+
+
+def log_scale(ax, which: str = "y") -> None:
+    """Put ``ax``'s ``which`` ("x" or "y") axis on a log scale whose labels cannot run together,
+    written plainly (0.05, 2, 300) rather than as 10^x, minor ticks unlabelled: under one decade,
+    at most 4 evenly stepped labels; at 1, 2 and 5 per decade when the axis has the room
+    (``LOG_INCHES_PER_DECADE``); else at powers of ten. Call it after the data are drawn.
+    (Matplotlib's default labels minor ticks on short ranges, and those collide.)"""
+    getattr(ax, f"set_{which}scale")("log")
+    lo, hi = sorted(getattr(ax, f"get_{which}lim")())
+    decades = math.log10(hi / lo) if lo > 0 and hi > 0 else 99
+    box = ax.get_position()
+    inches = box.width * ax.figure.get_figwidth() if which == "x" else box.height * ax.figure.get_figheight()
+    axis = getattr(ax, f"{which}axis")
+    if decades < 1:
+        axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    elif inches / decades >= LOG_INCHES_PER_DECADE * (1.0 if which == "x" else 0.6):  # y labels sit one above another  # LogLocator(subs=(1, 2, 5)) thins to decades: placed here
+        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                 for m in (1, 2, 5)]
+        axis.set_major_locator(FixedLocator([v for v in ticks if lo <= v <= hi]))
+    else:
+        # a label such as 0.0001 is 0.3 in wide at 7 pt (x: one per 0.45 in) and 0.1 in tall (y: one per 0.25 in)
+        per_label = 0.45 if which == "x" else 0.25
+        axis.set_major_locator(LogLocator(base=10, numticks=max(2, min(6, int(inches / per_label)))))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 # ---------------------------------------------------------------- RQ1
@@ -138,26 +166,30 @@ def rq1_figure(results: Results, trials: pd.DataFrame, log: bool | None = None) 
     scale when the medians span ``LOG_SPREAD`` or more (or as ``log`` says)."""
     table = stats.rq1(trials)
     full = stats.full_data(trials)
-    spread = _spread_table(full, "algorithm", "train_energy_j").set_index("algorithm").loc[table["algorithm"]]
+    spread = spread_table(full, "algorithm", "train_energy_j").set_index("algorithm").loc[table["algorithm"]]
     width = COLUMN_IN if len(table) <= 8 else WIDTH_IN
     fig, ax = plt.subplots(figsize=(width, 2.8), layout="constrained")
     x = np.arange(len(table))
-    _errorbar(ax, x, spread["median"], spread["q25"], spread["q75"], color=BLUE)
+    errorbar(ax, x, spread["median"], spread["q25"], spread["q75"], color=BLUE)
     ax.set_xticks(x, table["algorithm"], rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(table) - 0.4)
     ax.set_ylabel(energy_label(results, "training energy"))
-    if _use_log(table["median_train_energy_j"], log):
-        ax.set_yscale("log")
+    if use_log(table["median_train_energy_j"], log):
+        log_scale(ax, "y")
         ax.set_ylabel(energy_label(results, "training energy") + ", log scale")
     ax.grid(axis="y", lw=0.3, alpha=0.5)
-    ax.set_title(_title(results, "RQ1: training energy at 100% data\n(median, IQR)"))
+    ax.set_title(title_with_notes(results, "RQ1: training energy at 100% data\n(median, IQR)"))
     return fig
 
 
 # ---------------------------------------------------------------- RQ2 and RQ3 small multiples
 
 def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd.DataFrame, y: str,
-                     ylabel: str, title: str, spread: bool) -> plt.Figure:
+                     ylabel: str, title: str, spread: dict[str, pd.DataFrame] | None = None) -> plt.Figure:
+    """Per algorithm (columns) and sweep (rows of panels): ``y`` of ``slices`` against the
+    swept size, median per level and a linear fit. The interquartile range drawn is that of
+    ``spread`` (all trials; RQ3 passes them while its points are one trial per level), or of
+    ``slices`` themselves when ``spread`` is None."""
     algorithms = sorted(set().union(*(set(df["algorithm"]) for df in slices.values())))
     if not algorithms:
         raise Skip("no sweep varies rows or features (RQ2/RQ3 need two levels of one fraction)")
@@ -176,18 +208,21 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
             rho = hit["rho"].iloc[0] if len(hit) else math.nan
             # rho in the panel title: above the data, so it can never cover a point
             rho_text = "rho undefined" if math.isnan(rho) else f"rho = {rho:.2f}"
-            ax.set_title(f"{_fit(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
+            ax.set_title(f"{fit_name(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
             ax.set_xlabel(stats.FACTORS[factor][0], fontsize=7)  # short: 6 panels share 7.16 in
             if df.empty:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
-            med = _spread_table(df, x, y)
-            if spread:
-                _errorbar(ax, med[x], med["median"], med["q25"], med["q75"], color=BLUE)
-            else:
-                ax.plot(med[x], med["median"], "o", ms=3.5, color=BLUE)
+            med = spread_table(df, x, y)
+            if spread is None:
+                errorbar(ax, med[x], med["median"], med["q25"], med["q75"], color=BLUE)
+            else:  # grey IQR of every trial of the level behind the one trial the statistic uses
+                s_df = spread[factor]
+                iqr = spread_table(s_df[s_df["algorithm"] == algorithm], x, y)
+                ax.vlines(iqr[x], iqr["q25"], iqr["q75"], color="0.6", lw=2.5, zorder=1)
+                ax.plot(med[x], med["median"], "o", ms=3.5, color=BLUE, zorder=2)
             if len(med) >= 2 and np.ptp(med[x]) > 0:
                 slope, icept = np.polyfit(med[x], med["median"], 1)
                 xs = np.array([med[x].min(), med[x].max()])
@@ -206,22 +241,22 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
 def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
                             "train_energy_j", energy_label(results, "energy"),
-                            _title(results, "RQ2: training energy against rows and features "
-                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"),
-                            spread=True)
+                            title_with_notes(results, "RQ2: training energy against rows and features "
+                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"))
 
 
 def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.representative_slices(trials), stats.rq3(trials),
                             "f1", "F1",
-                            _title(results, "RQ3: F1 against rows and features (median-energy "
-                                   "trial per level, linear fit; rho: Spearman)", energy=False),
-                            spread=False)
+                            title_with_notes(results, "RQ3: F1 against rows and features (median-energy "
+                                             "trial per level, linear fit; grey: IQR of all trials; "
+                                             "rho: Spearman)", energy=False),
+                            spread=stats.one_factor_slices(trials))
 
 
 # ---------------------------------------------------------------- QQ plots
 
-def _grid(n: int, per_row: int = 4, height: float = 1.9):
+def grid(n: int, per_row: int = 4, height: float = 1.9):
     ncols = min(n, per_row)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height * nrows + 0.6),
@@ -241,6 +276,9 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
     """
     n = trials.groupby(stats.config_columns(trials)).size()
     median = float(n.median()) if len(n) else 0.0
+    if median < 2:
+        return (f"{median:g} trial per configuration (median): a value cannot be standardised within its "
+                f"configuration; a QQ plot needs at least {QQ_MIN_TRIALS} repetitions")
     if median < QQ_MIN_TRIALS:
         return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
                 f"{QQ_MIN_TRIALS}: standardised within a configuration of {median:g} trials every value lies "
@@ -253,7 +291,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
     """Per algorithm, the values standardised within their configuration (z) against normal
     quantiles; configurations of identical values are left out."""
     algorithms = sorted(trials["algorithm"].unique())
-    fig, axes = _grid(len(algorithms))
+    fig, axes = grid(len(algorithms))
     for ax, algorithm in zip(axes, algorithms):
         df = trials[trials["algorithm"] == algorithm]
         z = df.groupby(stats.config_columns(df))[column].transform(
@@ -261,7 +299,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
             # would turn rounding noise into z = +-1 bands
             lambda s: (s - s.mean()) / s.std(ddof=1) if len(s) > 1 and np.ptp(s.to_numpy()) > 0 else np.nan)
         z = z.dropna().to_numpy()
-        ax.set_title(_fit(algorithm, 24))
+        ax.set_title(fit_name(algorithm, 24))
         if len(z) < 3:
             ax.text(0.5, 0.5, "identical values in every\nconfiguration: nothing to plot", ha="center",
                     va="center", transform=ax.transAxes, fontsize=7)
@@ -273,7 +311,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
         ax.plot(lim, lim, "-", lw=0.8, color=ORANGE)
         ax.set_xlabel("normal quantile")
         ax.set_ylabel(f"z of {label}")
-    fig.suptitle(_title(results, f"QQ plots: {label} standardised per configuration", energy=energy))
+    fig.suptitle(title_with_notes(results, f"QQ plots: {label} standardised per configuration", energy=energy))
     return fig
 
 
@@ -290,16 +328,16 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     for factor, df in slices.items():
         frac = stats.FACTORS[factor][1]
         if len(df):
-            e = _spread_table(df, ["algorithm", frac], "train_energy_j")
-            f = _spread_table(df, ["algorithm", frac], "f1")
+            e = spread_table(df, ["algorithm", frac], "train_energy_j")
+            f = spread_table(df, ["algorithm", frac], "f1")
             med = pd.DataFrame({"algorithm": e["algorithm"], "level": e[frac],
                                 "energy": e["median"], "e25": e["q25"], "e75": e["q75"],
                                 "f1": f["median"], "f25": f["q25"], "f75": f["q75"]})
             points.append(med.assign(factor=factor))
     if not points:
         full = stats.full_data(trials)
-        e = _spread_table(full, "algorithm", "train_energy_j")
-        f = _spread_table(full, "algorithm", "f1")
+        e = spread_table(full, "algorithm", "train_energy_j")
+        f = spread_table(full, "algorithm", "f1")
         points.append(pd.DataFrame({"algorithm": e["algorithm"], "level": 1.0, "energy": e["median"],
                                     "e25": e["q25"], "e75": e["q75"], "f1": f["median"],
                                     "f25": f["q25"], "f75": f["q75"], "factor": "full"}))
@@ -308,7 +346,7 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     levels = sorted(pts["level"].unique())
     cmap = matplotlib.colormaps["viridis"]
     colour = {lv: cmap(0.9 * i / max(1, len(levels) - 1)) for i, lv in enumerate(levels)}
-    fig, axes = _grid(len(algorithms) + 1, height=2.0)  # the extra panel holds the legend
+    fig, axes = grid(len(algorithms) + 1, height=2.0)  # the extra panel holds the legend
     axes = list(axes)
     markers = {"rows": "o", "features": "^", "full": "s"}
     for ax, algorithm in zip(axes, algorithms):
@@ -320,14 +358,14 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
         front = stats.pareto_front(p["energy"], p["f1"])
         f = p[front].sort_values("energy")
         ax.step(f["energy"], f["f1"], where="post", lw=1, color=RED, zorder=0)
-        if _use_log(p["energy"], None):
-            ax.set_xscale("log")
+        if use_log(p["energy"], None):
+            log_scale(ax, "x")
         else:
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.margins(x=0.08, y=0.1)
-        ax.set_title(_fit(algorithm, 24))
+        ax.set_title(fit_name(algorithm, 24))
         ax.set_ylabel("median F1")
     handles = [plt.Line2D([], [], ls="", marker=markers[k], color="0.3", label=f"{k} sweep")
                for k in markers if k in set(pts["factor"])]
@@ -340,7 +378,7 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     legend_ax.legend(handles=handles, loc="center", frameon=False, ncols=ncols, columnspacing=0.8,
                      handletextpad=0.3)
     fig.supxlabel(energy_label(results, "median training energy"))
-    fig.suptitle(_title(results, "Trade-off: training energy against F1 per configuration "
+    fig.suptitle(title_with_notes(results, "Trade-off: training energy against F1 per configuration "
                         "(median, IQR); colour: level of the reduced factor"))
     return fig
 
@@ -367,19 +405,20 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
     offset = 0.15 if len(parts) == 2 else 0.0
     values = []
     for k, (col, label, colour) in enumerate(parts):
-        sp = _spread_table(c, "algorithm", col).set_index("algorithm").loc[algorithms]
+        sp = spread_table(c, "algorithm", col).set_index("algorithm").loc[algorithms]
         values += list(sp["median"])
-        _errorbar(ax, x + (k - (len(parts) - 1) / 2) * 2 * offset, sp["median"], sp["q25"], sp["q75"],
+        errorbar(ax, x + (k - (len(parts) - 1) / 2) * 2 * offset, sp["median"], sp["q25"], sp["q75"],
                   color=colour, label=label)
     ax.set_xticks(x, algorithms, rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(algorithms) - 0.4)
     ax.set_ylabel("gCO2e per trial" + (" (estimated)" if results.estimated else ""))
-    if _use_log(values, None):
-        ax.set_yscale("log")
-    ax.legend(loc="best", frameon=False)
+    if use_log(values, None):
+        log_scale(ax, "y")
+    # above the plot, under the title: inside, it could cover a bar
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(parts), frameon=False, borderaxespad=0.2)
     ax.grid(axis="y", lw=0.3, alpha=0.5)
     inputs_text = textwrap.fill(inputs.describe(short=True), 62)
-    fig.suptitle(_title(results, "Carbon per trial at 100% data (median, IQR)") + "\n" + inputs_text,
+    fig.suptitle(title_with_notes(results, "Carbon per trial at 100% data (median, IQR)") + "\n" + inputs_text,
                  fontsize=7)
     return fig
 
@@ -389,9 +428,42 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
 INDEX = "index.json"
 
 
+def builders(results: Results, trials: pd.DataFrame, log: bool | None = None, carbon=None) -> dict:
+    """name -> function drawing that figure from the analysed ``trials`` (raises ``Skip`` when the
+    figure would say nothing). Call them inside ``plt.rc_context(RC)``. The ICT4S'22 figures for
+    a rows/features run; for a tactics run, RQ1 and the QQ plots, then the per-factor figures of
+    ``harness.analysis.factor_figures``; the carbon figure when ``carbon`` inputs are given."""
+    from harness.analysis import factor_figures, factors
+
+    qq_reason = qq_skip_reason(trials)
+
+    def qq(column, label, energy):
+        if qq_reason:
+            raise Skip(qq_reason)
+        return qq_figure(results, trials, column, label, energy=energy)
+
+    out = {
+        "rq1_energy": lambda: rq1_figure(results, trials, log),
+        "rq2_energy": lambda: rq2_figure(results, trials),
+        "rq3_f1": lambda: rq3_figure(results, trials),
+        "qq_energy": lambda: qq("train_energy_j", "training energy", True),
+        "qq_f1": lambda: qq("f1", "F1", False),
+        "tradeoff": lambda: tradeoff_figure(results, trials),
+    }
+    if not factors.is_legacy(trials):  # tactics: per-factor figures replace the rows/features ones
+        for name in ("rq2_energy", "rq3_f1", "tradeoff"):
+            out.pop(name)
+        out.update(factor_figures.builders(results, trials))
+    else:
+        out.update(factor_figures.factorial_builders(results, trials))
+    if carbon is not None:
+        out["carbon"] = lambda: carbon_figure(results, trials, carbon)
+    return out
+
+
 def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | None = None,
              carbon=None) -> list[Path]:
-    """Draw every figure into ``out_dir`` as PNG and PDF; returns the paths written.
+    """Draw every figure of ``builders`` into ``out_dir`` as PNG and PDF; returns the paths written.
 
     ``log``: RQ1's scale (None: log when the medians span ``LOG_SPREAD``); ``carbon``: a
     ``harness.carbon.CarbonInputs`` to add the carbon figure. A figure that would say nothing
@@ -399,6 +471,8 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
     (figures/index.json) lists every figure with its caption and files, and every skipped one
     with the reason; ``skipped(out_dir)`` reads those reasons back.
     """
+    from harness.analysis import factor_figures
+
     trials, _ = stats.analysed(results.trials, clean)
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning; use --no-clean")
@@ -407,163 +481,47 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
     except OSError as e:
         raise ResultsError(f"{out_dir}: cannot create the output directory ({e.strerror}); "
                            "pass a writable --out") from e
-    qq_reason = qq_skip_reason(trials)
-
-    def qq(column, label, energy):
-        if qq_reason:
-            raise Skip(qq_reason)
-        return qq_figure(results, trials, column, label, energy=energy)
-
-    builders = {
-        "rq1_energy": lambda: rq1_figure(results, trials, log),
-        "rq2_energy": lambda: rq2_figure(results, trials),
-        "rq3_f1": lambda: rq3_figure(results, trials),
-        "qq_energy": lambda: qq("train_energy_j", "training energy", True),
-        "qq_f1": lambda: qq("f1", "F1", False),
-        "tradeoff": lambda: tradeoff_figure(results, trials),
-    }
-    from harness.analysis import factors
-
-    if not factors.is_legacy(trials):  # tactics: per-factor curves replace the rows/features ones
-        for name in ("rq2_energy", "rq3_f1", "tradeoff"):
-            builders.pop(name)
-        builders["factor_curves"] = lambda: factor_curves_figure(results, trials)
-    if carbon is not None:
-        builders["carbon"] = lambda: carbon_figure(results, trials, carbon)
     written, index = [], {"figures": [], "skipped": []}
     completeness = [results.completeness_note()] if results.incomplete else []
+    todo = builders(results, trials, log, carbon)
+    for old in [*out_dir.glob("*.png"), *out_dir.glob("*.pdf")]:
+        # a figure skipped now, or one this run no longer has (an algorithm, a sweep, a figure of
+        # an older harness), must not leave a file the report would show as current
+        if old.stem in todo or factor_figures.is_figure_name(old.stem) or old.stem in CAPTIONS:
+            old.unlink(missing_ok=True)
     with plt.rc_context(RC):
-        extra = {} if factors.is_legacy(trials) else tactics_tradeoff_figures(results, trials)
-        extra.update(factorial_heatmaps(results, trials))
-        builders.update({name: (lambda f=fig: f) for name, fig in extra.items()})
-        for name, build in builders.items():
-            for old in (out_dir / f"{name}.png", out_dir / f"{name}.pdf"):
-                old.unlink(missing_ok=True)  # a skipped figure must not leave an old file behind
+        for name, build in todo.items():
             try:
                 fig = build()
             except Skip as e:
                 index["skipped"].append({"name": name, "reason": str(e)})
                 continue
-            try:
-                files = []
-                for suffix in (".png", ".pdf"):
-                    path = out_dir / f"{name}{suffix}"
-                    fig.savefig(path)
-                    written.append(path)
-                    files.append(path.name)
-            finally:
-                plt.close(fig)
-            caption = CAPTIONS.get(name, name)
+            paths = save(fig, out_dir, name)
+            written += paths
+            files = [p.name for p in paths]
+            caption = CAPTIONS.get(name) or factor_figures.caption(name)
             if name == "carbon":
                 caption += " Inputs: " + carbon.describe() + "."
+            energy_notes = [] if name in F1_ONLY or name.endswith("_f1") else list(results.energy_notes())
             index["figures"].append({"name": name, "files": files, "caption": caption,
-                                     "notes": completeness + ([] if name in F1_ONLY else list(results.energy_notes()))})
+                                     "notes": completeness + energy_notes})
     (out_dir / INDEX).write_text(json.dumps(index, indent=2), encoding="utf-8")
     return written
+
+
+def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``out_dir/name.png`` (at ``RC``'s savefig.dpi, whatever rc is active)
+    and ``.pdf``, then close it; returns the two paths."""
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
+    try:
+        fig.savefig(paths[0], dpi=RC["savefig.dpi"])
+        fig.savefig(paths[1])
+    finally:
+        plt.close(fig)
+    return paths
 
 
 def skipped(out_dir: Path) -> list[dict]:
     """The skipped figures of the last ``draw_all`` into ``out_dir``: [{"name", "reason"}]."""
     path = Path(out_dir) / INDEX
     return json.loads(path.read_text(encoding="utf-8"))["skipped"] if path.is_file() else []
-
-
-# ---------------------------------------------------------------- tactics (any factor)
-
-def factor_curves_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
-    """Per factor (rows of panels): median training energy and median F1 against the level, one
-    line per algorithm; the untreated level ``none`` first."""
-    from harness.analysis import factors
-
-    slices = factors.factor_slices(trials)
-    fig, axes = plt.subplots(max(1, len(slices)), 2, figsize=(WIDTH_IN, 1.6 * max(1, len(slices))),
-                             layout="constrained", squeeze=False)
-    for row, (f, df) in enumerate(slices.items()):
-        order = sorted(df["level"].unique(), key=lambda v: (v != factors.NONE, factors.level_bits(v)))
-        for algorithm, g in df.groupby("algorithm", sort=True):
-            med = g.groupby("level").agg(e=("train_energy_j", "median"), f1=("f1", "median")).reindex(order)
-            axes[row, 0].plot(range(len(order)), med["e"], "o-", ms=2.5, lw=0.8, label=algorithm)
-            axes[row, 1].plot(range(len(order)), med["f1"], "o-", ms=2.5, lw=0.8)
-        for ax in axes[row]:
-            ax.set_xticks(range(len(order)), order)
-        axes[row, 0].set_yscale("log")
-        axes[row, 0].set_ylabel(f"{f}\n{energy_label(results, 'energy')}", fontsize=7)
-        axes[row, 1].set_ylabel("median F1")
-    axes[0, 0].legend(fontsize=6, frameon=False, ncol=2)
-    fig.suptitle(_title(results, "Each tactic alone: median training energy (log) and F1 per level"))
-    return fig
-
-
-def tactics_tradeoff_figures(results: Results, trials: pd.DataFrame) -> dict[str, plt.Figure]:
-    """One figure per algorithm: median training energy against median F1 for every level of every
-    factor (one marker and colour per factor), the untreated reference as a black star, and the
-    Pareto front across all tactics (lower energy, higher F1) as a step line through ringed points."""
-    from harness.analysis import factors
-
-    slices = factors.factor_slices(trials)
-    if not slices:
-        return {}
-    pts = pd.concat([df.groupby(["algorithm", "level"]).agg(energy=("train_energy_j", "median"),
-                                                            f1=("f1", "median")).reset_index().assign(factor=f)
-                     for f, df in slices.items()], ignore_index=True)
-    names = list(slices)
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(2, len(names))))
-    markers = "o^sDv<>phX*P"
-    out = {}
-    for algorithm, p in pts.groupby("algorithm", sort=True):
-        ref = p[p["level"] == factors.NONE].drop_duplicates("level")
-        p = pd.concat([p[p["level"] != factors.NONE], ref]).reset_index(drop=True)
-        fig, ax = plt.subplots(figsize=(WIDTH_IN / 2 + 0.6, 3.0), layout="constrained")
-        for i, f in enumerate(names):
-            g = p[(p["factor"] == f) & (p["level"] != factors.NONE)]
-            ax.plot(g["energy"], g["f1"], markers[i % len(markers)], ms=3.5, color=colours[i], label=f, alpha=0.85)
-        ax.plot(ref["energy"], ref["f1"], "*", ms=8, color="black", label="untreated")
-        front = p[stats.pareto_front(p["energy"], p["f1"])].sort_values("energy")
-        ax.step(front["energy"], front["f1"], where="post", lw=1, color="#c44e52", label="Pareto front")
-        ax.plot(front["energy"], front["f1"], "o", ms=6, mfc="none", mec="#c44e52")
-        for _, r in front.iterrows():
-            ax.annotate(f"{r['factor']}={r['level']}" if r["level"] != factors.NONE else "none",
-                        (r["energy"], r["f1"]), fontsize=5.5, xytext=(3, -7), textcoords="offset points")
-        ax.set_xscale("log")
-        ax.set_xlabel(energy_label(results, "median training energy"))
-        ax.set_ylabel("median F1")
-        ax.legend(fontsize=5.5, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-        ax.set_title(_title(results, f"{algorithm}: every tactic's levels; ringed: Pareto front across tactics"))
-        out[f"tradeoff_tactics_{algorithm}"] = fig
-    return out
-
-
-def factorial_heatmaps(results: Results, trials: pd.DataFrame) -> dict[str, plt.Figure]:
-    """For each sweep in which exactly two factors vary: one heatmap panel per algorithm of the
-    training-energy saving (%) in every cell, annotated with the F1 change (points)."""
-    from harness.analysis import factors
-
-    cells = factors.factorial_cells(trials)
-    out = {}
-    for sweep, c in cells.groupby("sweep", sort=False) if len(cells) else []:
-        cols = [k for k in c.columns if k.startswith("level_") and c[k].notna().any()]
-        if len(cols) != 2:
-            continue
-        a, b = cols
-        algorithms = sorted(c["algorithm"].unique())
-        fig, axes = _grid(len(algorithms), height=2.0)
-        axes = list(axes)[: len(algorithms)]
-        for ax, algorithm in zip(axes, algorithms):
-            g = c[c["algorithm"] == algorithm]
-            sav = g.pivot_table(index=a, columns=b, values="saving_pct", aggfunc="first")
-            df1 = g.pivot_table(index=a, columns=b, values="f1_change_pts", aggfunc="first")
-            im = ax.imshow(sav.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=100, aspect="auto")
-            ax.set_xticks(range(sav.shape[1]), sav.columns)
-            ax.set_yticks(range(sav.shape[0]), sav.index)
-            ax.set_xlabel(b[len("level_"):])
-            ax.set_ylabel(a[len("level_"):])
-            for i in range(sav.shape[0]):
-                for j in range(sav.shape[1]):
-                    v, d = sav.iat[i, j], df1.iat[i, j]
-                    if not (isinstance(v, float) and math.isnan(v)):
-                        ax.text(j, i, f"{v:.0f}%\n{d:+.1f}", ha="center", va="center", fontsize=5.5, color="white")
-            ax.set_title(algorithm)
-        fig.colorbar(im, ax=axes, shrink=0.6, label="training-energy saving (%)")
-        fig.suptitle(_title(results, f"Sweep {sweep}: saving versus untreated in every cell (F1 change in points below)"))
-        out[f"factorial_{sweep}"] = fig
-    return out

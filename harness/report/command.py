@@ -33,6 +33,9 @@ def run_report(args) -> int:
     results = analysis._load(args)
     html, analysis_dir, figures_dir = default_paths(args.path, args.out)
     write_report(results, html, analysis_dir, figures_dir, options, inputs)
+    from harness.report import options as report_options
+
+    report_options.save(html, args)  # export rebuilds this report: with these options, not the defaults
     if results.incomplete:
         print(f"note: {results.completeness_note()}; the report says so at the top")
     print(html)

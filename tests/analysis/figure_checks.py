@@ -18,11 +18,12 @@ def _tick_labels(ax):
     """The tick labels matplotlib actually draws: ticks inside the view limits, label shown."""
     out = []
     for axis in (ax.xaxis, ax.yaxis):
-        lo, hi = sorted(axis.get_view_interval())
+        scale = axis.get_transform()  # compared in scaled units: on a log axis 1e-14 is far below 1e-5
+        lo, hi = sorted(scale.transform(list(axis.get_view_interval())))
         span = hi - lo
         for tick in axis.get_major_ticks() + axis.get_minor_ticks():
             loc = tick.get_loc()
-            if loc is None or not (lo - 1e-9 * abs(span) <= loc <= hi + 1e-9 * abs(span)):
+            if loc is None or not (lo - 1e-9 * abs(span) <= scale.transform([loc])[0] <= hi + 1e-9 * abs(span)):
                 continue
             for label in (tick.label1, tick.label2):
                 if label.get_visible() and label.get_text().strip():

@@ -78,3 +78,47 @@ def write_run(run_dir: Path, trials: pd.DataFrame, manifest: dict | None = None)
     writer.close()
     (run_dir / MANIFEST).write_text(json.dumps(manifest or {"run": "synthetic", "baseline": None}))
     return run_dir
+
+
+# A tactics study like experiments/tactics.yaml, smaller: factor -> (levels, energy multiplier of
+# each level, F1 change of each level, in F1 units).
+TACTICS = {
+    "stratified": (("0.1", "0.25", "0.5", "0.75"), (0.1, 0.25, 0.5, 0.75), (-0.08, -0.04, -0.01, 0.0)),
+    "random": (("0.1", "0.25", "0.5", "0.75"), (0.1, 0.26, 0.5, 0.74), (-0.08, -0.04, -0.01, 0.0)),
+    "chi2": (("0.1", "0.25", "0.5", "0.75"), (0.3, 0.45, 0.7, 0.9), (-0.02, -0.01, 0.0, 0.0)),
+    "dtype": (("float32",), (0.95,), (0.0,)),
+    "kbits": (("1", "2", "4", "8"), (0.9, 0.92, 0.95, 1.0), (0.01, 0.0, 0.0, 0.0)),
+    "random_projection": (("100", "250", "500", "1000"), (0.5, 1.2, 2.5, 5.0), (-0.1, -0.06, -0.03, -0.02)),
+}
+
+
+def fabricate_tactics(algorithms=None, repetitions=5, noise=0.05, seed=0, factors=TACTICS,
+                      grid=("stratified", "chi2"), f1_noise=0.005) -> pd.DataFrame:
+    """Trials of a tactics study: an untreated ``baseline`` sweep, one sweep per factor, and (when
+    ``grid`` names two factors) a ``grid`` sweep of every pair of their levels; one ``level_<f>``
+    column per factor. Energy multiplies the algorithm's untreated energy (J, as ``fabricate``)
+    by each active level's multiplier, times lognormal noise of sd ``noise``; F1 adds the levels'
+    changes and normal noise of sd ``f1_noise``."""
+    algorithms = algorithms or {"random_forest": 2.0, "svm": 0.5, "knn": 0.02}
+    rng = np.random.default_rng(seed)
+    cells = [("baseline", {})] + [(f, {f: lv}) for f, (levels, _, _) in factors.items() for lv in levels]
+    if grid:
+        a, b = grid
+        cells += [("grid", {a: la, b: lb}) for la in factors[a][0] for lb in factors[b][0]]
+    rows = []
+    for config, (algorithm, full_j) in enumerate(algorithms.items()):
+        for c, (sweep, levels) in enumerate(cells):
+            scale, f1 = 1.0, 0.9
+            for f, lv in levels.items():
+                i = factors[f][0].index(lv)
+                scale *= factors[f][1][i]
+                f1 += factors[f][2][i]
+            label = "+".join(f"{f}={lv}" for f, lv in levels.items()) or "none"
+            for rep in range(repetitions):
+                e = full_j * scale * float(np.exp(rng.normal(0, noise)))
+                row = _row(len(rows), config * len(cells) + c, algorithm, sweep, 1.0, 1.0, rep, FULL_ROWS,
+                           FULL_FEATURES, e, e * 2.0, f1 + float(rng.normal(0, f1_noise)), "estimate")
+                row["treatment"] = label
+                row.update({f"level_{f}": levels.get(f, "none") for f in factors})
+                rows.append(row)
+    return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from synthetic import fabricate  # noqa: E402
+from synthetic import fabricate, fabricate_tactics  # noqa: E402
 from figure_checks import check, problems, visible_texts  # noqa: E402
 
 from harness.analysis import figures, stats  # noqa: E402
@@ -41,15 +41,44 @@ def _all(results, trials):
     }
 
 
-@pytest.mark.parametrize("algorithms", [{"svm": 0.5, "knn": 0.02, "random_forest": 2.0}, SIX, EIGHT],
-                         ids=["3 algorithms", "6 algorithms", "8 algorithms"])
-def test_every_figure_is_paper_ready(algorithms):
-    results, trials = _results(algorithms, repetitions=5)
+def _every_figure(results, log=None):
+    """(name, problems) of every figure ``figures.builders`` draws for ``results``, with carbon."""
+    trials = stats.analysed(results.trials)[0]
+    inputs = CarbonInputs(380.9, "Germany 2023, Our World in Data", 1.2, 1200, 5)
+    out = {}
     with plt.rc_context(figures.RC):
-        for name, build in _all(results, trials).items():
-            fig = build()
-            assert not problems(fig), (name, problems(fig))
+        for name, build in figures.builders(results, trials, log, inputs).items():
+            try:
+                fig = build()
+            except figures.Skip:
+                continue
+            out[name] = problems(fig)
             plt.close(fig)
+    return out
+
+
+DESIGNS = {
+    "3 algorithms": lambda: fabricate(algorithms={"svm": 0.5, "knn": 0.02, "random_forest": 2.0}),
+    "6 algorithms": lambda: fabricate(algorithms=SIX),
+    "8 algorithms, a long name": lambda: fabricate(algorithms=EIGHT),
+    "tactics with a two-factor grid": lambda: fabricate_tactics(),
+    "tactics, 8 algorithms, 2 repetitions": lambda: fabricate_tactics(algorithms=EIGHT, repetitions=2),
+}
+
+
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_every_figure_the_harness_draws_is_paper_ready(design):
+    """Every figure of figures.builders (RQ1-RQ3, QQ, trade-off, carbon; for tactics the factor
+    curves, the per-algorithm trade-offs and the factorial heatmaps) passes figure_checks."""
+    trials = DESIGNS[design]()
+    found = _every_figure(Results(trials, Path("synthetic"), "run"))
+    expected = {"rq1_energy", "carbon"} | ({"factor_curves", "factor_curves_f1", "factorial_grid"}
+                                           if "tactics" in design else {"rq2_energy", "rq3_f1", "tradeoff"})
+    assert expected <= set(found), set(found)
+    if "tactics" in design:
+        assert {f"tradeoff_tactics_{a}" for a in trials["algorithm"].unique()} <= set(found)
+    bad = {name: p for name, p in found.items() if p}
+    assert not bad, bad
 
 
 def test_the_checks_catch_overlapping_and_small_text():
@@ -117,6 +146,8 @@ def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
 def test_qq_skip_reason_depends_on_repetitions():
     assert "2 trial(s) per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
     assert figures.qq_skip_reason(fabricate(repetitions=figures.QQ_MIN_TRIALS)) == ""
+    one = figures.qq_skip_reason(fabricate(repetitions=1))  # said "every value lies within +-0.00"
+    assert "cannot be standardised" in one and "+-" not in one
 
 
 def test_carbon_figure_names_its_inputs():
@@ -128,3 +159,33 @@ def test_carbon_figure_names_its_inputs():
     for needle in ("380.9 gCO2e/kWh", "Germany 2023", "PUE 1.2", "1200 kgCO2e over 5 years", "embodied",
                    "operational", "estimated"):
         assert needle in text, needle
+
+
+def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
+    from matplotlib.collections import LineCollection
+
+    results, trials = _results(SIX, repetitions=3)
+    with plt.rc_context(figures.RC):
+        fig = figures.rq3_figure(results, trials)
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert all(any(isinstance(c, LineCollection) for c in ax.collections) for ax in panels), \
+            "RQ3 drew its points without any spread"
+        assert "IQR of all trials" in _all_text(fig)
+        check(fig)
+    assert "interquartile range of F1" in figures.CAPTIONS["rq3_f1"]
+
+
+def test_figures_of_an_earlier_drawing_that_this_run_does_not_have_are_removed(tmp_path):
+    """A tactics run kept the rq2/tradeoff PNGs an older harness drew for it, and the report showed
+    them as current; files the harness never draws are left alone."""
+    out = tmp_path / "figures"
+    out.mkdir()
+    for stale in ("rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old", "factor_curves"):
+        (out / f"{stale}.png").write_bytes(b"old")
+    (out / "my_own_plot.png").write_bytes(b"mine")
+    trials = fabricate_tactics(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=2, grid=None)
+    figures.draw_all(Results(trials, Path("synthetic"), "run"), out)
+    names = {p.stem for p in out.glob("*.png")}
+    assert {"rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old"}.isdisjoint(names)
+    assert {"my_own_plot", "factor_curves", "tradeoff_tactics_svm", "rq1_energy"} <= names
+    assert (out / "factor_curves.png").read_bytes() != b"old"

@@ -36,8 +36,23 @@ def test_a_deterministic_published_value_must_be_equalled():
     assert compare_to_published(_config([0.83721], "svm"), published)["outside_pts"].tolist() == [0.0]
     miss = compare_to_published(_config([0.8470], "svm"), published)
     assert miss.loc[0, "outside_pts"] == pytest.approx(0.98)
+    assert np.isnan(miss.loc[0, "mannwhitney_p"])  # one value in the run: no test
     assert summary_lines(miss) == ["svm: 0 of 1 configurations inside the published median's CI; "
                                    "1 outside by +0.98 to +0.98 F1 points"]
+    # two values against 30 ties: the exact permutation p is 2 / C(32, 2) (asymptotic: ~1e-7)
+    two = compare_to_published(_config([0.8470, 0.8470], "svm"), published)
+    assert two.loc[0, "mannwhitney_p"] == pytest.approx(2 / 496)
+    assert summary_lines(two)[0].endswith("distributions differ (Mann-Whitney, Holm-adjusted p < 0.05) in 1 of 1")
+    equal = compare_to_published(_config([0.8372] * 5, "svm"), published)
+    assert np.isnan(equal.loc[0, "mannwhitney_p"])  # the same value on both sides: nothing to test
+
+
+def test_a_shifted_distribution_is_significant_after_holm():
+    published = pd.concat([_config(np.linspace(0.80, 0.90, 30), a) for a in ("bagging", "svm")])
+    run = pd.concat([_config(np.linspace(0.80, 0.90, 30), "bagging"), _config(np.linspace(0.85, 0.95, 30), "svm")])
+    table = compare_to_published(run, published).set_index("algorithm")
+    assert table.loc["bagging", "holm_p"] > 0.5
+    assert table.loc["svm", "mannwhitney_p"] < 0.01 and table.loc["svm", "holm_p"] < 0.05
 
 
 def test_configurations_the_published_file_lacks_are_left_out():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -86,3 +87,37 @@ def test_a_tracking_uri_mlflow_cannot_use_is_one_line(tmp_path, capsys):
     assert main(["export", "mlflow", str(run), "--tracking-uri", "bogus://x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--tracking-uri bogus://x" in err and "sqlite:///" in err
+
+
+@pytest.mark.slow
+def test_export_rebuilds_the_report_with_the_options_of_the_last_report(tmp_path, capsys):
+    """Export rewrites RUN/report.html: it used to do so without the carbon options a previous
+    'report' was given, so the report silently lost its carbon section."""
+    trials = _fixtures.fabricate(algorithms={"svm": 0.5, "knn": 0.02}, levels=(0.5, 1.0), repetitions=3)
+    run = _fixtures.write_run(tmp_path / "run", trials, {"run": "synthetic", "n_trials": len(trials)})
+    assert main(["report", str(run), "--bootstrap", "200", "--intensity", "400", "--pue", "1.3"]) == 0
+    assert "grid 400 gCO2e/kWh" in (run / "report.html").read_text(encoding="utf-8")
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    capsys.readouterr()
+    assert main(["export", "mlflow", str(run), "--tracking-uri", uri]) == 0
+    out = capsys.readouterr().out
+    assert "--intensity 400" in out and "--pue 1.3" in out and "--bootstrap 200" in out
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert "grid 400 gCO2e/kWh" in page and "PUE 1.3" in page and "Carbon: not computed" not in page
+    assert (run / "figures" / "carbon.png").is_file() and (run / "analysis" / "carbon.csv").is_file()
+    assert "bootstrap 200 resamples" in page
+
+    # an option given to export wins, and is what the next rebuild remembers
+    assert main(["export", "mlflow", str(run), "--tracking-uri", uri, "--intensity", "50"]) == 0
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert "grid 50 gCO2e/kWh" in page and "PUE 1.3" in page
+    assert json.loads((run / "report.json").read_text())["options"]["intensity"] == "50"
+
+
+def test_an_unreadable_report_options_file_is_one_line_and_exports_nothing(tmp_path, capsys):
+    run = _fixtures.write_run(tmp_path / "run", _fixtures.fabricate(repetitions=2))
+    (run / "report.json").write_text("{not json")
+    assert main(["export", "mlflow", str(run), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "report.json" in err and "rerun 'harness report'" in err
+    assert not (run / "report.html").exists() and not (tmp_path / "m.db").exists()
