@@ -270,8 +270,7 @@ def _run_tuning_analyze(args, options) -> int:
         lines += [f"**{results.completeness()}**", ""]
     lines += [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
               f"{', '.join(sorted(s['algorithm'].unique()))}; meter {', '.join(sorted(s['meter'].astype(str).unique()))}.",
-              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
-             *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []), ""]
+              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".", ""]
     report = "\n".join(lines) + "\n" + "\n".join(to_markdown(t) for t in tables)
     (out / REPORT).write_text(report, encoding="utf-8")
     print(report)
