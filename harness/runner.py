@@ -107,7 +107,7 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     if meter is not None:
         override = meter.split("+") if "+" in meter else meter
         try:
-            spec = parse_spec({**spec.model_dump(by_alias=True), "meter": override}, "--meter")
+            spec = parse_spec({**spec.model_dump(by_alias=True, exclude_unset=True), "meter": override}, "--meter")
         except SpecError as e:  # the spec's field is "meter": name the option once, not "--meter: meter:"
             raise SpecError(str(e).replace("--meter: meter: ", "--meter: ", 1)) from None
     plan = make_plan(spec)

@@ -65,6 +65,15 @@ def test_bad_meter_override(tmp_path):
     assert "meter: meter" not in proc.stderr  # the option named once, not "--meter: meter:"
 
 
+def test_meter_override_on_a_tactics_spec(tmp_path):
+    """--meter re-read the spec with every default filled in: the tactics spec's empty baseline
+    sweep gained row_fractions and was refused ("needs a factor named 'rows'")."""
+    proc = harness("run", "experiments/tactics-quick.yaml", "--meter", "estimate", "--dry-run",
+                   "--results-dir", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "meter: estimate" in proc.stdout
+
+
 @pytest.mark.parametrize("argv, needles", [
     (["run"], ["harness run: error: the following arguments are required: spec", "python -m harness run --help"]),
     (["analyze", "x", "--bootstrap", "many"], ["harness analyze: error: argument --bootstrap", "'many'"]),

@@ -362,7 +362,8 @@ def tradeoff_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
             log_scale(ax, "x")
         else:
             ax.xaxis.set_major_locator(MaxNLocator(4))
-            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+            # plain numbers: SI prefixes ("400m") under a "(J)" label read as another unit
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.margins(x=0.08, y=0.1)
         ax.set_title(fit_name(algorithm, 24))

@@ -189,3 +189,19 @@ def test_figures_of_an_earlier_drawing_that_this_run_does_not_have_are_removed(t
     assert {"rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old"}.isdisjoint(names)
     assert {"my_own_plot", "factor_curves", "tradeoff_tactics_svm", "rq1_energy"} <= names
     assert (out / "factor_curves.png").read_bytes() != b"old"
+
+
+def test_energy_axes_show_plain_numbers_not_si_prefixes():
+    """A trade-off panel of sub-joule energies read "20m 30m 40m" under "(J)": a second unit."""
+    results, trials = _results({"knn": 0.03, "decision_tree": 0.9}, noise=0.2)
+    with plt.rc_context(figures.RC):
+        fig = figures.tradeoff_figure(results, trials)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            if not ax.get_visible() or ax.get_xscale() != "linear" or not ax.get_title():
+                continue
+            labels = [t.get_text().replace("\u2212", "-") for t in ax.get_xticklabels() if t.get_text()]
+            assert labels, ax.get_title()
+            for label in labels:
+                float(label)  # ValueError on "400m"
+        plt.close(fig)

@@ -114,6 +114,16 @@ def test_dry_run_counts_searches_and_evaluations(tuning_dir, write_spec):
     assert "72 evaluations" in proc.stdout  # 2 algorithms x (8 + 5 + 5) x 2 repetitions
 
 
+def test_dry_run_names_the_tuning_files_and_counts_finished_searches(tuning_dir, write_spec):
+    """It said it would write trials.csv, and on a finished run "all 6 trials are already done"."""
+    spec = write_spec(tuning_dir)
+    proc = harness("run", spec, "--dry-run", "--results-dir", tuning_dir)
+    assert "searches.csv" in proc.stdout and "evaluations.csv" in proc.stdout and "trials.csv" not in proc.stdout
+    assert harness("run", spec, "--results-dir", tuning_dir, "--quiet").returncode == 0
+    proc = harness("run", spec, "--dry-run", "--results-dir", tuning_dir)
+    assert "would write nothing: all 12 searches are already done" in proc.stdout, proc.stdout
+
+
 def test_report_on_a_tuning_run_says_what_covers_it(tuning_dir, write_spec, capsys, monkeypatch):
     from harness.cli import main
 
