@@ -2,8 +2,10 @@ import sys
 
 from harness import signals
 
-signals.install()  # before the slow imports below: a stop during start-up is one line too
 try:
+    # First, before the slow imports below, and inside this try: a signal that lands while the
+    # handlers are being installed raises Stopped here too, so a stop during start-up is one line.
+    signals.install()
     from harness.cli import main
 
     code = main()

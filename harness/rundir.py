@@ -49,9 +49,17 @@ class Run:
     dataset file or feature matrix, or rows that do not belong to this plan.
     """
 
-    def __init__(self, spec: Spec, run_dir: Path, meter_name: str, fresh: bool):
-        self.spec, self.dir = spec, run_dir
+    def __init__(self, spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool):
+        """``meter_name`` None: not known yet (a cluster's workers pick the meter once it has
+        started): the directory is locked and the design checked now, and ``use_meter`` checks
+        the meter (or, with ``fresh``, moves the old files aside) later."""
+        self.spec, self.dir, self.fresh = spec, run_dir, fresh
         self.trials_path, self.manifest_path = run_dir / TRIALS, run_dir / MANIFEST
+        self._created = []  # folders made here, deepest first: abandon() removes them
+        missing = run_dir
+        while not missing.exists() and missing != missing.parent:
+            self._created.append(missing)
+            missing = missing.parent
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -64,11 +72,36 @@ class Run:
         self.manifest: dict = {}
         self.done: set[int] = set()
         self.unverified = 0  # rows without a checksum (written before row_sha256 existed)
-        if fresh:
-            self._set_aside()
-        else:
+        if not fresh:
             check_resumable(run_dir, old, spec, meter_name)
             self.manifest = old
+        self._meter_checked = False
+        if meter_name is not None:
+            self.use_meter(meter_name)
+
+    def use_meter(self, meter_name: str) -> None:
+        """The meter the run measures with, once known: a resumed run must have been measured with
+        it (ResultsError); ``fresh``: the old files move aside now, the first write."""
+        if self._meter_checked:
+            return
+        if self.fresh:
+            self._set_aside()
+        else:
+            check_resumable(self.dir, self.manifest, self.spec, meter_name)
+        self._meter_checked = True
+
+    def abandon(self) -> None:
+        """Undo opening, when the run ends before ``use_meter`` (a cluster that did not start, a
+        refusal from its workers): the lock is released and the folders made for it are removed,
+        so a refused run leaves nothing behind. A run directory that existed keeps its lock file."""
+        self._lock.close()
+        if self._created:
+            try:
+                (self.dir / LOCK).unlink()
+                for folder in self._created:
+                    folder.rmdir()
+            except OSError:  # not empty (another process wrote there): leave it
+                pass
 
     def check_inputs(self, dataset, features, algorithms=None) -> None:
         """A resumed run must see the same dataset file, feature matrix and estimator classes."""
@@ -105,9 +138,9 @@ class Run:
         write_json_atomic(self.manifest_path, self.manifest)
 
 
-def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str) -> None:
+def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str | None) -> None:
     """Raise ResultsError if the run in ``run_dir`` (its manifest ``old``, {} if none) cannot be
-    resumed with ``spec`` and ``meter_name`` without mixing results."""
+    resumed with ``spec`` and ``meter_name`` (None: not known yet, not checked) without mixing results."""
     if not old:
         trials = run_dir / TRIALS
         if trials.exists() and trials.read_bytes().count(b"\n") > 1:
@@ -120,7 +153,7 @@ def check_resumable(run_dir: Path, old: dict, spec: Spec, meter_name: str) -> No
         raise ResultsError(
             f"{run_dir}: this run was made from a different spec ({what}); "
             "rerun with --fresh to start over (old files are kept aside) or use --name for a new run")
-    if old.get("meter", {}).get("name") != meter_name:
+    if meter_name is not None and old.get("meter", {}).get("name") != meter_name:
         raise ResultsError(
             f"{run_dir}: this run was measured with meter {old.get('meter', {}).get('name')!r}, "
             f"not {meter_name!r}; resume with that meter (--meter), or start over with --fresh")
@@ -174,11 +207,11 @@ def changed_fields(old_spec, spec: Spec, limit: int = 4) -> str:
     return shown
 
 
-def preview(spec: Spec, run_dir: Path, meter_name: str, fresh: bool, dataset, features,
+def preview(spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool, dataset, features,
             plan: list[Trial], algorithms=None) -> tuple[set[int], str]:
     """What ``Run`` would do with ``run_dir``, checked as it checks, without writing anything:
     (ids of the trials already done, a sentence saying what would be written). Raises
-    ResultsError as Run would."""
+    ResultsError as Run would. ``meter_name`` None: the meter is not checked (not known yet)."""
     trials = run_dir / TRIALS
     files = f"{trials} (one row per trial) and {run_dir / MANIFEST}"
     columns = None

@@ -5,7 +5,10 @@ executor (``harness.executors``: it opens the meter where trials run), load the 
 algorithms, build the features, check every (row level, repetition) and the treatments' needs on the
 whole matrix (``harness.checks``), check the results directory and whether the run there can be
 resumed; only then create the run directory (``harness.rundir``), its manifest and trials.csv;
-``--dry-run`` stops just before that. Each trial (``harness.trial``) is three meter windows, run
+``--dry-run`` stops just before that. An executor whose start is costly (a Dask cluster: a scheduler
+to reach, batch jobs to submit) starts later: after every check above and the run's lock, so bad
+input and a second driver are refused before any cluster starts; if it then fails, the lock and
+the folders made for it are removed again. Each trial (``harness.trial``) is three meter windows, run
 wherever the executor puts it; this process alone appends and fsyncs its row (``harness.store``) as
 soon as the trial ends.
 """
@@ -131,13 +134,22 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     from harness.checks import check_plan
     from harness.datasets import check_split_sizes, load_dataset
     from harness.features import build_features
-    from harness.hygiene import session as hygiene_session
     from harness.protocols import PROTOCOLS
 
     problem = run_name_problem(name) if name is not None else None
     if problem:
         raise ResultsError(f"--name: {problem}")
     dry_meter = None
+    # A cluster starts only after every read-only check and the run's lock (Executor.costly_start):
+    # bad input must not wait for a scheduler or a batch queue, nor submit jobs.
+    late_start = executor.costly_start and not dry_run
+
+    def start_executor() -> dict:
+        executor.start()
+        print(executor.summary(short=quiet), file=out, flush=True)
+        return _machine_notes(spec, workers, cluster, notes, out)
+
+    run = None
     try:
         if dry_run:  # the meter is checked here, as a local run opens it; no cluster is started
             from harness.meters import open_meter
@@ -146,15 +158,9 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             print(dry_meter.summary(short=quiet), file=out, flush=True)
             if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
                 check_local_workers(workers, [dry_meter.meter.name])
-        else:
-            executor.start()
-            print(executor.summary(short=quiet), file=out, flush=True)
-        machine_state = hygiene_session.check_machine(out)
-        threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
-        if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
-            print(threads, file=out, flush=True)
-        if notes:
-            print("\n".join(notes), file=out, flush=True)
+            machine_state = _machine_notes(spec, workers, cluster, notes, out)
+        elif not late_start:
+            machine_state = start_executor()
         dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
         check_split_sizes(dataset, spec)
         allowed = allowed_packages(allow_import)
@@ -178,12 +184,22 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
             check_spaces(spec, algorithms)
         results_dir = Path(results_dir)
         run_dir = results_dir / (name or spec.name)
-        check_writable(results_dir, create=not dry_run)
+        check_writable(results_dir, create=not (dry_run or late_start))
         if dry_run:
             return _dry_run(spec, plan, run_dir, fresh, dry_meter.meter.name, dataset, features, protocol, algorithms,
                             out)
-        # Everything above only reads; from here on the run directory is written.
-        run = Run(spec, run_dir, executor.meter_name, fresh)
+        if late_start:
+            preview(spec, run_dir, None, fresh, dataset, features, plan, algorithms)  # as --dry-run: design, inputs, rows
+            run = Run(spec, run_dir, None, fresh)  # the lock: a second driver never submits jobs
+            try:
+                machine_state = start_executor()
+                run.use_meter(executor.meter_name)
+            except BaseException:  # refused or stopped before the first write: leave nothing behind
+                run.abandon()
+                raise
+        # Everything above only reads (and locks); from here on the run directory is written.
+        if run is None:
+            run = Run(spec, run_dir, executor.meter_name, fresh)
         run.check_inputs(dataset, features, algorithms)
         if spec.tuning is not None:  # the local executor: its meter, in this process
             from harness.tuning.runner import execute_tuning
@@ -206,6 +222,20 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         executor.close()
         if dry_meter is not None:
             dry_meter.meter.close()
+
+
+def _machine_notes(spec, workers, cluster, notes, out) -> dict:
+    """Check this machine's state and print it, the threads warning and the version notes; returns
+    the machine state (``harness.hygiene.session.check_machine``)."""
+    from harness.hygiene import session as hygiene_session
+
+    machine_state = hygiene_session.check_machine(out)
+    threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
+    if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
+        print(threads, file=out, flush=True)
+    if notes:
+        print("\n".join(notes), file=out, flush=True)
+    return machine_state
 
 
 def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:

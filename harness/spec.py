@@ -241,13 +241,30 @@ class ClusterSpec(_Model):
     account: str | None = None                # account / project to charge
     cores: int = Field(default=1, ge=1)       # cores per job
     memory: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*[KMGTP]i?B$")  # per job, e.g. 4GB, 16GiB
-    walltime: str = "01:00:00"                # per job, in the batch system's format
+    walltime: str = "01:00:00"                # per job, HH:MM:SS (written as HH:MM for LSF's -W)
     jobs: int = Field(default=1, ge=1)        # worker jobs to submit
-    job_directives: list[str] = Field(default_factory=list)  # extra #SBATCH/#PBS/... lines, e.g. ["--exclusive"]
+    job_directives: list[str] = Field(default_factory=list)  # extra #SBATCH/#PBS/... options, e.g. ["--exclusive"]
     prologue: list[str] = Field(default_factory=list)        # shell lines before the worker starts (module load, ...)
     interface: str | None = None              # network interface of the workers (e.g. ib0)
-    python: str | None = None                 # python executable on the nodes
+    python: str | None = None                 # python on the nodes; default: "python" after a prologue, else the driver's
     local_directory: str | None = None        # node-local scratch for the workers
+    resource_spec: str | None = None          # the -l resources of a PBS or SGE job (required for SGE)
+
+    @field_validator("memory")
+    @classmethod
+    def _some_memory(cls, v: str) -> str:
+        if float(re.match(r"^\d+(\.\d+)?", v).group()) <= 0:
+            raise ValueError(f"must be more than zero (got {v!r}), e.g. '4GB'")
+        return v
+
+    @field_validator("walltime")
+    @classmethod
+    def _hh_mm_ss(cls, v: str) -> str:
+        # One form every batch system accepts (Slurm, PBS and SGE as is; LSF as HH:MM): hours may pass 24.
+        m = re.fullmatch(r"(\d+):([0-5]\d):([0-5]\d)", v.strip())
+        if m is None or not any(int(g) for g in m.groups()):
+            raise ValueError(f"give the time per job as HH:MM:SS, e.g. '04:00:00' or '48:00:00' (got {v!r})")
+        return v.strip()
 
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")

@@ -227,3 +227,32 @@ def test_a_stop_during_start_up_is_one_line(tmp_path, sig, code):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert f"interrupted ({sig.name})" in one_line(err)
+
+
+# Sends SIGTERM to itself the moment install() has set the SIGTERM handler, before SIGHUP's: the
+# window in which a batch scheduler's SIGTERM used to give a traceback and exit 1, made certain.
+_MID_INSTALL = """
+import os, runpy, signal, sys
+real = signal.signal
+def signal_then_stop(sig, handler):
+    previous = real(sig, handler)
+    if sig == signal.SIGTERM and handler is not signal.SIG_DFL:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return previous
+signal.signal = signal_then_stop
+sys.argv = ["harness", "--help"]
+runpy.run_module("harness", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_stop_while_the_handlers_are_installed_is_one_line(tmp_path):
+    """From a review: SIGTERM landing inside signals.install() raised Stopped outside the try that
+    turns it into one line (traceback, exit 1 instead of 143)."""
+    import sys
+
+    from clitools import cli_env
+
+    proc = subprocess.run([sys.executable, "-c", _MID_INSTALL], cwd=tmp_path, env=cli_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 143, proc.stderr
+    assert "interrupted (SIGTERM) during start-up" in one_line(proc.stderr)

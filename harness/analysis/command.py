@@ -223,12 +223,13 @@ def _options(args) -> Options:
 def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
-    lines = [f"## Analysis of {results.source}", ""]
+    lines = [f"## Analysis of {results.source}" + (f", host {results.host}" if results.host else ""), ""]
     if results.incomplete:
         lines += [f"**{_incomplete_line(results)}**", ""]
     lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
+             *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []),
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".",
              "F1: the trade-off tables give the median F1 of each configuration and, as the paper's "

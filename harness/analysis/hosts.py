@@ -48,8 +48,10 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
         baseline = baselines[0] if len(baselines) == 1 and entry.get("workers", 1) == 1 else None
         # the other hosts' trials are not missing: the plan left for this host is what they did not run
         planned = None if results.planned_trials is None else results.planned_trials - (len(t) - len(kept))
-        return dataclasses.replace(results, trials=kept, baseline=baseline, planned_trials=planned)
-    if len(hosts_in_rows) < 2 or pool:
+        note = f"host {host} only (--host): {len(kept)} of the {len(t)} trials, from {len(hosts_in_rows)} host(s)"
+        return dataclasses.replace(results, trials=kept, baseline=baseline, planned_trials=planned, host=host,
+                                   hosts_note=note)
+    if len(hosts_in_rows) < 2:
         return results
     meters = t.groupby(t["host"].astype(str))["meter"].agg(lambda m: ",".join(sorted(set(m.astype(str)))))
     key = {h: tuple(recorded.get(h, {}).get(k) for k in HARDWARE[:2]) + (meters.get(h),) for h in hosts_in_rows}
@@ -57,8 +59,14 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
     for other in hosts_in_rows[1:]:
         if key[other] != key[first]:
             what = next(name for name, a, b in zip(HARDWARE, key[first], key[other]) if a != b)
+            differ = (f"different {what} ({first}: {key[first][HARDWARE.index(what)]}, "
+                      f"{other}: {key[other][HARDWARE.index(what)]})")
+            if pool:
+                return dataclasses.replace(results, hosts_note=(
+                    f"pooled over {len(hosts_in_rows)} hosts ({', '.join(hosts_in_rows)}) with {differ}, as "
+                    "--pool-hosts asked: energies and times from different hardware or meters are mixed"))
             raise HarnessError(
-                f"{results.source}: trials ran on hosts with different {what} ({first}: {key[first][HARDWARE.index(what)]}, "
-                f"{other}: {key[other][HARDWARE.index(what)]}); their energies are not one sample: analyse one "
+                f"{results.source}: trials ran on hosts with {differ}; their energies are not one sample: analyse one "
                 "host with --host NAME, or pool them anyway with --pool-hosts")
-    return results
+    return dataclasses.replace(results, hosts_note=(
+        f"pooled over {len(hosts_in_rows)} hosts ({', '.join(hosts_in_rows)}) with the same CPU model, cores and meter"))

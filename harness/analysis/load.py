@@ -104,6 +104,8 @@ class Results:
     replication: str = "none"
     tactics: dict = dataclasses.field(default_factory=dict)  # factor -> built-in tactic (manifest's spec)
     torn_bytes: int = 0  # length of a torn last line of trials.csv, left out (store.recover_trials cuts it)
+    host: str | None = None  # the one host kept (analyze --host), harness.analysis.hosts
+    hosts_note: str = ""  # which hosts the trials come from, and whether they were pooled: for the header
 
     @property
     def energy_unit(self) -> str:

@@ -36,6 +36,9 @@ class Executor(ABC):
     """
 
     kind: str = "executor"
+    # start() may take long or act elsewhere (connect to a scheduler, submit batch jobs): the
+    # runner then makes every read-only check and takes the run's lock before calling it.
+    costly_start: bool = False
     meter_name: str
     meter_info: dict
     hosts: dict
@@ -114,6 +117,10 @@ def make_executor(spec, workers: int | None = None, cluster: str | None = None) 
     except ImportError as e:
         raise ExecutorError(f"--workers/--cluster need Dask ({e.name} is not installed); "
                             "pip install -e '.[dask]'") from None
+    if cluster in JOBQUEUE_KINDS:  # settings dask-jobqueue or the batch system would refuse: before anything
+        from harness.executors.jobqueue import job_script
+
+        job_script(cluster, spec.cluster)
     from harness.executors.dask import DaskExecutor
 
     return DaskExecutor(spec, workers=workers, cluster=cluster)

@@ -54,6 +54,7 @@ def _silence() -> None:
 
 class DaskExecutor(Executor):
     kind = "dask"
+    costly_start = True  # a cluster to start, a scheduler to reach, jobs to submit
 
     def __init__(self, spec, workers: int | None = None, cluster: str | None = None):
         self.spec, self.n_workers, self.cluster_arg = spec, workers, cluster
@@ -195,6 +196,8 @@ class DaskExecutor(Executor):
         entry = self.hosts.setdefault(report["host"], {**report["facts"], "meter": self.meter_name,
                                                        "workers": 1, "concurrent_trials": 1})
         entry.setdefault("baselines", {})[report["worker"]] = report["baseline"]
+        # a worker that joined this host after the start-up probes counts too
+        entry["workers"] = max(entry.get("workers", 1), len(entry["baselines"]))
         self._done_by[report["label"]] += 1
 
     def activity(self) -> str:

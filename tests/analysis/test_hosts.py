@@ -26,7 +26,9 @@ def two_host_run(tmp_path, cpu_b="EPYC", meter_b="rapl", **manifest):
 
 def test_hosts_with_the_same_hardware_pool(tmp_path):
     results = load_results(two_host_run(tmp_path))
-    assert check_hosts(results) is results
+    pooled = check_hosts(results)
+    assert pooled.trials is results.trials
+    assert pooled.hosts_note == "pooled over 2 hosts (a, b) with the same CPU model, cores and meter"
 
 
 @pytest.mark.parametrize("cpu_b, meter_b, what", [("Xeon", "rapl", "cpu_model"), ("EPYC", "pyrapl", "meter")])
@@ -55,6 +57,22 @@ def test_analyze_cli_refuses_then_writes_per_host(tmp_path):
     proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
     assert proc.returncode == 0, proc.stderr
     assert (run / "analysis-a" / "analysis.md").is_file()
+
+
+def test_the_header_names_the_host_or_says_hosts_were_pooled(tmp_path):
+    """From a review: --pool-hosts output never said hosts were pooled, and --host did not name the
+    host in the Markdown header."""
+    run = two_host_run(tmp_path, "Xeon")
+    proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
+    assert proc.returncode == 0, proc.stderr
+    text = (run / "analysis-a" / "analysis.md").read_text()
+    assert text.splitlines()[0].endswith(", host a")
+    assert "Hosts: host a only (--host): 120 of the 240 trials, from 2 host(s)." in text
+    proc = harness("analyze", run, "--bootstrap", "100", "--pool-hosts")
+    assert proc.returncode == 0, proc.stderr
+    text = (run / "analysis" / "analysis.md").read_text()
+    assert ("Hosts: pooled over 2 hosts (a, b) with different cpu_model (a: EPYC, b: Xeon), as --pool-hosts asked"
+            in text)
 
 
 def test_one_host_of_a_finished_run_is_not_called_incomplete(tmp_path):

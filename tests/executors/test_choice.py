@@ -121,3 +121,16 @@ def test_a_worker_running_dasks_profiler_is_flagged():
     assert "warning: Dask's profiler runs in 1 worker(s) (a)" in ex.summary()
     assert "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in ex.summary()
     assert ex.hosts["a"]["dask_profiler"] is True and ex.hosts["b"]["dask_profiler"] is False
+
+
+def test_a_worker_that_joins_a_host_later_is_counted():
+    """From a review: hosts.<name>.workers stayed 1 when a second worker joined that host after the
+    start-up probes, though both baselines were recorded."""
+    ex = DaskExecutor(spec(), workers=1)
+    ex._check({"w1": probe("a")})
+    facts = {k: probe("a")[k] for k in ("cpu_model", "cpu_count", "os", "python")}
+    for worker in ("w1", "w2", "w2"):
+        ex._record({"host": "a", "worker": worker, "baseline": {"total_w": 1.0}, "facts": facts, "label": f"a/{worker}"})
+    assert ex.hosts["a"]["workers"] == 2 and set(ex.hosts["a"]["baselines"]) == {"w1", "w2"}
+    ex._record({"host": "b", "worker": "w3", "baseline": None, "facts": facts, "label": "b/w3"})
+    assert ex.hosts["b"]["workers"] == 1
