@@ -190,14 +190,19 @@ def trial_carbon(trials, inputs: CarbonInputs):
     same three summed over the phases (``operational_g``, ``embodied_g``, ``gco2e``), all gCO2e.
 
     ``trials``: a DataFrame with ``<phase>_energy_j`` and ``<phase>_s``; the result keeps its
-    index and adds the columns to a copy.
+    index and adds the columns to a copy. A ``concurrent_trials`` column (trials that ran at once
+    on the trial's host: ``harness.analysis.load`` takes it from the manifest's ``hosts``) divides
+    the embodied share: two trials at once on one machine share its wall time, they do not each
+    use the whole machine.
     """
     out = trials.copy()
+    sharing = (out["concurrent_trials"].astype(float).clip(lower=1) if "concurrent_trials" in out.columns
+               else 1.0)
     for phase in PHASES:
         op = operational_g(out[f"{phase}_energy_j"].astype(float), inputs.intensity_g_per_kwh, inputs.pue)
         out[f"{phase}_operational_g"] = op
         if inputs.has_embodied:
-            emb = embodied_g(out[f"{phase}_s"].astype(float), inputs.embodied_kg, inputs.lifetime_years)
+            emb = embodied_g(out[f"{phase}_s"].astype(float), inputs.embodied_kg, inputs.lifetime_years) / sharing
             out[f"{phase}_embodied_g"] = emb
             out[f"{phase}_gco2e"] = op + emb
         else:

@@ -62,6 +62,17 @@ def test_trial_carbon_per_phase_and_total():
     assert out["gco2e"].iloc[0] == pytest.approx(360 + 1e6 * 30 / carbon.S_PER_YEAR)
 
 
+def test_trials_run_at_once_on_one_host_share_its_embodied_carbon():
+    """Two Dask workers on one machine: each trial was charged the whole machine for its wall time."""
+    one = {"preprocess_energy_j": 0.0, "preprocess_s": 0.0, "train_energy_j": 3.6e6, "train_s": 20.0,
+           "predict_energy_j": 0.0, "predict_s": 0.0}
+    trials = pd.DataFrame([{**one, "concurrent_trials": 1}, {**one, "concurrent_trials": 2}])
+    out = carbon.trial_carbon(trials, CarbonInputs(100, embodied_kg=1000, lifetime_years=1))
+    alone = 1e6 * 20 / carbon.S_PER_YEAR
+    assert out["embodied_g"].tolist() == pytest.approx([alone, alone / 2])
+    assert out["operational_g"].tolist() == pytest.approx([100, 100])  # each trial's own energy
+
+
 def test_without_embodied_total_is_operational_and_embodied_is_nan():
     trials = pd.DataFrame({f"{p}_{k}": [1.0] for p in carbon.PHASES for k in ("energy_j", "s")})
     out = carbon.trial_carbon(trials, CarbonInputs(100))

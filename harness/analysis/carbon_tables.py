@@ -26,6 +26,10 @@ def carbon_tables(results: Results, trials: pd.DataFrame, inputs: carbon.CarbonI
     total_g = float(c["gco2e"].sum())
     op_g = float(c["operational_g"].sum())
     inputs_note = f"Inputs: {inputs.describe()}."
+    if inputs.has_embodied and "concurrent_trials" in c.columns and (c["concurrent_trials"] > 1).any():
+        n = int(c["concurrent_trials"].max())
+        inputs_note += (f" Up to {n} trials ran at once on a host (Dask workers): each is charged "
+                        f"1/{n} of the machine's embodied share for its wall time.")
     run_note = (f"All {len(c)} analysed trials together: {num(total_g, 3)} gCO2e"
                 + (f", of which {100 * op_g / total_g:.1f}% operational" if inputs.has_embodied and total_g > 0
                    else " (operational only)") + ".")

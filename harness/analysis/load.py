@@ -257,6 +257,10 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     else:
         manifest = None
     source = path.parent if path.name == TRIALS else path
+    hosts = data.get("hosts") if isinstance(data.get("hosts"), dict) else {}
+    if "host" in trials.columns and hosts:  # trials that ran at once per host (Dask): carbon shares
+        shared = {h: int(v.get("concurrent_trials") or 1) for h, v in hosts.items() if isinstance(v, dict)}
+        trials["concurrent_trials"] = trials["host"].map(lambda h: shared.get(str(h), 1)).astype(int)
     sessions = [s for s in data.get("sessions") or [] if isinstance(s, dict) and s.get("versions")]
     versions = tuple((f"{source} session {i + 1}", s["versions"]) for i, s in enumerate(sessions))
     if not versions and isinstance(data.get("versions"), dict):

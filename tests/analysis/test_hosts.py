@@ -87,3 +87,14 @@ def test_one_host_of_a_finished_run_is_not_called_incomplete(tmp_path):
     assert check_hosts(unfinished, host="a").incomplete  # trials still to run anywhere: still said
     proc = harness("analyze", run, "--bootstrap", "100", "--host", "a")
     assert proc.returncode == 0 and "ncomplete" not in proc.stdout + proc.stderr, proc.stdout
+
+
+def test_trials_carry_how_many_ran_at_once_on_their_host(tmp_path):
+    """Carbon divides a machine's embodied share among the trials that ran on it at once."""
+    run = two_host_run(tmp_path)
+    import json
+    m = json.loads((run / "manifest.json").read_text())
+    m["hosts"]["a"]["concurrent_trials"] = 2  # b: not recorded (older runs): 1
+    (run / "manifest.json").write_text(json.dumps(m))
+    trials = load_results(run).trials
+    assert trials.groupby("host")["concurrent_trials"].unique().map(list).to_dict() == {"a": [2], "b": [1]}
