@@ -44,12 +44,32 @@ def _client(tracking_uri: str):
         from mlflow.tracking import MlflowClient
     except ImportError as e:
         raise ExportError("MLflow is not installed; pip install -e '.[mlflow]'") from e
+    _check_server(tracking_uri)
     try:
         return MlflowClient(tracking_uri=tracking_uri)
     except Exception as e:  # MLflow raises its own exception types for a URI it cannot use
         first = " ".join(str(e).split())[:160]
         raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({type(e).__name__}: "
                           f"{first}); use e.g. sqlite:///mlruns.db") from None
+
+
+def _check_server(tracking_uri: str, timeout_s: float = 5.0) -> None:
+    """An http(s) tracking server must accept a connection within ``timeout_s``: MLflow's client
+    retries an unreachable one for minutes (about 4 here) before failing, after the report is
+    rewritten. Raises ExportError naming the address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(tracking_uri)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout_s).close()
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ExportError(f"--tracking-uri {tracking_uri}: no server answers at {url.hostname}:{port} ({reason}); "
+                          "start it (mlflow server --port ...) or use a local store, e.g. sqlite:///mlruns.db") from None
 
 
 def artifact_location(tracking_uri: str) -> str | None:

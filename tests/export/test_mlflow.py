@@ -89,6 +89,21 @@ def test_a_tracking_uri_mlflow_cannot_use_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "--tracking-uri bogus://x" in err and "sqlite:///" in err
 
 
+def test_a_server_that_does_not_answer_is_one_line_before_the_report_is_rewritten(tmp_path, capsys):
+    """MLflow retried http://127.0.0.1:1 for about 4 minutes, after rewriting report.html."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = _fixtures.write_run(tmp_path / "run", _fixtures.fabricate(repetitions=2))
+    uri = f"http://127.0.0.1:{port}"
+    assert main(["export", "mlflow", str(run), "--tracking-uri", uri]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no server answers at 127.0.0.1:{port}" in err
+    assert not (run / "report.html").exists()
+
+
 @pytest.mark.slow
 def test_export_rebuilds_the_report_with_the_options_of_the_last_report(tmp_path, capsys):
     """Export rewrites RUN/report.html: it used to do so without the carbon options a previous
