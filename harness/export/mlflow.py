@@ -32,7 +32,10 @@ KEY_TAG = "harness.key"
 MEASURES = ("f1", "accuracy", "precision", "recall")
 # Columns that are measurements or bookkeeping of one trial, never a parameter of a configuration.
 NOT_PARAMS = {"trial_id", "repetition", "seed", "started_at", "finished_at", "n_train", "n_test",
-              "n_features", "energy_estimated", *MEASURES}
+              "n_features", "energy_estimated", *MEASURES,
+              # hygiene and placement of one trial (harness.store): how it ran, not what it was
+              "cooldown_end", "start_power_w", "host", "concurrent_trials", "row_sha256",
+              "preprocess_below_resolution", "train_below_resolution", "predict_below_resolution"}
 
 
 class ExportError(HarnessError):

@@ -136,3 +136,14 @@ def test_an_unreadable_report_options_file_is_one_line_and_exports_nothing(tmp_p
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "report.json" in err and "rerun 'harness report'" in err
     assert not (run / "report.html").exists() and not (tmp_path / "m.db").exists()
+
+
+def test_how_a_trial_ran_is_not_a_parameter_of_its_configuration():
+    """host, cool-down end and below-resolution flags were logged as parameters when constant."""
+    from harness.export.mlflow import configuration_params
+
+    group = _fixtures.fabricate(repetitions=2).head(2).assign(
+        host="vm", cooldown_end="fixed", start_power_w=3.0, train_below_resolution=False, concurrent_trials=2)
+    params = configuration_params(group)
+    assert params["algorithm"] and "host" not in params and "cooldown_end" not in params
+    assert not {"start_power_w", "train_below_resolution", "concurrent_trials"} & set(params)
