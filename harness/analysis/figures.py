@@ -422,15 +422,18 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
                            layout="constrained")
     x = np.arange(len(algorithms))
     offset = 0.15 if len(parts) == 2 else 0.0
+    spreads = [spread_table(c, "algorithm", col).set_index("algorithm").loc[algorithms] for col, _, _ in parts]
+    # mgCO2e when every median is under a gram (as the carbon table): ticks 0.5, 1, 2, not 5e-04
+    unit, scale = ("mgCO2e", 1000.0) if max(float(sp["median"].max()) for sp in spreads) < 1 else ("gCO2e", 1.0)
     values = []
-    for k, (col, label, colour) in enumerate(parts):
-        sp = spread_table(c, "algorithm", col).set_index("algorithm").loc[algorithms]
+    for k, ((col, label, colour), sp) in enumerate(zip(parts, spreads)):
+        sp = sp[["median", "q25", "q75"]] * scale
         values += list(sp["median"])
         errorbar(ax, x + (k - (len(parts) - 1) / 2) * 2 * offset, sp["median"], sp["q25"], sp["q75"],
                   color=colour, label=label)
     ax.set_xticks(x, algorithms, rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(algorithms) - 0.4)
-    ax.set_ylabel("gCO2e per trial" + (" (estimated)" if results.estimated else ""))
+    ax.set_ylabel(f"{unit} per trial" + (" (estimated)" if results.estimated else ""))
     if use_log(values, None):
         log_scale(ax, "y")
     # above the plot, under the title: inside, it could cover a bar

@@ -161,6 +161,19 @@ def test_carbon_figure_names_its_inputs():
         assert needle in text, needle
 
 
+def test_carbon_under_a_gram_is_plotted_in_milligrams_with_plain_ticks():
+    """Per-trial carbon of small trials read "0.0000 0.0005 ... 0.0025" or "5e-05" in gCO2e."""
+    results, trials = _results({"knn": 0.01, "svm": 0.05, "decision_tree": 0.02})
+    with plt.rc_context(figures.RC):
+        fig = figures.carbon_figure(results, trials, CarbonInputs(380.9, "Germany 2023, OWID", 1.2))
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        assert ax.get_ylabel().startswith("mgCO2e per trial")
+        ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert ticks and not any("e-" in t or t.startswith("0.000") for t in ticks), ticks
+
+
 def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
     from matplotlib.collections import LineCollection
 
