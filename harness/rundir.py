@@ -17,8 +17,8 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.plan import Trial
 from harness.spec import Spec
-from harness.store import (LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials, scan_trials,
-                           trial_columns, whole_lines, write_failed, write_json_atomic)
+from harness.store import (COLUMNS, LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials,
+                           scan_trials, trial_columns, whole_lines, write_failed, write_json_atomic)
 
 
 def check_writable(directory: Path, create: bool = True) -> None:
@@ -214,12 +214,13 @@ def preview(spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool, data
     ResultsError as Run would. ``meter_name`` None: the meter is not checked (not known yet)."""
     trials = run_dir / TRIALS
     files = f"{trials} (one row per trial) and {run_dir / MANIFEST}"
-    columns = None
-    if spec.tuning is not None:  # a tuning run's rows are its searches (harness.tuning.runner)
+    columns, unit = COLUMNS, "trials"
+    tuning = spec.tuning is not None
+    if tuning:  # a tuning run's rows are its searches (harness.tuning.runner)
         from harness.tuning.plan import make_tuning_plan
         from harness.tuning.runner import EVALUATIONS, SEARCH_COLUMNS, SEARCHES
 
-        trials, columns, plan = run_dir / SEARCHES, SEARCH_COLUMNS, make_tuning_plan(spec)
+        trials, columns, plan, unit = run_dir / SEARCHES, SEARCH_COLUMNS, make_tuning_plan(spec), "searches"
         files = (f"{trials} (one row per search), {run_dir / EVALUATIONS} (one row per setting tried) "
                  f"and {run_dir / MANIFEST}")
     if not run_dir.exists():
@@ -254,18 +255,13 @@ def preview(spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool, data
     check_same_inputs(run_dir, old, dataset, features, algorithms)
     done: set[int] = set()
     if old and trials.exists():
-        if columns is None:
-            done = scan_trials(trials.read_bytes(), trials).trial_ids  # damage refused as a resume would
-            if done:
-                _check_rows_match_plan(trials, plan)
-        else:
-            done = scan_trials(trials.read_bytes(), trials, columns=columns).trial_ids
+        done = scan_trials(trials.read_bytes(), trials, columns=columns).trial_ids  # damage refused as a resume would
+        if done and not tuning:
+            _check_rows_match_plan(trials, plan)
     if len(done) >= len(plan):
-        return done, (f"would write nothing: all {len(plan)} {'searches' if columns else 'trials'} are already "
-                      f"done in {trials}")
+        return done, f"would write nothing: all {len(plan)} {unit} are already done in {trials}"
     if done:
-        return done, (f"would resume {run_dir}: append the remaining {'searches' if columns else 'trials'} "
-                      f"to {trials}, update {run_dir / MANIFEST}")
+        return done, f"would resume {run_dir}: append the remaining {unit} to {trials}, update {run_dir / MANIFEST}"
     return set(), f"would write {files}"
 
 
