@@ -88,7 +88,7 @@ class CarbonInputs:
     def warnings(self) -> list[str]:
         """One line per input that is possible but unusual (see the bounds above ``MAX_PUE``)."""
         out = []
-        if self.intensity_g_per_kwh > max(g for _, g, _ in intensity_table().values()):
+        if self.intensity_g_per_kwh > _dirtiest_row()[1]:
             out.append(f"--intensity {self.intensity_g_per_kwh:g} gCO2e/kWh is above every country in "
                        f"{INTENSITY_TABLE.name} (highest: {_dirtiest()}); check the unit (per kWh)")
         if self.pue > USUAL_PUE:
@@ -121,9 +121,14 @@ def intensity_table() -> dict[str, tuple[str, float, int]]:
         return {r["iso3"]: (r["country"], float(r["gco2e_per_kwh"]), int(r["year"])) for r in rows}
 
 
+def _dirtiest_row() -> tuple[str, float, int]:
+    """The country table's row with the highest intensity: (country, gCO2e/kWh, year)."""
+    return max(intensity_table().values(), key=lambda row: row[1])
+
+
 def _dirtiest() -> str:
     """The highest intensity in the country table, e.g. "Turkmenistan 1306 gCO2e/kWh (2022)"."""
-    country, g, year = max(intensity_table().values(), key=lambda row: row[1])
+    country, g, year = _dirtiest_row()
     return f"{country} {g:g} gCO2e/kWh ({year})"
 
 
