@@ -4,6 +4,7 @@ writes files and prints. See docs/analysis.md for what each table and figure mea
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 # so that --help and the other commands start fast (benchmarks/startup.py).
 
 REPORT = "analysis.md"
+# argparse dest -> default of the options of _stat_args and carbon_args; also what tells an option
+# given on the command line from one left out (tuning runs, harness.report.options)
+STAT_DEFAULTS = {"no_clean": False, "net": False, "f1_tolerance": 1.0, "bootstrap": defaults.N_RESAMPLES,
+                 "seed": defaults.SEED}
+CARBON_DEFAULTS = {"intensity": None, "pue": 1.0, "embodied_kg": None, "lifetime_years": 5.0}
 TARGET_FRACTION = 0.95  # --target-fraction's default
 LONG_TABLES = ("normality", "carbon_trials")
 
@@ -88,12 +94,12 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
                    help="keep every trial (the published analysis kept them)")
     p.add_argument("--net", action="store_true",
                    help="energy minus idle baseline power x phase duration (needs a baseline in manifest.json)")
-    p.add_argument("--f1-tolerance", type=float, default=1.0, metavar="PTS",
+    p.add_argument("--f1-tolerance", type=float, default=STAT_DEFAULTS["f1_tolerance"], metavar="PTS",
                    help="largest F1 drop still counted as 'as accurate', in F1 points as every table shows "
                         "them (F1 x 100; default 1 = 0.01 F1)")
-    p.add_argument("--bootstrap", type=int, default=defaults.N_RESAMPLES, metavar="N",
+    p.add_argument("--bootstrap", type=int, default=STAT_DEFAULTS["bootstrap"], metavar="N",
                    help=f"bootstrap resamples for confidence intervals (default {defaults.N_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=defaults.SEED, help="bootstrap seed (default 0)")
+    p.add_argument("--seed", type=int, default=STAT_DEFAULTS["seed"], help="bootstrap seed (default 0)")
 
 
 def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
@@ -104,32 +110,35 @@ def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) ->
                    help="grid carbon intensity in gCO2e/kWh, or an ISO 3166-1 alpha-3 country code "
                         "(DEU, FRA, USA, ...) looked up in Our World in Data's table; "
                         "without it no carbon is computed")
-    g.add_argument("--pue", type=float, default=1.0,
+    g.add_argument("--pue", type=float, default=CARBON_DEFAULTS["pue"],
                    help="power usage effectiveness of the facility (default 1.0: no overhead)")
     g.add_argument("--embodied-kg", type=float, metavar="KG",
                    help="manufacturing footprint of the whole machine, kgCO2e (e.g. the vendor's "
                         "product carbon footprint); without it embodied carbon is not computed")
-    g.add_argument("--lifetime-years", type=float, default=5.0, metavar="Y",
+    g.add_argument("--lifetime-years", type=float, default=CARBON_DEFAULTS["lifetime_years"], metavar="Y",
                    help="service life the manufacturing footprint is spread over (default 5)")
 
 
 def carbon_inputs(args):
     """The ``harness.carbon.CarbonInputs`` of the command line, or None without --intensity."""
     if getattr(args, "intensity", None) is None:
-        for flag, value, default in (("--pue", args.pue, 1.0), ("--embodied-kg", args.embodied_kg, None),
-                                     ("--lifetime-years", args.lifetime_years, 5.0)):
-            if value != default:
-                raise HarnessError(f"{flag} needs --intensity (gCO2e/kWh or a country code such as DEU)")
+        given = _carbon_options_given(args)
+        if given:
+            raise HarnessError(f"{given[0]} needs --intensity (gCO2e/kWh or a country code such as DEU)")
         return None
     from harness import carbon
-
-    import sys
 
     g, source = carbon.resolve_intensity(args.intensity)
     inputs = carbon.CarbonInputs(g, source, args.pue, args.embodied_kg, args.lifetime_years)
     for warning in inputs.warnings():
         print(f"harness: warning: {warning}", file=sys.stderr)
     return inputs
+
+
+def _carbon_options_given(args) -> list[str]:
+    """The carbon options (as flags, e.g. "--pue") whose value differs from their default."""
+    return ["--" + name.replace("_", "-") for name, default in CARBON_DEFAULTS.items()
+            if getattr(args, name) != default]
 
 
 def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
@@ -144,8 +153,6 @@ def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:
 
 
 def _load(args) -> Results:
-    import sys
-
     from harness.tuning.analysis import is_tuning_run
 
     first = (getattr(args, "paths", None) or [args.path])[0]
@@ -257,9 +264,7 @@ def _run_tuning_analyze(args, options) -> int:
 
     if len(args.paths) > 1:
         raise HarnessError("a tuning run is analysed alone: give one run directory")
-    carbon = [flag for flag, value, default in (("--intensity", args.intensity, None), ("--pue", args.pue, 1.0),
-                                                 ("--embodied-kg", args.embodied_kg, None),
-                                                 ("--lifetime-years", args.lifetime_years, 5.0)) if value != default]
+    carbon = _carbon_options_given(args)
     if carbon:  # the tuning tables have no carbon columns: say so rather than ignore the option
         raise HarnessError(f"{carbon[0]}: a tuning run's tables give energy only (carbon tables cover "
                            f"data-reduction runs); drop {' and '.join(carbon)}")

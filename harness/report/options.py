@@ -14,13 +14,11 @@ import json
 import os
 from pathlib import Path
 
-from harness.analysis import defaults
+from harness.analysis.command import CARBON_DEFAULTS, STAT_DEFAULTS
 from harness.errors import ResultsError
 
 # argparse dest -> default when neither the command line nor the stored file gives it
-# (the defaults of harness.analysis.command._stat_args and carbon_args)
-OPTIONS = {"no_clean": False, "net": False, "f1_tolerance": 1.0, "bootstrap": defaults.N_RESAMPLES,
-           "seed": defaults.SEED, "intensity": None, "pue": 1.0, "embodied_kg": None, "lifetime_years": 5.0}
+OPTIONS = {**STAT_DEFAULTS, **CARBON_DEFAULTS}
 FORMAT = 1
 
 
