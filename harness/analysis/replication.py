@@ -53,7 +53,7 @@ def compare_to_published(trials, published, n_resamples: int = 2000, seed: int =
     of the run's F1 values against the published ones (``scipy.stats.mannwhitneyu``, p from 9,999
     seeded permutations, exact when there are fewer arrangements; NaN when both samples are the same
     repeated value or either has one value), and ``holm_p`` the same p-values adjusted for the number of
-    configurations tested (Holm, ``statsmodels.stats.multitest.multipletests``). The CI check
+    configurations tested (Holm, ``harness.analysis.stats.holm``). The CI check
     ignores the run's own sampling error, so a run drawn from the published distribution still
     misses the CI now and then (about one configuration in six for two samples of 30); the test
     takes both samples' spread into account. Configurations the published file lacks are left
@@ -62,7 +62,8 @@ def compare_to_published(trials, published, n_resamples: int = 2000, seed: int =
     import numpy as np
     import pandas as pd
     from scipy.stats import PermutationMethod, bootstrap, mannwhitneyu
-    from statsmodels.stats.multitest import multipletests
+
+    from harness.analysis import stats
 
     pub = {k: g["f1"].to_numpy(dtype=float) for k, g in published.groupby(KEY)}
     rows = []
@@ -91,10 +92,7 @@ def compare_to_published(trials, published, n_resamples: int = 2000, seed: int =
         rows.append((*k, len(g), med, len(p), float(np.median(p)), low, high, 100 * out, mw))
     table = pd.DataFrame(rows, columns=[*KEY, "n", "median", "published_n", "published_median",
                                         "ci_low", "ci_high", "outside_pts", "mannwhitney_p"])
-    table["holm_p"] = np.nan
-    tested = table["mannwhitney_p"].notna()
-    if tested.any():
-        table.loc[tested, "holm_p"] = multipletests(table.loc[tested, "mannwhitney_p"], method="holm")[1]
+    table["holm_p"] = stats.holm(table["mannwhitney_p"])
     return table
 
 
@@ -130,18 +128,16 @@ def markdown(table) -> str:
 
 
 def run_replication(args) -> int:
-    from pathlib import Path
-
     from harness.analysis.command import out_dir
     from harness.analysis.load import load_results, read_ict4s22
     from harness.errors import ResultsError
 
+    if args.bootstrap < 100:  # before reading anything
+        raise ResultsError(f"--bootstrap {args.bootstrap}: use at least 100 resamples")
     results = load_results(args.path)
     if results.layout != "run":
         raise ResultsError(f"{args.path}: RUN must be a run directory; the published CSV is the second argument")
     published = read_ict4s22(args.published)
-    if args.bootstrap < 100:
-        raise ResultsError(f"--bootstrap {args.bootstrap}: use at least 100 resamples")
     table = compare_to_published(results.trials, published, args.bootstrap, args.seed)
     if table.empty:
         raise ResultsError(f"{args.path}: no configuration of this run is in {args.published} "
@@ -156,7 +152,7 @@ def run_replication(args) -> int:
         notes.append(results.completeness_note())
     notes.append("energy is not compared: the published 'energy' is CodeCarbon emissions x3.6e6, not joules")
     text = "\n".join([*(f"note: {n}" for n in notes), "", *summary_lines(table), "", markdown(table), ""])
-    out = Path(out_dir(args.path, args.out, "analysis"))
+    out = out_dir(args.path, args.out, "analysis")
     try:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "replication.csv", index=False)
