@@ -138,8 +138,8 @@ class ThermalModel:
 
 def run_arm(spec_path: Path, hygiene: dict, tau_s: float, workdir: Path, name: str, idle_w: float,
             busy_w: float) -> dict:
-    from harness.runner import run_spec
-    from harness.store import read_trials
+    from harness.run.runner import run_spec
+    from harness.results.store import read_trials
 
     spec = yaml.safe_load(spec_path.read_text())
     spec.update(name=name, meter="rapl", hygiene={**spec.get("hygiene", {}), **hygiene})

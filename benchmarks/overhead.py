@@ -270,9 +270,9 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
     run_s: first started_at to last finished_at. phases_s: sum of preprocess_s + train_s +
     predict_s. wall_s: the whole run_spec call (setup, manifest, loop, close).
     """
-    from harness.runner import run_spec
+    from harness.run.runner import run_spec
     from harness.spec import load_spec
-    from harness.store import read_trials
+    from harness.results.store import read_trials
 
     results = workdir / "results"
     load_before = os.getloadavg()[0]
@@ -301,7 +301,7 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
 
 # The runner's per-trial bookkeeping, timed inside the real run: (module, attribute, label).
 # A name the harness no longer has is skipped, and its row says so.
-IN_RUN = (("harness.trial", "_metrics", "scores"), ("harness.store", "TrialWriter.append", "append"))
+IN_RUN = (("harness.run.trial", "_metrics", "scores"), ("harness.results.store", "TrialWriter.append", "append"))
 
 
 @contextlib.contextmanager
@@ -338,11 +338,11 @@ def _timing(spent: dict[str, list[float]]):
 
 def _setup(spec_path: Path):
     """What run_spec builds before its first trial: spec, plan, protocol, algorithms."""
-    from harness.algorithms import resolve
-    from harness.datasets import load_dataset
-    from harness.features import build_features
+    from harness.models.algorithms import resolve
+    from harness.data.datasets import load_dataset
+    from harness.data.features import build_features
     from harness.plan import make_plan
-    from harness.protocols import PROTOCOLS
+    from harness.plan.protocols import PROTOCOLS
     from harness.spec import load_spec
 
     spec = load_spec(spec_path)
@@ -414,8 +414,8 @@ def bookkeeping_section(run: dict, workdir: Path, repeat: int = 50) -> Section:
     """Per-trial costs outside the phases, each timed on its own with a real row of the run."""
     import numpy as np
 
-    from harness.trial import _metrics, utc_now
-    from harness.store import TrialWriter, format_row, read_trials
+    from harness.run.trial import _metrics, utc_now
+    from harness.results.store import TrialWriter, format_row, read_trials
 
     df = read_trials(run["run_dir"])
     row = df.iloc[-1].to_dict()
@@ -469,13 +469,13 @@ def _child(kind: str, spec_path: str) -> dict:
     """Runs inside a fresh process; returns its peak RSS after doing ``kind``."""
     import sklearn.ensemble  # noqa: F401  (imports are part of every child's baseline)
 
-    from harness.trial import run_trial
+    from harness.run.trial import run_trial
 
     if kind == "imports":
         pass
     elif kind == "features":
-        from harness.datasets import load_dataset
-        from harness.features import build_features
+        from harness.data.datasets import load_dataset
+        from harness.data.features import build_features
         from harness.spec import load_spec
 
         spec = load_spec(spec_path)
@@ -558,7 +558,7 @@ def format_sections(sections: list[Section]) -> str:
 def machine_line() -> str:
     import sklearn
 
-    from harness.provenance import machine_facts
+    from harness.hygiene.provenance import machine_facts
 
     m = machine_facts()
     return (f"machine: {m['cpu_model']}, {m['cpu_count']} CPUs, {m['os']}, Python {m['python']}, "

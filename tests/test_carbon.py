@@ -3,8 +3,8 @@ import math
 import pandas as pd
 import pytest
 
-from harness import carbon
-from harness.carbon import CarbonError, CarbonInputs
+from harness.data import carbon
+from harness.data.carbon import CarbonError, CarbonInputs
 
 
 def test_clemm_worked_example():

@@ -13,13 +13,13 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from clitools import harness
-from harness.checks import _every_draw_fine, _rows_problem
-from harness.duration import long_run_warning
+from harness.plan.checks import _every_draw_fine, _rows_problem
+from harness.plan.duration import long_run_warning
 from harness.plan import Trial, repetition_seed
-from harness.protocols import PROTOCOLS
-from harness.runner import progress_label
+from harness.plan.protocols import PROTOCOLS
+from harness.run.session import progress_label
 from harness.spec import load_spec
-from harness.treatments import split_sizes, stratify_problem, subsample_sizes
+from harness.data.treatments import split_sizes, stratify_problem, subsample_sizes
 
 
 def rare_csv(path, n=160, positives=15, seed=7):
@@ -230,7 +230,7 @@ def test_a_user_csv_sha256_mismatch_points_at_the_spec_not_at_a_source_md(tmp_pa
         'positive_label: "yes"', 'positive_label: "yes", sha256: ' + "ab" * 32))
     proc = harness("run", "s.yaml", "--results-dir", "out", cwd=tmp_path)
     assert proc.returncode == 2 and "SOURCE.md" not in proc.stderr and "dataset.sha256" in proc.stderr
-    from harness.datasets import file_sha256
+    from harness.data.datasets import file_sha256
 
     assert file_sha256(tmp_path / "d.csv") in proc.stderr  # the value to paste if the change is intended
 

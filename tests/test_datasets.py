@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.datasets import BUILTIN, load_csv, load_dataset, load_sms_spam
+from harness.data.datasets import BUILTIN, load_csv, load_dataset, load_sms_spam
 from harness.errors import DatasetError
 from harness.spec import DatasetSpec
 
@@ -110,7 +110,7 @@ def test_errors_about_a_file_never_echo_its_content(tmp_path):
 def test_levels_too_small_to_train_or_score_are_refused(protocol, rows, fraction, ok):
     import numpy as np
 
-    from harness.datasets import Dataset, check_split_sizes
+    from harness.data.datasets import Dataset, check_split_sizes
     from harness.spec import parse_spec
 
     spec = parse_spec({"name": "x", "algorithms": ["knn"], "protocol": protocol,

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from faultkit import KEY, begin, make_run, rows, run, trials
-from harness.store import scan_trials
+from harness.results.store import scan_trials
 
 SEED = 8
 KILLS = 20

@@ -1,7 +1,7 @@
 import numpy as np
 
-from harness.datasets import load_sms_spam
-from harness.features import build_features, make_analyzer
+from harness.data.datasets import load_sms_spam
+from harness.data.features import build_features, make_analyzer
 from harness.spec import TextOptions
 
 
@@ -39,7 +39,7 @@ def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
 
 
 def test_cache_key_names_the_text_column(tmp_path):
-    from harness.datasets import load_csv
+    from harness.data.datasets import load_csv
     from harness.spec import DatasetSpec
 
     path = tmp_path / "m.csv"

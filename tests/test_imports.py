@@ -4,7 +4,7 @@ import pytest
 
 from clitools import harness
 from faultkit import make_run, one_line
-from harness.algorithms import resolve
+from harness.models.algorithms import resolve
 from harness.errors import SpecError
 from harness.imports import allowed_packages, import_class
 from harness.spec import parse_spec

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from clitools import harness
-from harness.datasets import load_sms_spam
-from harness.features import build_features
+from harness.data.datasets import load_sms_spam
+from harness.data.features import build_features
 from harness.plan import repetition_seed
-from harness.replication import ICT4S22Faithful
+from harness.plan.replication import ICT4S22Faithful
 from harness.spec import TextOptions, parse_spec
 
 # (sweep, row fraction, feature fraction) -> published F1
@@ -72,7 +72,7 @@ def test_seeds_are_fixed_whatever_the_repetition_seed(faithful):
 
 @pytest.mark.slow
 def test_svm_and_knn_equal_published_everywhere(faithful):
-    """k-NN through the estimator the mode uses (numpy 1.x's tie order: ``harness.versions``
+    """k-NN through the estimator the mode uses (numpy 1.x's tie order: ``harness.models.versions``
     "knn-argpartition-ties"); on numpy >= 2.0 with AVX-512, ``KNeighborsClassifier`` differs in 11 of 20."""
     from sklearn.svm import SVC
 

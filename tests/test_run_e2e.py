@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 
 from clitools import harness, start
-from harness.algorithms import resolve
-from harness.datasets import load_sms_spam
-from harness.features import build_features
+from harness.models.algorithms import resolve
+from harness.data.datasets import load_sms_spam
+from harness.data.features import build_features
 from harness.plan import make_plan
-from harness.protocols import PROTOCOLS
-from harness.trial import run_trial
+from harness.plan.protocols import PROTOCOLS
+from harness.run.trial import run_trial
 from harness.meters import open_meter
 from harness.spec import load_spec
-from harness.store import trial_columns
+from harness.results.store import trial_columns
 
 N_QUICK = 72
 

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.algorithms import resolve
+from harness.models.algorithms import resolve
 from harness.errors import SpecError
 from harness.plan import make_plan
 from harness.spec import load_spec, parse_spec

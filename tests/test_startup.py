@@ -88,5 +88,5 @@ def test_meters_does_not_import_what_run_needs(tmp_path, monkeypatch):
     bench = _load_startup()
     monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
     argv = bench.COMMANDS["python -m harness meters --seconds 0"]
-    assert bench.heavy_imported(argv, ("pydantic", "numpy", "harness.runner")) == []
-    assert bench.heavy_imported(["-m", "harness", "--help"], ("harness.runner",)) == ["harness.runner"]
+    assert bench.heavy_imported(argv, ("pydantic", "numpy", "harness.run.runner")) == []
+    assert bench.heavy_imported(["-m", "harness", "--help"], ("harness.run.runner",)) == ["harness.run.runner"]

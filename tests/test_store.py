@@ -5,7 +5,7 @@ import os
 import pytest
 
 from harness.errors import ResultsError
-from harness.store import (COLUMNS, TrialWriter, file_columns, format_row, read_manifest, read_trials, recover_trials,
+from harness.results.store import (COLUMNS, TrialWriter, file_columns, format_row, read_manifest, read_trials, recover_trials,
                            row_sha256, write_json_atomic)
 
 

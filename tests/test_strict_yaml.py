@@ -7,7 +7,7 @@ import pytest
 from clitools import harness
 from harness.errors import SpecError
 from harness.spec import load_spec, parse_spec
-from harness.strict_yaml import MAX_DEPTH, load_yaml
+from harness.spec.strict_yaml import MAX_DEPTH, load_yaml
 
 GOOD = """name: s
 algorithms: [decision_tree]

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from harness.datasets import load_sms_spam
-from harness.features import build_features
-from harness.protocols import ICT4S22, Holdout
+from harness.data.datasets import load_sms_spam
+from harness.data.features import build_features
+from harness.plan.protocols import ICT4S22, Holdout
 from harness.spec import TextOptions
-from harness.treatments import select_features, subsample_rows
+from harness.data.treatments import select_features, subsample_rows
 
 
 @pytest.fixture(scope="module")

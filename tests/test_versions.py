@@ -4,14 +4,14 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.spec import parse_spec
-from harness.versions import VERSION_EFFECTS, check_poolable, effects_for, version_notes
+from harness.models.versions import VERSION_EFFECTS, check_poolable, effects_for, version_notes
 
 SPEC = {"name": "x", "algorithms": ["random_forest", "adaboost", "knn", "svm"], "sweeps": {"rows": {}}}
 
 
 def _keys(versions, spec=SPEC):
     s = parse_spec(spec)
-    from harness.versions import algorithm_classes
+    from harness.models.versions import algorithm_classes
 
     return {e.key: names for e, names in effects_for(versions, algorithm_classes(s.algorithms), s.replication)}
 

@@ -1,5 +1,5 @@
 """Carbon tables: per trial and phase (CSV) and per configuration (medians and IQR), from
-``harness.carbon``. They carry the results' energy notes like every energy table, and a note that
+``harness.data.carbon``. They carry the results' energy notes like every energy table, and a note that
 names every carbon input (intensity and its source, PUE, manufacturing footprint, service life).
 """
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness import carbon
+from harness.data import carbon
 from harness.analysis import stats
-from harness.analysis.load import Results
+from harness.results.load import Results
 from harness.analysis.tables import Table, _config_display, _with_notes, num
 
 MG_PER_G = 1000.0

@@ -3,3 +3,8 @@ that building the parser does not load scipy, statsmodels or pandas (``stats`` r
 
 N_RESAMPLES = 2000  # bootstrap resamples for confidence intervals
 SEED = 0  # bootstrap seed
+# argparse dest -> default of the options of _stat_args and carbon_args; also what tells an option
+# given on the command line from one left out (tuning runs, harness.output.report.options)
+STAT_DEFAULTS = {"no_clean": False, "net": False, "f1_tolerance": 1.0, "bootstrap": N_RESAMPLES,
+                 "seed": SEED}
+CARBON_DEFAULTS = {"intensity": None, "pue": 1.0, "embodied_kg": None, "lifetime_years": 5.0}

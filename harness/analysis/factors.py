@@ -55,7 +55,7 @@ def with_treatment(trials: pd.DataFrame) -> pd.DataFrame:
     """``trials`` with a ``treatment`` column (frames without one: the ICT4S'22 pair's label)."""
     if "treatment" in trials.columns:
         return trials
-    from harness.analysis.load import legacy_treatment
+    from harness.results.load import legacy_treatment
 
     return trials.assign(treatment=legacy_treatment(trials))
 

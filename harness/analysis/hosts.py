@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from harness.analysis.load import Results
+from harness.results.load import Results
 from harness.errors import HarnessError
 
 HARDWARE = ("cpu_model", "cpu_count", "meter")

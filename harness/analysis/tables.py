@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis import factors, stats
-from harness.analysis.load import Results
+from harness.results.load import Results
 from harness.errors import ResultsError
 
 UNDEFINED = "undefined"

@@ -1,7 +1,7 @@
 """The ICT4S'22 study's random forest and AdaBoost, as they behaved on scikit-learn 0.24.1 (the
 study's pinned version), on any installed scikit-learn >= 1.3.
 
-Why they exist (see ``harness.versions``): two library changes alter these two algorithms' results
+Why they exist (see ``harness.models.versions``): two library changes alter these two algorithms' results
 on the study's data.
 
 - scikit-learn 1.9 draws each tree's bootstrap sample *in proportion to* the sample weights, which

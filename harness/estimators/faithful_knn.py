@@ -1,7 +1,7 @@
 """The ICT4S'22 study's k-NN as it ran on scikit-learn 0.24.1 with numpy 1.20.2, on any installed
 scikit-learn >= 1.3 and numpy.
 
-Why it exists (``harness.versions``, "knn-argpartition-ties"): on the study's features (unit-norm tf-idf
+Why it exists (``harness.models.versions``, "knn-argpartition-ties"): on the study's features (unit-norm tf-idf
 rows plus the unscaled message length) most test messages are *exactly* as far from several training
 messages at the 5th-neighbour boundary (two training messages of equal length that share no token with
 the test message are at the same squared distance): 1,156 of the 1,672 test rows at full data. The

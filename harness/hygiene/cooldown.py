@@ -41,7 +41,7 @@ class CooldownResult:
     start_power_w: float   # mean power over the last window of the wait (W), NaN if not sampled
 
     def columns(self) -> dict:
-        """The row's cool-down columns (``harness.store.COLUMNS``)."""
+        """The row's cool-down columns (``harness.results.store.COLUMNS``)."""
         return {"cooldown_waited_s": self.waited_s, "cooldown_end": self.end,
                 "start_power_w": self.start_power_w}
 

@@ -71,7 +71,7 @@ def data_context(dataset, features, text_options) -> DataContext:
     n_columns = len(getattr(dataset, "column_names", ()) or ()) if getattr(dataset, "columns", None) is not None else 0
     if dataset.texts is None:
         return DataContext(None, None, n_columns)
-    from harness.features import make_analyzer
+    from harness.data.features import make_analyzer
 
     analyze = make_analyzer(text_options.stem, text_options.stop_words)
     keys = [" ".join(analyze(t)) for t in dataset.texts]

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.treatments import subsample_rows
+from harness.data.treatments import subsample_rows
 
 
 class _RowSampler:

@@ -11,7 +11,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.path import Path
 from matplotlib.text import Text
 
-from harness.analysis.figures import COLUMN_IN, MIN_FONT_PT, WIDTH_IN
+from harness.output.figures import COLUMN_IN, MIN_FONT_PT, WIDTH_IN
 
 
 def _tick_labels(ax):

@@ -1,5 +1,5 @@
 """Synthetic results with known answers: trials.csv rows in the layout written before tactics
-(harness.store.BEFORE_TACTICS, which the analysis still reads), with their row checksums."""
+(harness.results.store.BEFORE_TACTICS, which the analysis still reads), with their row checksums."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.store import BEFORE_TACTICS as COLUMNS, CHECKSUM, MANIFEST, TRIALS, TrialWriter
-from harness.store import COLUMNS as ALL_COLUMNS
+from harness.results.store import BEFORE_TACTICS as COLUMNS, CHECKSUM, MANIFEST, TRIALS, TrialWriter
+from harness.results.store import COLUMNS as ALL_COLUMNS
 
 FULL_ROWS = 3900
 FULL_FEATURES = 8000

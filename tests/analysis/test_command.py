@@ -9,7 +9,7 @@ import pytest
 from synthetic import fabricate, write_run
 
 from harness.cli import main
-from harness.store import read_trials
+from harness.results.store import read_trials
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The tactics figures (harness/analysis/factor_figures.py): each defect found on the tactics study
+"""The tactics figures (harness/output/factor_figures.py): each defect found on the tactics study
 as a failing input: point labels that overlapped, a title cut off, log tick labels that ran
 together, medians drawn without their spread, heatmap text below 7 pt."""
 
@@ -15,8 +15,10 @@ matplotlib.use("Agg")
 from synthetic import TACTICS, fabricate_tactics  # noqa: E402
 from figure_checks import problems, visible_texts  # noqa: E402
 
-from harness.analysis import factor_figures, figures, stats  # noqa: E402
-from harness.analysis.load import Results  # noqa: E402
+from harness.analysis import stats  # noqa: E402
+from harness.output import factor_figures
+from harness.output import figures
+from harness.results.load import Results  # noqa: E402
 
 
 def _results(**kw):

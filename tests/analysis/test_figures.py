@@ -15,9 +15,10 @@ matplotlib.use("Agg")
 from synthetic import fabricate, fabricate_tactics  # noqa: E402
 from figure_checks import check, problems, visible_texts  # noqa: E402
 
-from harness.analysis import figures, stats  # noqa: E402
-from harness.analysis.load import Results  # noqa: E402
-from harness.carbon import CarbonInputs  # noqa: E402
+from harness.analysis import stats  # noqa: E402
+from harness.output import draw, figures
+from harness.results.load import Results  # noqa: E402
+from harness.data.carbon import CarbonInputs  # noqa: E402
 
 SIX = {"svm": 0.5, "decision_tree": 0.1, "knn": 0.006, "random_forest": 15.0, "adaboost": 5.0,
        "bagging": 6.0}
@@ -47,7 +48,7 @@ def _every_figure(results, log=None):
     inputs = CarbonInputs(380.9, "Germany 2023, Our World in Data", 1.2, 1200, 5)
     out = {}
     with plt.rc_context(figures.RC):
-        for name, build in figures.builders(results, trials, log, inputs).items():
+        for name, build in draw.builders(results, trials, log, inputs).items():
             try:
                 fig = build()
             except figures.Skip:
@@ -132,7 +133,7 @@ def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
     results, trials = _results(SIX)
     partial = dataclasses.replace(results, trials=results.trials.iloc[:100], planned_trials=len(results.trials))
     t = stats.analysed(partial.trials)[0]
-    written = figures.draw_all(partial, tmp_path)
+    written = draw.draw_all(partial, tmp_path)
     assert written
     with plt.rc_context(figures.RC):
         for name, build in _all(partial, t).items():
@@ -197,7 +198,7 @@ def test_figures_of_an_earlier_drawing_that_this_run_does_not_have_are_removed(t
         (out / f"{stale}.png").write_bytes(b"old")
     (out / "my_own_plot.png").write_bytes(b"mine")
     trials = fabricate_tactics(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=2, grid=None)
-    figures.draw_all(Results(trials, Path("synthetic"), "run"), out)
+    draw.draw_all(Results(trials, Path("synthetic"), "run"), out)
     names = {p.stem for p in out.glob("*.png")}
     assert {"rq2_energy", "tradeoff", "tradeoff_tactics_gone", "factorial_old"}.isdisjoint(names)
     assert {"my_own_plot", "factor_curves", "tradeoff_tactics_svm", "rq1_energy"} <= names

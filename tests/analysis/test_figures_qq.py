@@ -7,8 +7,8 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from harness.analysis.figures import qq_figure  # noqa: E402
-from harness.analysis.load import Results  # noqa: E402
+from harness.output.figures import qq_figure  # noqa: E402
+from harness.results.load import Results  # noqa: E402
 
 from synthetic import fabricate  # noqa: E402
 

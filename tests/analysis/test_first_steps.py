@@ -13,7 +13,7 @@ from synthetic import fabricate, write_run
 
 from clitools import cli_env
 from harness.analysis.tables import Options, analysis_tables, to_latex
-from harness.analysis.load import load_results
+from harness.results.load import load_results
 from harness.cli import main
 
 

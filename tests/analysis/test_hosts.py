@@ -9,7 +9,7 @@ from clitools import harness
 from conftest import fabricate, write_run
 
 from harness.analysis.hosts import check_hosts
-from harness.analysis.load import load_results, net_of_baseline
+from harness.results.load import load_results, net_of_baseline
 from harness.errors import HarnessError
 
 

@@ -9,7 +9,7 @@ import pytest
 from synthetic import fabricate, write_run
 
 from harness.analysis import stats
-from harness.analysis.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_LABEL, ICT4S22_METER,
+from harness.results.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_LABEL, ICT4S22_METER,
                                    load_results, net_of_baseline)
 from harness.analysis.tables import analysis_tables, compare_table, to_latex, to_markdown
 from harness.errors import HarnessError, ResultsError

@@ -8,7 +8,7 @@ import pytest
 from synthetic import fabricate, write_run
 from test_load import write_ict4s22
 
-from harness.analysis.replication import compare_to_published, summary_lines
+from harness.cli.replication import compare_to_published, summary_lines
 from harness.cli import main
 
 KEY = ["algorithm", "sweep", "row_fraction", "feature_fraction"]

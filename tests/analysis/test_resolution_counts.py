@@ -7,9 +7,9 @@ import numpy as np
 
 from synthetic import fabricate, write_run
 from harness.analysis import stats
-from harness.analysis.load import load_results
+from harness.results.load import load_results
 from harness.analysis.tables import BELOW_COLUMN, Options, analysis_tables, compare_table, to_markdown
-from harness.store import COLUMNS
+from harness.results.store import COLUMNS
 from test_load import write_ict4s22
 
 FAST = Options(n_resamples=200)

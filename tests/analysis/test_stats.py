@@ -42,7 +42,7 @@ def test_planted_outlier_is_dropped_and_kept_without_cleaning():
 
 
 def test_missing_training_energy_is_dropped_and_counted_with_nonpositive():
-    from harness.analysis.load import Results
+    from harness.results.load import Results
     from harness.analysis.tables import analysis_tables, to_markdown
 
     trials = fabricate(algorithms={"svm": 1.0}, repetitions=4, noise=0.0)

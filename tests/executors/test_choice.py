@@ -6,11 +6,11 @@ import pytest
 
 from clitools import harness
 from harness.errors import DatasetError, ExecutorError, MeterError
-from harness.executors import make_executor
-from harness.executors.bench import Bench, Workload, matrix_sha256
-from harness.executors.dask import DaskExecutor
-from harness.executors.local import LocalExecutor
-from harness.provenance import library_versions
+from harness.run.executors import make_executor
+from harness.run.executors.bench import Bench, Workload, matrix_sha256
+from harness.run.executors.dask import DaskExecutor
+from harness.run.executors.local import LocalExecutor
+from harness.hygiene.provenance import library_versions
 from harness.spec import parse_spec
 
 SPEC = {"name": "x", "algorithms": ["decision_tree"], "sweeps": {"rows": {"row_fractions": [1.0]}}, "meter": "estimate"}

@@ -9,7 +9,7 @@ from harness.spec import ClusterSpec
 
 pytest.importorskip("dask_jobqueue")
 
-from harness.executors.jobqueue import job_script  # noqa: E402
+from harness.run.executors.jobqueue import job_script  # noqa: E402
 
 CLUSTER = {"queue": "short", "account": "green-ai", "cores": 4, "memory": "8GB", "walltime": "02:30:00",
            "jobs": 3, "job_directives": ["--exclusive", "--constraint=haswell"],

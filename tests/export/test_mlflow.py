@@ -140,7 +140,7 @@ def test_an_unreadable_report_options_file_is_one_line_and_exports_nothing(tmp_p
 
 def test_how_a_trial_ran_is_not_a_parameter_of_its_configuration():
     """host, cool-down end and below-resolution flags were logged as parameters when constant."""
-    from harness.export.mlflow import configuration_params
+    from harness.output.export.mlflow import configuration_params
 
     group = _fixtures.fabricate(repetitions=2).head(2).assign(
         host="vm", cooldown_end="fixed", start_power_w=3.0, train_below_resolution=False, concurrent_trials=2)

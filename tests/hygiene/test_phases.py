@@ -11,7 +11,7 @@ from harness.meters.common import Measurement, Meter
 from harness.meters.rapl import RESOLUTION
 from harness.plan import Trial
 from harness.spec import Hygiene
-from harness.trial import run_trial
+from harness.run.trial import run_trial
 
 
 @pytest.mark.parametrize("duration_s, energy_j, flagged", [

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fake_machine import make_fake_machine
-from harness.runner import run_spec
+from harness.run.runner import run_spec
 
 SPEC = """name: tiny
 algorithms: [decision_tree, knn]

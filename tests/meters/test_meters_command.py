@@ -8,7 +8,7 @@ import re
 import pytest
 
 from harness.errors import MeterError
-from harness.meters import command
+from harness.cli import meters as command
 
 
 def run(argv):

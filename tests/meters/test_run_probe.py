@@ -12,7 +12,7 @@ import pytest
 
 from fake_powercap import make_die_powercap
 from harness.errors import MeterError
-from harness.runner import run_spec
+from harness.run.runner import run_spec
 
 SPEC = """name: probe
 dataset: {path: data.csv, label_column: target, positive_label: 1, feature_columns: [a, b, c]}

@@ -24,7 +24,7 @@ _spec.loader.exec_module(_fixtures)
 fabricate, write_run = _fixtures.fabricate, _fixtures.write_run
 
 from harness.cli import main  # noqa: E402
-from harness.report.page import read_markdown_table  # noqa: E402
+from harness.output.report.page import read_markdown_table  # noqa: E402
 
 MANIFEST = {
     "run": "synthetic", "n_trials": 150, "design_hash": "abc123",

@@ -14,7 +14,7 @@ import pytest
 from clitools import harness
 
 from harness.plan import make_plan
-from harness.protocols import PROTOCOLS
+from harness.plan.protocols import PROTOCOLS
 from harness.spec import load_spec, parse_spec
 from harness.tactics import DataContext, Factor, TacticPipeline
 
@@ -192,8 +192,8 @@ def test_a_run_made_before_tactics_resumes_with_identical_scores(tmp_path, repo)
     (run_dir / "trials.csv").write_text("".join(lines[:-6]))
     manifest = json.loads((FIXTURE / "manifest.json").read_text())
     # The feature cache key hashes library versions; the design and header are what this test is about.
-    from harness.datasets import load_dataset
-    from harness.features import cache_key
+    from harness.data.datasets import load_dataset
+    from harness.data.features import cache_key
 
     spec = load_spec(repo / "experiments/spam-quick.yaml")
     manifest["features"]["cache_key"] = cache_key(load_dataset(spec.dataset, repo / "experiments"), spec.text)

@@ -13,8 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 from figure_checks import problems, visible_texts  # noqa: E402
 
-from harness.analysis.figures import WIDTH_IN  # noqa: E402
-from harness.tuning.analysis import TuningResults, tuning_figure  # noqa: E402
+from harness.output.figures import WIDTH_IN  # noqa: E402
+from harness.analysis.tuning import TuningResults  # noqa: E402
+from harness.output.tuning_figures import tuning_figure  # noqa: E402
 
 
 def _tuning(algorithms, energy_per_eval, repetitions=4, evaluations=12, n_planned=None) -> TuningResults:

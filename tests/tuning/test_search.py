@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from harness.algorithms import resolve
+from harness.models.algorithms import resolve
 from harness.meters import EstimateMeter
 from harness.spec import AlgorithmSpec, Validation
 from harness.tuning.search import best, run_search, validation_folds

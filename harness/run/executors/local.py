@@ -1,0 +1,65 @@
+"""The local executor (the default): every trial in this process, one after another."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from harness.run.executors.base import Executor
+from harness.run.executors.bench import Bench, host_facts
+
+
+class LocalExecutor(Executor):
+    """Opens the spec's meter in this process; one bench runs the trials in the order given."""
+
+    kind = "local"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.selection = None
+        self.bench: Bench | None = None
+        self.hosts: dict = {}
+        self._current = ""
+
+    def start(self) -> None:
+        from harness.meters import open_meter
+
+        spec = self.spec
+        self.selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+        meter = self.selection.meter
+        self.meter_name = meter.name
+        self.meter_info = {**meter.describe(), "name": meter.name, "estimated": meter.estimated,
+                           "selection": self.selection.summary(), "not_used": self.selection.reasons}
+        facts = host_facts()
+        self.hosts = {facts.pop("host"): {**facts, "meter": meter.name, "workers": 1, "baseline": None}}
+
+    def summary(self, short: bool = False) -> str:
+        return self.selection.summary(short=short)
+
+    def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
+        from harness.run.session import progress_label
+
+        if not trials:
+            return
+        if self.bench is None:
+            self.bench = Bench(workload, self.selection)
+        self.bench.prepare(known_baseline)
+        next(iter(self.hosts.values()))["baseline"] = self.bench.baseline
+        if announce is not None:
+            announce(self.bench.cooldown.note)
+        for trial in trials:
+            self._current = progress_label(trial)
+            yield self.bench.run(trial)
+
+    def reference_meter(self):
+        return self.selection.meter
+
+    def activity(self) -> str:
+        return self._current
+
+    def close(self) -> None:
+        if self.bench is not None:
+            self.bench.close()  # closes the meter too
+            self.bench = None
+        elif self.selection is not None:
+            self.selection.meter.close()
+        self.selection = None

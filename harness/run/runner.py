@@ -1,0 +1,290 @@
+"""The runner: ``python -m harness run SPEC`` orchestrates a run.
+
+Order of work, so that bad input never leaves anything half-written: validate the spec, start the
+executor (``harness.run.executors``: it opens the meter where trials run), load the dataset, resolve the
+algorithms, build the features, check every (row level, repetition) and the treatments' needs on the
+whole matrix (``harness.plan.checks``), check the results directory and whether the run there can be
+resumed; only then create the run directory (``harness.results.rundir``), its manifest and trials.csv;
+``--dry-run`` stops just before that. An executor whose start is costly (a Dask cluster: a scheduler
+to reach, batch jobs to submit) starts later: after every check above and the run's lock, so bad
+input and a second driver are refused before any cluster starts; if it then fails, the lock and
+the folders made for it are removed again. Each trial (``harness.run.trial``) is three meter windows, run
+wherever the executor puts it; this process alone appends and fsyncs its row (``harness.results.store``) as
+soon as the trial ends.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+from harness import signals
+from harness.spec import replication
+from harness.models.algorithms import resolve
+from harness.plan.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
+from harness.errors import ExecutorError, ResultsError, SpecError
+from harness.run.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
+from harness.imports import allowed_packages
+from harness.plan import Trial, execution_order, make_plan
+from harness.hygiene.provenance import library_versions
+from harness.results.rundir import Run, check_writable, preview
+from harness.run.session import close_session, machine_notes, merge_hosts, start_session
+from harness.spec import Spec, load_spec, parse_spec, run_name_problem
+from harness.tactics import TacticPipeline, data_context
+from harness.tactics import resolve as resolve_tactics
+from harness.models.versions import version_notes
+
+
+def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
+    """Apply each distinct treatment once, before anything is written, so that data a treatment
+    cannot handle (too few rows to stratify, negative features for chi2, float16 on sparse
+    features) fails as bad input rather than in the middle of a run. Returns, per treatment label,
+    the dataset rows left before the split (fewer than the dataset's when duplicates are removed)."""
+    seed = plan[0].seed
+    rows = {}
+    for t in dict((t.treatment, t) for t in plan).values():
+        split = protocol.apply(t.levels, seed) if t.levels else protocol.preprocess(t.row_fraction, t.feature_fraction, seed)
+        rows[t.treatment] = split.n_rows
+    return rows
+
+
+def describe_plan(spec: Spec, plan: list[Trial]) -> str:
+    n_configs = len({t.config_id for t in plan})
+    lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
+             f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
+             + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
+                f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
+             f"algorithms: {', '.join(a.name for a in spec.algorithms)}"]
+    if spec.tactics is not None or spec.scale != "none":
+        steps = [f"{n} ({t.tactic or t.class_})" for n, t in spec.factor_specs()]
+        lines.append(f"steps in order: {', '.join(steps)}" + (f"; scale {spec.scale} first" if spec.scale != "none" else ""))
+    for name in spec.sweeps:
+        levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
+        n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
+        shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
+                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
+    h = spec.hygiene
+    cool = f"{h.cooldown_s} s per trial"
+    if h.cooldown is not None and h.cooldown.until_idle:
+        c = h.cooldown
+        cool = (f"until idle (+{100 * c.tolerance:g}%, {c.min_s:g}-{c.max_s:g} s; fixed {h.cooldown_s} s "
+                "with the estimate meter)")
+    lines.append(f"hygiene: warm-up {h.warmup_s} s, cool-down {cool}, idle baseline {h.baseline_s} s, "
+                 f"shuffle {h.shuffle}, threads {h.threads}, phases flagged below {100 * h.rel_error:g}% resolution"
+                 + (f", predict repeated to >= {h.min_phase_s:g} s" if h.min_phase_s > 0 else ""))
+    return "\n".join(lines)
+
+
+def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
+             fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
+             workers: int | None = None, cluster: str | None = None, out=None,
+             allow_import: tuple[str, ...] = ()) -> int:
+    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
+    beyond the defaults, whose classes the spec may name (``harness.imports``).
+
+    ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
+    lsf) choose where trials run (``harness.run.executors``); neither: here, one after another.
+
+    ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
+    estimate of the run's duration and what would be written, and writes nothing."""
+    out = out or sys.stdout
+    spec = load_spec(spec_path)
+    if meter is not None:
+        override = meter.split("+") if "+" in meter else meter
+        try:
+            spec = parse_spec({**spec.model_dump(by_alias=True, exclude_unset=True), "meter": override}, "--meter")
+        except SpecError as e:  # the spec's field is "meter": name the option once, not "--meter: meter:"
+            raise SpecError(str(e).replace("--meter: meter: ", "--meter: ", 1)) from None
+    plan = make_plan(spec)
+    notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
+    factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
+    if spec.tuning is not None and (workers is not None or cluster is not None):
+        raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
+    executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
+    if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
+        if spec.tuning is not None:
+            from harness.run.tuning import describe_tuning
+
+            lines = describe_plan(spec, plan).splitlines()
+            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
+        else:
+            print(describe_plan(spec, plan), file=out, flush=True)
+        if cluster in JOBQUEUE_KINDS:
+            from harness.run.executors.jobqueue import job_script
+
+            print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
+                  file=out)
+
+    # pandas and scikit-learn load here, not at import: --help starts fast
+    from harness.plan.checks import check_plan
+    from harness.data.datasets import check_split_sizes, load_dataset
+    from harness.data.features import build_features
+    from harness.plan.protocols import PROTOCOLS
+
+    problem = run_name_problem(name) if name is not None else None
+    if problem:
+        raise ResultsError(f"--name: {problem}")
+    dry_meter = None
+    # A cluster starts only after every read-only check and the run's lock (Executor.costly_start):
+    # bad input must not wait for a scheduler or a batch queue, nor submit jobs.
+    late_start = executor.costly_start and not dry_run
+
+    def start_executor() -> dict:
+        executor.start()
+        print(executor.summary(short=quiet), file=out, flush=True)
+        return machine_notes(spec, workers, cluster, notes, out)
+
+    run = None
+    try:
+        if dry_run:  # the meter is checked here, as a local run opens it; no cluster is started
+            from harness.meters import open_meter
+
+            dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+            print(dry_meter.summary(short=quiet), file=out, flush=True)
+            if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
+                check_local_workers(workers, [dry_meter.meter.name])
+            machine_state = machine_notes(spec, workers, cluster, notes, out)
+        elif not late_start:
+            machine_state = start_executor()
+        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
+        check_split_sizes(dataset, spec)
+        allowed = allowed_packages(allow_import)
+        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
+        features = build_features(dataset, spec.text, save=not dry_run)
+        if spec.replication == "ict4s22":
+            from harness.plan.replication import ICT4S22Faithful
+
+            protocol = ICT4S22Faithful(features.X, features.y)
+            check_treatments(protocol, spec, plan)
+        else:
+            pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
+            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+            check_plan(plan, protocol, dataset, features.X)  # every (row level, repetition), from class counts
+            rows_kept = check_treatments(protocol, spec, plan)
+            for label, n in rows_kept.items():
+                if n is not None and n < dataset.n_rows:
+                    print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                          f"({n} of {dataset.n_rows} kept)", file=out)
+        if spec.tuning is not None:
+            from harness.run.tuning import check_spaces
+
+            check_spaces(spec, algorithms)
+        results_dir = Path(results_dir)
+        run_dir = results_dir / (name or spec.name)
+        check_writable(results_dir, create=not (dry_run or late_start))
+        if dry_run:
+            return _dry_run(spec, plan, run_dir, fresh, dry_meter.meter.name, dataset, features, protocol, algorithms,
+                            out)
+        if late_start:
+            preview(spec, run_dir, None, fresh, dataset, features, plan, algorithms)  # as --dry-run: design, inputs, rows
+            run = Run(spec, run_dir, None, fresh)  # the lock: a second driver never submits jobs
+            try:
+                machine_state = start_executor()
+                run.use_meter(executor.meter_name)
+            except BaseException:  # refused or stopped before the first write: leave nothing behind
+                run.abandon()
+                raise
+        # Everything above only reads (and locks); from here on the run directory is written.
+        if run is None:
+            run = Run(spec, run_dir, executor.meter_name, fresh)
+        run.check_inputs(dataset, features, algorithms)
+        if spec.tuning is not None:  # the local executor: its meter, in this process
+            from harness.run.tuning import execute_tuning
+
+            return execute_tuning(spec, run, protocol, algorithms, executor.selection,
+                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features,
+                                                          machine_state),
+                                  quiet, out)
+        from harness.run.executors.bench import Workload, matrix_sha256
+
+        workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
+                            uuid.uuid4().hex, protocol, algorithms)
+        writer = run.open(plan)
+        try:
+            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
+                            machine_state)
+        finally:
+            writer.close()
+    finally:
+        executor.close()
+        if dry_meter is not None:
+            dry_meter.meter.close()
+
+
+def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
+    """Print what was checked, the duration estimate and what would be written; write nothing."""
+    done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan, algorithms)
+    todo = [t for t in plan if t.trial_id not in done]
+    n_todo = len(todo)
+    if spec.tuning is not None:  # a tuning run's trials are searches: no per-trial estimate here
+        print(f"checked: algorithms, search spaces, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), "
+              f"{features.n_features} features, every (row level, repetition), results directory", file=out)
+        print("duration: not estimated for a tuning run", file=out)
+        print(intent, file=out)
+        print("dry run: nothing written", file=out)
+        return 0
+    print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
+          f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+    timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
+    compute = compute_estimate_s(todo, timed, plan)
+    hygiene = hygiene_s(spec, n_todo)
+    print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
+          f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "
+          f"each trial) + about {format_duration(compute)} of trials (one trial of each algorithm at its "
+          "largest level timed just now, scaled by the rows x features each trial keeps)", file=out)
+    print(intent, file=out)
+    print("dry run: nothing written", file=out)
+    return 0
+
+
+def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
+             machine_state) -> int:
+    from tqdm import tqdm
+
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
+    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features,
+                               machine_state)
+    print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
+          f"{features.n_features} features", file=out, flush=True)
+    warning = long_run_warning(spec, len(todo))
+    if warning:
+        print(warning, file=out, flush=True)
+    if run.unverified:
+        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
+
+    stopped: KeyboardInterrupt | None = None
+    bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
+               file=sys.stderr, dynamic_ncols=True)
+    written: set[int] = set()
+    session["ended_by"] = "error"
+    try:
+        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
+                                announce=lambda line: print(line, file=out, flush=True)):
+            if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
+                continue
+            with signals.held():  # the row on disk and the count in the manifest must agree
+                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                written.add(row["trial_id"])
+            if merge_hosts(m, executor.hosts):
+                run.save_manifest()
+            bar.set_postfix_str(executor.activity(), refresh=False)
+            bar.update()
+        session["ended_by"] = "completed"
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trials under way are abandoned
+        stopped = e
+        session["ended_by"] = signals.signal_name(e)
+    finally:  # also on a crash: the manifest says how far the run got, never more
+        with signals.held():  # a second signal must not cut the session's closing short
+            bar.close()
+            done = len(run.done) + len(written)
+            merge_hosts(m, executor.hosts)
+            close_session(run, m, session, done, len(plan))
+    if stopped is not None:
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
+              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        return signals.exit_code(stopped)
+    print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
+    return 0

@@ -1,0 +1,104 @@
+"""A run's session: what one process (the driver) records in the manifest from its start to its end,
+and what it prints about the machine before the first unit. Shared by every kind of unit (a trial,
+a tuning search) and every executor."""
+
+from __future__ import annotations
+
+from harness.hygiene.provenance import library_versions, machine_facts
+from harness.models.versions import version_notes
+from harness.plan import Trial
+from harness.run.trial import utc_now
+from harness.spec import replication
+
+
+def progress_label(trial: Trial) -> str:
+    """What the progress bar shows for a trial, e.g. "adaboost, rows 10%, features 100%, rep 1"."""
+    from harness.tactics import level_text
+
+    def text(name, level) -> str:
+        fraction = name in ("rows", "features") and isinstance(level, float)
+        return f"{level:.0%}" if fraction else level_text(level)
+
+    levels = (", ".join(f"{name} {text(name, level)}" for name, level in trial.levels) if trial.levels else
+              f"rows {trial.row_fraction:.0%}, features {trial.feature_fraction:.0%}")
+    return f"{trial.algorithm}, {levels}, rep {trial.repetition}"
+
+
+def machine_notes(spec, workers, cluster, notes, out) -> dict:
+    """Check this machine's state and print it, the threads warning and the version notes; returns
+    the machine state (``harness.hygiene.session.check_machine``)."""
+    from harness.hygiene import session as hygiene_session
+
+    machine_state = hygiene_session.check_machine(out)
+    threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
+    if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
+        print(threads, file=out, flush=True)
+    if notes:
+        print("\n".join(notes), file=out, flush=True)
+    return machine_state
+
+
+def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features,
+                  machine_state: dict | None = None):
+    """Open this process's session in the run's manifest (creating the manifest on a new run) and
+    save it; returns ``(manifest, session)``. The caller fills in the session's end.
+    ``machine_state``: ``harness.hygiene.machine.machine_state()`` of this session (the driver's)."""
+    from harness.hygiene import session as hygiene_session
+
+    session = {"started_at": utc_now(), "finished_at": None, "resumed_with_done": n_done,
+               "meter_summary": executor.summary(), "executor": executor.describe(),
+               "versions": library_versions(), "machine": machine_facts(), "machine_state": machine_state}
+    m = run.manifest
+    if not m:
+        m.update({
+            "run": run.dir.name, "spec": spec.model_dump(mode="json", by_alias=True), "design_hash": spec.design_hash(),
+            "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
+                        "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
+            "features": {"n_features": features.n_features, "cache_key": features.cache_key},
+            "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
+            "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,
+                                   "level_param": t.level_param} for n, t in spec.factor_specs()],
+                        "scale": spec.scale},
+            "algorithms": {name: alg.describe() for name, alg in algorithms.items()},
+            "meter": executor.meter_info,
+            "baseline": None, "started_at": session["started_at"], "finished_at": None, "sessions": [],
+            "replication": replication.describe(spec),
+            "version_notes": version_notes(session["versions"], replication.algorithm_specs(spec), spec.replication),
+            **hygiene_session.manifest_entries(machine_state, executor.reference_meter(), spec.hygiene),
+        })
+    m["sessions"].append(session)
+    m.setdefault("hosts", {})
+    merge_hosts(m, executor.hosts)
+    run.save_manifest()
+    return m, session
+
+
+def close_session(run, m: dict, session: dict, done: int, n_planned: int) -> None:
+    """End this process's session in the manifest: when it ended, how many trials are done (the run
+    is finished only when all ``n_planned`` are), then save the manifest."""
+    session["finished_at"] = utc_now()
+    session["trials_done"] = done
+    if done == n_planned:
+        m["finished_at"] = session["finished_at"]
+    run.save_manifest()
+
+
+def merge_hosts(m: dict, hosts: dict) -> bool:
+    """Record what the executor knows of each host (facts, meter, idle baselines) in the manifest;
+    True if anything changed. ``baseline`` keeps the one-host idle baseline that ``analyze --net``
+    reads: the local run's, or a single worker's."""
+    import copy
+
+    changed = False
+    for host, facts in hosts.items():
+        merged = {**m["hosts"].get(host, {}), **copy.deepcopy(facts)}
+        if merged != m["hosts"].get(host):
+            m["hosts"][host] = merged
+            changed = True
+    if m.get("baseline") is None and len(m["hosts"]) == 1:
+        (only,) = m["hosts"].values()
+        baselines = [only["baseline"]] if "baseline" in only else list(only.get("baselines", {}).values())
+        if only.get("workers", 1) == 1 and len(baselines) == 1 and baselines[0]:
+            m["baseline"] = baselines[0]
+            changed = True
+    return changed
