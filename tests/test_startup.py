@@ -84,9 +84,12 @@ def test_render_flags_a_command_over_target():
 
 
 def test_meters_does_not_import_what_run_needs(tmp_path, monkeypatch):
-    # cli.py imports only the module of the command given (--help imports every one)
+    # harness.cli imports only the module of the command given (--help imports every command's
+    # module, and those import their libraries only when the command runs)
     bench = _load_startup()
     monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
     argv = bench.COMMANDS["python -m harness meters --seconds 0"]
     assert bench.heavy_imported(argv, ("pydantic", "numpy", "harness.run.runner")) == []
-    assert bench.heavy_imported(["-m", "harness", "--help"], ("harness.run.runner",)) == ["harness.run.runner"]
+    assert bench.heavy_imported(["-m", "harness", "meters", "--help"], ("harness.cli.run",)) == []
+    assert bench.heavy_imported(["-m", "harness", "--help"], ("harness.cli.run", "harness.run.runner")) == [
+        "harness.cli.run"]
