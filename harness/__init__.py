@@ -5,4 +5,4 @@ spec (YAML) -> plan (trials) -> runner (treatment, model, meter per phase) -> st
 -> analysis -> tables and figures.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version lives: pyproject.toml reads it
