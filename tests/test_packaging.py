@@ -3,6 +3,7 @@ the one version number, and works with the checkout out of reach."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -34,6 +35,10 @@ def _pip(*args: str) -> None:
 
 @pytest.mark.slow
 def test_a_wheel_installs_the_dataset_and_the_version(tmp_path, repo):
+    setuptools = importlib.metadata.version("setuptools")
+    assert tuple(map(int, setuptools.split(".")[:2])) >= (70, 1), (
+        f"setuptools {setuptools} has no bdist_wheel of its own, so no offline wheel build: "
+        "pip install -c constraints.txt -e '.[test]'")
     # The build reads a copy of what the wheel is made of: an in-place build would leave build/ in the
     # checkout, and setuptools packs whatever a stale build/lib still holds.
     src = tmp_path / "src"
