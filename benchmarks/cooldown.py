@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import contextlib
-import importlib.util
 import io
 import math
 import os
@@ -40,17 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from harness.meters.fakes import make_fake_powercap  # noqa: E402 (after the sys.path line)
+
 DEFAULT_SPEC = REPO / "experiments" / "spam-quick.yaml"
 TOLERANCE = 0.05
-
-
-def _load_fake_powercap():
-    """The meters tests' fake-tree builder, loaded by path (``tests`` is not a package)."""
-    path = REPO / "tests" / "meters" / "fake_powercap.py"
-    spec = importlib.util.spec_from_file_location("_bench_fake_powercap", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_fake_powercap
 
 
 class ThermalModel:
@@ -145,7 +137,7 @@ def run_arm(spec_path: Path, hygiene: dict, tau_s: float, workdir: Path, name: s
     spec.update(name=name, meter="rapl", hygiene={**spec.get("hygiene", {}), **hygiene})
     path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec))
-    fake = _load_fake_powercap()(workdir / f"powercap-{name}", sockets=1, with_dram=False, with_core=False)
+    fake = make_fake_powercap(workdir / f"powercap-{name}", sockets=1, with_dram=False, with_core=False)
     os.environ["HARNESS_POWERCAP_ROOT"] = str(fake.root)
     t0 = time.perf_counter()
     with ThermalModel(fake, idle_w, busy_w, tau_s) as model, model.exact_reads():

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import json
 import logging
@@ -74,38 +73,12 @@ def window_costs_us(meter, repeat: int) -> list[float]:
     return out
 
 
-def _load_fake_powercap():
-    """The meters tests' fake-tree builder, loaded by path (``tests`` is not a package)."""
-    path = REPO / "tests" / "meters" / "fake_powercap.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("_bench_fake_powercap", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclass-like machinery may look the module up
-    spec.loader.exec_module(module)
-    return module.make_fake_powercap
-
-
-def _minimal_fake_powercap(root: Path) -> Path:
-    """package-0 with core and dram subzones, laid out like /sys/class/powercap."""
-    for rel, name in (("intel-rapl/intel-rapl:0", "package-0"), ("intel-rapl/intel-rapl:0/intel-rapl:0:0", "core"),
-                      ("intel-rapl/intel-rapl:0/intel-rapl:0:1", "dram")):
-        d = root / rel
-        d.mkdir(parents=True)
-        (d / "name").write_text(name + "\n")
-        (d / "max_energy_range_uj").write_text("262143328850\n")
-        (d / "energy_uj").write_text("12345678\n")
-    os.symlink("intel-rapl/intel-rapl:0", root / "intel-rapl:0")
-    return root
-
-
 def make_fake_tree(root: Path) -> Path:
     """A one-socket fake powercap tree (package, core, dram) with static counters: a writer thread
     would compete with the timed loop for the GIL and inflate the numbers."""
-    make = _load_fake_powercap()
-    if make is None:
-        return _minimal_fake_powercap(root)
-    fake = make(root, sockets=1, with_dram=True, with_core=True)
+    from harness.meters.fakes import make_fake_powercap
+
+    fake = make_fake_powercap(root, sockets=1, with_dram=True, with_core=True)
     for i, domain in enumerate(fake.zones):
         fake.set_uj(domain, 10_000_000 * (i + 1))
     fake.close()  # closes the writer's file handles; the tree stays

@@ -19,4 +19,4 @@ from the layers below it (pyproject's [tool.importlinter] contract, checked in .
 - ``imports`` (the user-class import rule), ``errors``, ``signals``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version lives: pyproject.toml reads it

@@ -20,7 +20,7 @@ def test_sms_spam_loads_every_message(repo):
 
 def test_default_csv_read_would_lose_rows(repo):
     # Guards the reason quoting is disabled: a quote-aware read merges lines.
-    path = repo / "datasets/sms_spam/SMSSpamCollection"
+    path = repo / "harness/data/sms_spam/SMSSpamCollection"
     default = pd.read_csv(path, sep="\t", header=None, names=["label", "message"])
     assert len(default) == 5572
     unquoted = pd.read_csv(path, sep="\t", header=None, names=["label", "message"], quoting=csv.QUOTE_NONE)
@@ -29,7 +29,7 @@ def test_default_csv_read_would_lose_rows(repo):
 
 def test_altered_file_is_refused(tmp_path, repo, monkeypatch):
     (tmp_path / "sms_spam").mkdir()
-    data = (repo / "datasets/sms_spam/SMSSpamCollection").read_bytes()
+    data = (repo / "harness/data/sms_spam/SMSSpamCollection").read_bytes()
     (tmp_path / "sms_spam/SMSSpamCollection").write_bytes(data.replace(b"ham\t", b"spam\t", 1))
     monkeypatch.setenv("HARNESS_DATASETS_DIR", str(tmp_path))
     with pytest.raises(DatasetError, match="sha256"):

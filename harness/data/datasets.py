@@ -14,6 +14,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,7 @@ import pandas as pd
 
 from harness.errors import DatasetError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-# sha256 and layout of the shipped datasets (see datasets/<name>/SOURCE.md for provenance).
+# sha256 and layout of the shipped datasets (see harness/data/<name>/SOURCE.md for provenance).
 BUILTIN = {
     "sms_spam": {
         "path": "sms_spam/SMSSpamCollection",
@@ -59,8 +58,10 @@ class Dataset:
 
 
 def datasets_dir() -> Path:
-    """Where shipped datasets live: $HARNESS_DATASETS_DIR, else the repository's datasets/."""
-    return Path(os.environ.get("HARNESS_DATASETS_DIR", REPO_ROOT / "datasets"))
+    """Where shipped datasets live: $HARNESS_DATASETS_DIR, else the package's data/ folder (package
+    data: found in a checkout and in an installed wheel alike)."""
+    # files() is a folder on disk for a checkout or an installed wheel (the harness is not run from a zip)
+    return Path(os.environ.get("HARNESS_DATASETS_DIR", str(files("harness") / "data")))
 
 
 def file_sha256(path: Path) -> str:
