@@ -100,16 +100,17 @@ TARGET_KEY = [*LEVEL, "repetition"]
 
 
 def _read_checked(path: Path, columns: tuple[str, ...], key=("trial_id",)) -> pd.DataFrame:
-    """Whole rows of a tuning file, every line checked as on resume (``store.scan_trials``: a
-    damaged line or an edited value is refused, naming the line); a torn last line is left out."""
-    import io
+    """Whole rows of a tuning file as a typed DataFrame, read once and every line checked as on
+    resume (``harness.results.read``: a damaged line or an edited value is refused, naming the
+    line); a torn last line is left out."""
+    from harness.results.read import READ_FIX, read_results_file
 
-    from harness.results.store import scan_trials, whole_lines
+    from harness.results.schema import TUNING_FLOATS, TUNING_INTEGERS
 
-    data = path.read_bytes()
-    scan_trials(data, path, fix="restore the file from a copy", columns=columns, key=key)
-    whole = whole_lines(data)
-    return pd.read_csv(io.BytesIO(whole)) if whole.strip() else pd.DataFrame(columns=list(columns))
+    file = read_results_file(path, columns, key=key, fix=READ_FIX,
+                             integers=tuple(c for c in TUNING_INTEGERS if c in columns),
+                             floats=tuple(c for c in TUNING_FLOATS if c in columns))
+    return file.frame() if file.columns else pd.DataFrame(columns=list(columns))
 
 
 def targets(results: TuningResults, target_f1: float | None = None,
