@@ -75,7 +75,9 @@ def is_tuning_run(path: str | Path) -> bool:
 
 
 def load_tuning(path: str | Path) -> TuningResults:
-    """Read a tuning run directory. Raises ResultsError when a file is missing or empty."""
+    """Read a tuning run directory (each file once, ``harness.results.read``). Raises ResultsError
+    naming the file when one is missing, damaged, holds no finished search, or lacks the
+    evaluations of a finished search."""
     path = Path(path)
     s_path, e_path = path / "searches.csv", path / "evaluations.csv"
     for p in (s_path, e_path):
@@ -86,6 +88,11 @@ def load_tuning(path: str | Path) -> TuningResults:
         raise ResultsError(f"{s_path}: no finished search yet; run the spec (or resume it) first")
     evaluations = _read_checked(e_path, EVALUATION_COLUMNS, key=("trial_id", "evaluation"))
     evaluations = evaluations[evaluations["trial_id"].isin(searches["trial_id"])]
+    bare = sorted(set(searches["trial_id"]) - set(evaluations["trial_id"]))
+    if bare:  # every finished search evaluated at least one setting, each written before the search's row
+        shown = ", ".join(str(i) for i in bare[:5]) + (", ..." if len(bare) > 5 else "")
+        raise ResultsError(f"{e_path}: no evaluations of finished search(es) {shown} (trial_id); the file was cut "
+                           "or replaced: restore it from a copy")
     n_planned = None
     manifest = path / "manifest.json"
     if manifest.is_file():
