@@ -191,3 +191,50 @@ def recover_trials(path: Path, columns: tuple[str, ...] = COLUMNS,
         except OSError as e:
             raise write_failed(aside if not aside.exists() else path, e, "set the torn last line aside") from None
     return scan
+
+
+def set_aside_unfinished(path: Path, done: set[int], aside: Path, columns: tuple[str, ...],
+                         key: tuple[str, ...] = ("trial_id", "evaluation")) -> str | None:
+    """Keep in ``path`` only the rows whose ``trial_id`` is in ``done`` (for a tuning resume: the
+    evaluations of finished searches); move the others, and a torn last line, to ``aside``
+    (appended and fsynced first, header written if new), then rewrite ``path`` atomically.
+
+    ``path`` is read once and checked (``harness.results.read.check_results``, ``key`` unique):
+    any damage other than a torn last line raises ResultsError and nothing is changed. Returns the
+    line that says what was moved and where, or None when nothing was (or ``path`` is missing)."""
+    from harness.results.read import split_rows
+
+    if not path.exists():
+        return None
+    file = check_results(read_bytes(path), path, RESUME_FIX, tuple(columns), key)
+    if not file.columns:  # empty, or a torn header only
+        keep, drop = [], []
+    else:
+        keep, drop = split_rows(file, done)
+    if not drop and not file.torn:
+        return None
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(drop)
+    moved = buf.getvalue().encode("utf-8") + (file.torn + b"\n" if file.torn else b"")
+    try:
+        with open(aside, "ab") as f:
+            if f.tell() == 0:
+                f.write((",".join(file.columns or columns) + "\n").encode())
+            f.write(moved)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            if file.columns:
+                csv.writer(f, lineterminator="\n").writerows([list(file.columns), *keep])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as e:
+        raise write_failed(aside, e, f"set unfinished rows of {path.name} aside") from None
+    searches = {cells[file.columns.index("trial_id")] for cells in drop}
+    what = [f"{len(drop)} evaluation(s) of {len(searches)} unfinished search(es)"] if drop else []
+    what += ["a torn last line (an evaluation cut short)"] if file.torn else []
+    return (f"resume: {' and '.join(what)} moved from {path.name} to {aside}; "
+            "an unfinished search runs again from its start, with the same seed")
