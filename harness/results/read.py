@@ -27,13 +27,23 @@ import csv
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from harness.errors import ResultsError
-from harness.results.schema import (BASE_COLUMNS, CHECKSUM, COLUMNS, FLOAT_COLUMNS, ICT4S22_FACTORS,
-                                    INTEGER_COLUMNS, JSON_COLUMNS, LEVEL_PREFIX, TRIALS)
+from harness.results.schema import (
+    BASE_COLUMNS,
+    CHECKSUM,
+    COLUMNS,
+    FLOAT_COLUMNS,
+    ICT4S22_FACTORS,
+    INTEGER_COLUMNS,
+    JSON_COLUMNS,
+    LEVEL_PREFIX,
+    TRIALS,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -86,7 +86,7 @@ def test_a_malformed_results_file_is_one_line_and_exit_2(tmp_path, capsys, comma
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_a_malformed_published_file_for_replication_is_one_line(tmp_path, capsys, case):
-    name, content = MALFORMED[case]
+    _, content = MALFORMED[case]
     published = tmp_path / "experiment_data.csv"
     published.write_bytes(content)
     run = _valid_run(tmp_path)
@@ -110,8 +110,8 @@ def test_a_malformed_tuning_file_is_one_line_for_analyze_and_figures(tmp_path, c
                "unclosed-quote": (good[which] + '"r,0\n').encode(),
                "non-number": (good[which] + ",".join("x" for _ in good[which].split(",")) + "\n").encode(),
                "empty": b""}[damage]
-    for name in good:
-        (run / f"{name}.csv").write_bytes(content if name == which else good[name].encode())
+    for name, header in good.items():
+        (run / f"{name}.csv").write_bytes(content if name == which else header.encode())
     if which == "evaluations":  # one finished search, so that its evaluations are read
         w = TrialWriter(run / "searches.csv", SEARCH_COLUMNS)
         w.append({**{c: 0 for c in SEARCH_COLUMNS}, "run": "tune", "algorithm": "svm", "strategy": "grid",
