@@ -131,7 +131,7 @@ class ThermalModel:
 def run_arm(spec_path: Path, hygiene: dict, tau_s: float, workdir: Path, name: str, idle_w: float,
             busy_w: float) -> dict:
     from harness.run.runner import run_spec
-    from harness.results.store import read_trials
+    from harness.results.read import read_results_file
 
     spec = yaml.safe_load(spec_path.read_text())
     spec.update(name=name, meter="rapl", hygiene={**spec.get("hygiene", {}), **hygiene})
@@ -146,7 +146,7 @@ def run_arm(spec_path: Path, hygiene: dict, tau_s: float, workdir: Path, name: s
     fake.close()
     if code != 0:
         raise SystemExit(f"{name}: run failed with exit code {code}")
-    rows = read_trials(workdir / "results" / name).sort_values("started_at")
+    rows = read_results_file(workdir / "results" / name / "trials.csv").frame().sort_values("started_at")
     starts = [datetime.fromisoformat(s).timestamp() for s in rows["started_at"]]
     residual = [(model.power_at(s) - idle_w) / idle_w for s in starts[1:]]  # the first follows the warm-up
     import json

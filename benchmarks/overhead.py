@@ -245,7 +245,7 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
     """
     from harness.run.runner import run_spec
     from harness.spec import load_spec
-    from harness.results.store import read_trials
+    from harness.results.read import read_results_file
 
     results = workdir / "results"
     load_before = os.getloadavg()[0]
@@ -257,7 +257,7 @@ def timed_run(spec_path: Path, workdir: Path) -> dict:
     if rc != 0:
         raise RuntimeError(f"run_spec returned {rc}")
     run_dir = results / load_spec(spec_path).name
-    df = read_trials(run_dir)
+    df = read_results_file(run_dir / "trials.csv").frame()
     started = [datetime.fromisoformat(s) for s in df["started_at"]]
     finished = [datetime.fromisoformat(s) for s in df["finished_at"]]
     return {
@@ -388,9 +388,10 @@ def bookkeeping_section(run: dict, workdir: Path, repeat: int = 50) -> Section:
     import numpy as np
 
     from harness.run.trial import _metrics, utc_now
-    from harness.results.store import TrialWriter, format_row, read_trials
+    from harness.results.read import read_results_file
+    from harness.results.store import TrialWriter, format_row
 
-    df = read_trials(run["run_dir"])
+    df = read_results_file(Path(run["run_dir"]) / "trials.csv").frame()
     row = df.iloc[-1].to_dict()
     for c in ("preprocess_domains_j", "train_domains_j", "predict_domains_j"):
         row[c] = json.loads(row[c])

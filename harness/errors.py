@@ -25,3 +25,21 @@ class ResultsError(HarnessError):
 
 class ExecutorError(HarnessError):
     """Trials cannot be run where asked: no scheduler, unsuitable workers, a refused layout."""
+
+
+class UsageError(HarnessError):
+    """A command-line value that cannot be used: out of range, or an option that does not apply
+    to the results given (e.g. --net on estimated energy, --candidate not in the results)."""
+
+
+class CarbonError(UsageError):
+    """Bad carbon input: intensity, PUE, manufacturing footprint or service life."""
+
+
+class TreatmentError(SpecError):
+    """A treatment cannot be applied to this data as the spec asks (a row fraction that keeps too
+    few rows or one class only, a split or a feature selection that cannot be made)."""
+
+
+class ExportError(HarnessError):
+    """MLflow missing, or a tracking store that cannot be used."""

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from faultkit import KEY, begin, make_run, rows, run, trials
-from harness.results.store import scan_trials
+from harness.results.read import read_results_file
 
 SEED = 8
 KILLS = 20
@@ -56,7 +56,7 @@ def test_twenty_random_kills_lose_and_duplicate_nothing(tmp_path):
     got, ref = trials(path), trials(tmp_path / "ref/tiny/trials.csv")
     assert len(got) == 96 and got["trial_id"].is_unique
     pd.testing.assert_frame_equal(got[KEY], ref[KEY])
-    assert scan_trials(path.read_bytes(), path).unverified == 0  # every checksum checked and present
+    assert read_results_file(path).unverified == 0  # every checksum checked and present
     # fragments kept aside, not dropped (two torn writes with no resume between them share one file)
     assert sum(p.read_bytes().count(FRAGMENT) for p in path.parent.glob("torn-*.csv")) == torn
     m = json.loads((path.parent / "manifest.json").read_text())

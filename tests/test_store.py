@@ -5,8 +5,13 @@ import os
 import pytest
 
 from harness.errors import ResultsError
-from harness.results.store import (COLUMNS, TrialWriter, file_columns, format_row, read_manifest, read_trials, recover_trials,
-                           row_sha256, write_json_atomic)
+from harness.results.read import read_results_file
+from harness.results.store import (COLUMNS, TrialWriter, file_columns, format_row, read_manifest, recover_trials,
+                                   row_sha256, write_json_atomic)
+
+
+def read_trials(run_dir):
+    return read_results_file(run_dir / "trials.csv").frame()
 
 
 def row(i):

@@ -13,7 +13,7 @@ import dataclasses
 import json
 
 from harness.results.load import Results
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 HARDWARE = ("cpu_model", "cpu_count", "meter")
 
@@ -32,7 +32,7 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
     the baseline for ``--net``; ``planned_trials`` drops the trials other hosts ran, so the
     restriction is incomplete only when the run is), or unchanged after checking that its hosts may be pooled.
 
-    Raises HarnessError naming two hosts that differ (CPU model, cores or meter) unless ``pool``,
+    Raises UsageError naming two hosts that differ (CPU model, cores or meter) unless ``pool``,
     or when ``host`` ran none of the trials.
     """
     t = results.trials
@@ -40,8 +40,8 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
     recorded = _manifest_hosts(results)
     if host is not None:
         if host not in hosts_in_rows:
-            raise HarnessError(f"{results.source}: --host {host}: no trial ran there; hosts: "
-                               f"{', '.join(hosts_in_rows) or 'none recorded'}")
+            raise UsageError(f"{results.source}: --host {host}: no trial ran there; hosts: "
+                             f"{', '.join(hosts_in_rows) or 'none recorded'}")
         kept = t[t["host"].astype(str) == host].reset_index(drop=True)
         entry = recorded.get(host, {})
         baselines = [entry["baseline"]] if entry.get("baseline") else [b for b in entry.get("baselines", {}).values() if b]
@@ -65,7 +65,7 @@ def check_hosts(results: Results, host: str | None = None, pool: bool = False) -
                 return dataclasses.replace(results, hosts_note=(
                     f"pooled over {len(hosts_in_rows)} hosts ({', '.join(hosts_in_rows)}) with {differ}, as "
                     "--pool-hosts asked: energies and times from different hardware or meters are mixed"))
-            raise HarnessError(
+            raise UsageError(
                 f"{results.source}: trials ran on hosts with {differ}; their energies are not one sample: analyse one "
                 "host with --host NAME, or pool them anyway with --pool-hosts")
     return dataclasses.replace(results, hosts_note=(

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction", "treatment"]
 LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
@@ -539,19 +539,19 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     candidate / median baseline) with ratio_ci_low/high, mw_p, holm_p (Holm over every row of the
     table), min_p (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less
     energy), magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power; NaN when
-    min_p >= alpha), f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises HarnessError for an unknown algorithm name.
+    min_p >= alpha), f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises UsageError for an unknown algorithm name.
     """
     known = sorted(trials["algorithm"].unique())
     if candidate not in known:
-        raise HarnessError(f"--candidate {candidate!r} is not in the results; algorithms: {', '.join(known)}")
+        raise UsageError(f"--candidate {candidate!r} is not in the results; algorithms: {', '.join(known)}")
     if baselines is None:
         baselines = [a for a in known if a != candidate]
     unknown = [b for b in baselines if b not in known]
     if unknown:
-        raise HarnessError(f"--baselines: {', '.join(unknown)} not in the results; algorithms: {', '.join(known)}")
+        raise UsageError(f"--baselines: {', '.join(unknown)} not in the results; algorithms: {', '.join(known)}")
     baselines = [b for b in baselines if b != candidate]
     if not baselines:
-        raise HarnessError("--baselines: name at least one algorithm other than the candidate")
+        raise UsageError("--baselines: name at least one algorithm other than the candidate")
     cand = trials[trials["algorithm"] == candidate]
     rows = []
     for base_name in baselines:
@@ -571,8 +571,8 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
         rows.append(_comparison(base_name, "overall", dict.fromkeys(LEVEL, math.nan),
                                 pd.concat(pooled_c), pd.concat(pooled_b), n_resamples, seed))
     if not rows:
-        raise HarnessError(f"{candidate} shares no configuration (sweep and fractions) with "
-                           f"{', '.join(baselines)}; run them in the same spec")
+        raise UsageError(f"{candidate} shares no configuration (sweep and fractions) with "
+                         f"{', '.join(baselines)}; run them in the same spec")
     table = pd.DataFrame(rows)
     table["holm_p"] = holm(table["mw_p"])
     table["min_p"] = [min_mannwhitney_p(a, b) for a, b in zip(table["n_candidate"], table["n_baseline"])]

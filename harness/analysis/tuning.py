@@ -75,7 +75,9 @@ def is_tuning_run(path: str | Path) -> bool:
 
 
 def load_tuning(path: str | Path) -> TuningResults:
-    """Read a tuning run directory. Raises ResultsError when a file is missing or empty."""
+    """Read a tuning run directory (each file once, ``harness.results.read``). Raises ResultsError
+    naming the file when one is missing, damaged, holds no finished search, or lacks the
+    evaluations of a finished search."""
     path = Path(path)
     s_path, e_path = path / "searches.csv", path / "evaluations.csv"
     for p in (s_path, e_path):
@@ -86,6 +88,11 @@ def load_tuning(path: str | Path) -> TuningResults:
         raise ResultsError(f"{s_path}: no finished search yet; run the spec (or resume it) first")
     evaluations = _read_checked(e_path, EVALUATION_COLUMNS, key=("trial_id", "evaluation"))
     evaluations = evaluations[evaluations["trial_id"].isin(searches["trial_id"])]
+    bare = sorted(set(searches["trial_id"]) - set(evaluations["trial_id"]))
+    if bare:  # every finished search evaluated at least one setting, each written before the search's row
+        shown = ", ".join(str(i) for i in bare[:5]) + (", ..." if len(bare) > 5 else "")
+        raise ResultsError(f"{e_path}: no evaluations of finished search(es) {shown} (trial_id); the file was cut "
+                           "or replaced: restore it from a copy")
     n_planned = None
     manifest = path / "manifest.json"
     if manifest.is_file():
@@ -100,16 +107,17 @@ TARGET_KEY = [*LEVEL, "repetition"]
 
 
 def _read_checked(path: Path, columns: tuple[str, ...], key=("trial_id",)) -> pd.DataFrame:
-    """Whole rows of a tuning file, every line checked as on resume (``store.scan_trials``: a
-    damaged line or an edited value is refused, naming the line); a torn last line is left out."""
-    import io
+    """Whole rows of a tuning file as a typed DataFrame, read once and every line checked as on
+    resume (``harness.results.read``: a damaged line or an edited value is refused, naming the
+    line); a torn last line is left out."""
+    from harness.results.read import READ_FIX, read_results_file
 
-    from harness.results.store import scan_trials, whole_lines
+    from harness.results.schema import TUNING_FLOATS, TUNING_INTEGERS
 
-    data = path.read_bytes()
-    scan_trials(data, path, fix="restore the file from a copy", columns=columns, key=key)
-    whole = whole_lines(data)
-    return pd.read_csv(io.BytesIO(whole)) if whole.strip() else pd.DataFrame(columns=list(columns))
+    file = read_results_file(path, columns, key=key, fix=READ_FIX,
+                             integers=tuple(c for c in TUNING_INTEGERS if c in columns),
+                             floats=tuple(c for c in TUNING_FLOATS if c in columns))
+    return file.frame() if file.columns else pd.DataFrame(columns=list(columns))
 
 
 def targets(results: TuningResults, target_f1: float | None = None,

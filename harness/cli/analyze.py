@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from harness.analysis import defaults
 from harness.results.rundir import out_dir
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from harness.results.load import Results
@@ -121,7 +121,7 @@ def carbon_inputs(args):
     if getattr(args, "intensity", None) is None:
         given = _carbon_options_given(args)
         if given:
-            raise HarnessError(f"{given[0]} needs --intensity (gCO2e/kWh or a country code such as DEU)")
+            raise UsageError(f"{given[0]} needs --intensity (gCO2e/kWh or a country code such as DEU)")
         return None
     from harness.data import carbon
 
@@ -143,24 +143,24 @@ def _load(args) -> Results:
 
     first = (getattr(args, "paths", None) or [args.path])[0]
     if is_tuning_run(first) and args.func.__name__ not in ("run_analyze", "run_figures"):
-        raise HarnessError(f"{first}: a tuning run (searches.csv); 'analyze' and 'figures' cover it, "
-                           "this command covers data-reduction runs (trials.csv) only")
+        raise UsageError(f"{first}: a tuning run (searches.csv); 'analyze' and 'figures' cover it, "
+                         "this command covers data-reduction runs (trials.csv) only")
 
     from harness.analysis.hosts import check_hosts
     from harness.results.load import load_results, net_of_baseline, pool
 
     paths = getattr(args, "paths", None) or [args.path]
     if args.net and len(paths) > 1:
-        raise HarnessError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
+        raise UsageError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
     from harness.results.load import torn_line_note
 
     parts = [load_results(p) for p in paths]
     published = [part.source for part in parts if part.layout == "ict4s22"]
     if published and getattr(args, "intensity", None) is not None:
         # its 'energy' is CodeCarbon's kgCO2e x3.6e6: x grid intensity it would be carbon squared
-        raise HarnessError(f"--intensity: {published[0]} is the published ICT4S'22 file, whose 'energy' is "
-                           "already CodeCarbon emissions (kgCO2e x3.6e6), not joules; drop the carbon options "
-                           "(--intensity, --pue, --embodied-kg, --lifetime-years)")
+        raise UsageError(f"--intensity: {published[0]} is the published ICT4S'22 file, whose 'energy' is "
+                         "already CodeCarbon emissions (kgCO2e x3.6e6), not joules; drop the carbon options "
+                         "(--intensity, --pue, --embodied-kg, --lifetime-years)")
     for part in parts:  # said once per file, on stderr: the tables below leave that line out
         if part.torn_bytes:
             print(torn_line_note(part.source / "trials.csv" if part.source.is_dir() else part.source,
@@ -203,12 +203,12 @@ def _options(args) -> Options:
     from harness.analysis.tables import Options
 
     if not 0 <= args.f1_tolerance <= 100:
-        raise HarnessError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
-                           f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
+        raise UsageError(f"--f1-tolerance is in F1 points (F1 x 100, as the tables show F1 changes), from 0 "
+                         f"to 100; got {args.f1_tolerance:g} (1 point = an F1 drop of 0.01)")
     if args.seed < 0:
-        raise HarnessError(f"--seed must be an integer >= 0, got {args.seed}")
+        raise UsageError(f"--seed must be an integer >= 0, got {args.seed}")
     if args.bootstrap < 100:
-        raise HarnessError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
+        raise UsageError(f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
     return Options(clean=not args.no_clean, f1_tolerance=args.f1_tolerance / 100,
                    n_resamples=args.bootstrap, seed=args.seed)
 
@@ -249,11 +249,11 @@ def _run_tuning_analyze(args, options) -> int:
     from harness.analysis.tuning import load_tuning, tuning_tables
 
     if len(args.paths) > 1:
-        raise HarnessError("a tuning run is analysed alone: give one run directory")
+        raise UsageError("a tuning run is analysed alone: give one run directory")
     carbon = _carbon_options_given(args)
     if carbon:  # the tuning tables have no carbon columns: say so rather than ignore the option
-        raise HarnessError(f"{carbon[0]}: a tuning run's tables give energy only (carbon tables cover "
-                           f"data-reduction runs); drop {' and '.join(carbon)}")
+        raise UsageError(f"{carbon[0]}: a tuning run's tables give energy only (carbon tables cover "
+                         f"data-reduction runs); drop {' and '.join(carbon)}")
     results = load_tuning(args.paths[0])
     tables, per = tuning_tables(results, args.target_f1, args.target_fraction, options.n_resamples, options.seed)
     out = out_dir(args.paths[0], args.out, "analysis")
@@ -286,8 +286,8 @@ def run_analyze(args) -> int:
     given = [flag for flag, unset in (("--target-f1", args.target_f1 is None),
                                       ("--target-fraction", args.target_fraction == TARGET_FRACTION)) if not unset]
     if given:  # would be ignored: say so rather than print tables that do not use it
-        raise HarnessError(f"{given[0]} applies to tuning runs (a searches.csv) only; {args.paths[0]} is a "
-                           f"data-reduction run: drop {given[0]}")
+        raise UsageError(f"{given[0]} applies to tuning runs (a searches.csv) only; {args.paths[0]} is a "
+                         f"data-reduction run: drop {given[0]}")
     inputs = carbon_inputs(args)
     results = _load(args)
     tables, trials = analysis_tables(results, options)
@@ -341,8 +341,8 @@ def run_compare(args) -> int:
     from harness.analysis.tuning import is_tuning_run
 
     if is_tuning_run(args.paths[0]):
-        raise HarnessError(f"{args.paths[0]}: a tuning run; 'analyze' compares its strategies (compare is for "
-                           "algorithms of a data-reduction run)")
+        raise UsageError(f"{args.paths[0]}: a tuning run; 'analyze' compares its strategies (compare is for "
+                         "algorithms of a data-reduction run)")
     results = _load(args)
     _say_if_incomplete(results)
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None

@@ -39,7 +39,6 @@ def run_export(args) -> int:
 
     html, analysis_dir, figures_dir = default_paths(args.path, None)
     taken = report_options.fill(args, html)  # a bad options file: one line, before the store is touched
-    export._client(args.tracking_uri)  # MLflow installed? before any work
     if taken:
         print(f"note: {report_options.path_for(html)} gave the report's "
               + ", ".join(f"--{name.replace('_', '-')} {getattr(args, name)}" if not isinstance(getattr(args, name), bool)
@@ -47,7 +46,8 @@ def run_export(args) -> int:
               + " (as the last 'report' command); give an option here to change it")
     options = analysis._options(args)
     inputs = analysis.carbon_inputs(args)
-    results = analysis._load(args)
+    results = analysis._load(args)  # a malformed results file: one line, before the store is touched
+    export._client(args.tracking_uri)  # MLflow installed and the store usable? before the report is written
     write_report(results, html, analysis_dir, figures_dir, options, inputs)
     report_options.save(html, args)
     trials, _ = stats.analysed(results.trials, options.clean)

@@ -25,7 +25,7 @@ import functools
 import math
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import CarbonError  # noqa: F401  (raised here; re-exported for callers)
 
 J_PER_KWH = 3.6e6
 S_PER_YEAR = 365 * 24 * 3600  # 8,760 h: the year of Clemm et al.'s worked example
@@ -45,10 +45,6 @@ PHASES = ("preprocess", "train", "predict")
 #   since 2014: above 2 is unusual, above 3 is no facility anyone surveyed.
 MAX_INTENSITY_G_PER_KWH = 2000.0
 USUAL_PUE, MAX_PUE = 2.0, 3.0
-
-
-class CarbonError(HarnessError):
-    """Bad carbon input: intensity, PUE, manufacturing footprint or service life."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.feature_selection import SelectPercentile, chi2
 from sklearn.model_selection import train_test_split
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 
 
 CLASS_NAMES = {0: "negative", 1: "positive"}
@@ -57,17 +57,17 @@ def subsample_rows(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Indices of a stratified random ``fraction`` of the rows (floor(fraction x n) rows, class
     proportions kept). ``fraction == 1`` returns every row in order.
 
-    Raises HarnessError when the rows cannot be stratified (``stratify_problem``)."""
+    Raises TreatmentError when the rows cannot be stratified (``stratify_problem``)."""
     n = len(y)
     if fraction >= 1.0:
         return np.arange(n)
     problem = stratify_problem(y, *subsample_sizes(n, fraction))
     if problem:
-        raise HarnessError(f"row fraction {fraction:g}: {problem}")
+        raise TreatmentError(f"row fraction {fraction:g}: {problem}")
     try:
         keep, _ = train_test_split(np.arange(n), train_size=fraction, stratify=y, random_state=seed)
     except ValueError as e:
-        raise HarnessError(f"row fraction {fraction} of {n} rows is too few to keep both classes ({e})") from None
+        raise TreatmentError(f"row fraction {fraction} of {n} rows is too few to keep both classes ({e})") from None
     return keep
 
 
@@ -81,19 +81,19 @@ def select_features(X, y: np.ndarray, fraction: float) -> SelectPercentile | Non
         with np.errstate(divide="ignore", invalid="ignore"):  # all-zero columns score NaN: never kept
             selector.fit(X, y)
     except ValueError as e:
-        raise HarnessError(f"chi-squared feature selection failed ({e}); chi2 needs non-negative features") from None
+        raise TreatmentError(f"chi-squared feature selection failed ({e}); chi2 needs non-negative features") from None
     return selector
 
 
 def stratified_split(n: int, y: np.ndarray, test_fraction: float, seed: int):
     """(train, test) index arrays into ``n`` rows: a stratified split, ``test_fraction`` in test.
 
-    Raises HarnessError when the rows cannot be stratified (``stratify_problem``)."""
+    Raises TreatmentError when the rows cannot be stratified (``stratify_problem``)."""
     problem = stratify_problem(y, *split_sizes(n, test_fraction), parts=("train", "test"))
     if problem:
-        raise HarnessError(f"cannot split {n} rows {1 - test_fraction:.0%}/{test_fraction:.0%}: {problem}")
+        raise TreatmentError(f"cannot split {n} rows {1 - test_fraction:.0%}/{test_fraction:.0%}: {problem}")
     try:
         return train_test_split(np.arange(n), test_size=test_fraction, stratify=y, random_state=seed)
     except ValueError as e:
-        raise HarnessError(f"cannot split {n} rows {1 - test_fraction:.0%}/{test_fraction:.0%} "
-                           f"keeping both classes ({e}); use a larger row fraction") from None
+        raise TreatmentError(f"cannot split {n} rows {1 - test_fraction:.0%}/{test_fraction:.0%} "
+                             f"keeping both classes ({e}); use a larger row fraction") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
+from harness.errors import ResultsError
 
 # The environment the ICT4S'22 published data came from (its requirements.txt).
 ICT4S22_VERSIONS = {"scikit-learn": "0.24.1", "numpy": "1.20.2", "scipy": "1.6.2", "pandas": "1.2.4",
@@ -120,7 +120,7 @@ def notes_for(versions: dict, classes: dict[str, tuple[str, dict]], replication:
 
 def check_poolable(sources: list[tuple[str, dict]], allow: bool = False) -> list[str]:
     """``sources``: (label, versions) per run or session to be analysed together. Raises
-    HarnessError when they used different versions of a library in ``VERSION_EFFECTS``, unless
+    ResultsError when they used different versions of a library in ``VERSION_EFFECTS``, unless
     ``allow``; then returns the warning lines to print."""
     libs = sorted({e.library for e in VERSION_EFFECTS})
     warnings = []
@@ -136,6 +136,6 @@ def check_poolable(sources: list[tuple[str, dict]], allow: bool = False) -> list
         msg = (f"results made with different {lib} versions ({detail})"
                + (f", across known result changes ({', '.join(crossed)})" if crossed else ""))
         if not allow:
-            raise HarnessError(f"{msg}; analyse them separately, or pass --mixed-versions to pool them anyway")
+            raise ResultsError(f"{msg}; analyse them separately, or pass --mixed-versions to pool them anyway")
         warnings.append(f"warning: pooling {msg} (--mixed-versions)")
     return warnings

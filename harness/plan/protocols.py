@@ -42,7 +42,7 @@ class ICT4S22:
 
     def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
-        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        as ``preprocess``). Raises TreatmentError when the rows cannot be stratified."""
         keep = subsample_rows(self.y, row_fraction, seed)
         train, test = stratified_split(len(keep), self.y[keep], self.test_fraction, seed)
         return keep[train], keep[test]
@@ -72,7 +72,7 @@ class Holdout:
 
     def rows(self, row_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(train, test) row indices into X of a trial: index work only, no fitting (the same draws
-        as ``preprocess``). Raises HarnessError when the rows cannot be stratified."""
+        as ``preprocess``). Raises TreatmentError when the rows cannot be stratified."""
         return self.train[subsample_rows(self.y[self.train], row_fraction, seed)], self.test
 
     def preprocess(self, row_fraction: float, feature_fraction: float, seed: int) -> Split:

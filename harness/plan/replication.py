@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 from harness.spec.replication import ICT4S22_SPLIT_SEED, ICT4S22_SUBSAMPLE_SEED, ICT4S22_TEST_FRACTION
 
 if TYPE_CHECKING:
@@ -58,16 +58,16 @@ class ICT4S22Faithful:
                 keep, _ = train_test_split(np.arange(len(y)), stratify=y, random_state=ICT4S22_SUBSAMPLE_SEED,
                                            test_size=(100 - _percent(row_fraction)) / 100, shuffle=True)
             except ValueError as e:
-                raise HarnessError(f"row fraction {row_fraction} of {len(y)} rows is too few to keep both "
-                                   f"classes ({e})") from None
+                raise TreatmentError(f"row fraction {row_fraction} of {len(y)} rows is too few to keep both "
+                                     f"classes ({e})") from None
             X, y = X[keep], y[keep]
         if feature_fraction < 1.0:
             try:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     X = SelectPercentile(chi2, percentile=_percent(feature_fraction)).fit_transform(X, y)
             except ValueError as e:
-                raise HarnessError(f"chi-squared feature selection failed ({e}); chi2 needs "
-                                   "non-negative features") from None
+                raise TreatmentError(f"chi-squared feature selection failed ({e}); chi2 needs "
+                                     "non-negative features") from None
         return Treated(X, y)
 
     def split(self, treated: Treated) -> Split:
@@ -78,8 +78,8 @@ class ICT4S22Faithful:
             train, test = train_test_split(np.arange(len(treated.y)), test_size=ICT4S22_TEST_FRACTION,
                                            stratify=treated.y, random_state=ICT4S22_SPLIT_SEED)
         except ValueError as e:
-            raise HarnessError(f"cannot split {len(treated.y)} rows 70/30 keeping both classes ({e}); "
-                               "use a larger row fraction") from None
+            raise TreatmentError(f"cannot split {len(treated.y)} rows 70/30 keeping both classes ({e}); "
+                                 "use a larger row fraction") from None
         X, y = treated.X, treated.y
         return Split(X[train], X[test], y[train], y[test])
 

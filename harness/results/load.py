@@ -29,9 +29,7 @@ CSV, recognised by its header (``ICT4S22_COLUMNS``). It maps to ours as follows:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import re
 from pathlib import Path
@@ -39,8 +37,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.errors import HarnessError, ResultsError
-from harness.results.store import COLUMNS, MANIFEST, TRIALS, file_columns, scan_trials, whole_lines
+from harness.errors import ResultsError, UsageError
+from harness.results.read import READ_FIX, ResultsFile, check_results, read_bytes, read_header
+from harness.results.schema import COLUMNS, MANIFEST, TRIALS
 from harness.models.versions import ICT4S22_VERSIONS
 
 ICT4S22_COLUMNS = (
@@ -158,25 +157,23 @@ def load_results(path: str | Path) -> Results:
             raise ResultsError(f"{trials_csv}: no trials.csv here; pass a run directory made by "
                                "'harness run'")
         return _from_trials_csv(trials_csv, path / MANIFEST)
-    if not path.is_file():
+    if not path.exists():
         raise ResultsError(f"{path}: no such run directory or CSV file; pass a run directory "
                            "(with trials.csv) or the ICT4S'22 experiment_data.csv")
-    header = _header(path)
+    data = read_bytes(path)
+    header = read_header(data, path)
     if set(ICT4S22_COLUMNS) <= set(header):
-        trials = read_ict4s22(path)
+        trials = ict4s22_frame(check_results(data, path, ANALYSIS_FIX, ICT4S22_COLUMNS, key=(), strict=False,
+                                             integers=ICT4S22_INTEGERS, floats=ICT4S22_FLOATS))
         return Results(trials=trials, source=path, layout="ict4s22",
                        versions=((f"{path} (ICT4S'22 requirements.txt)", ICT4S22_VERSIONS),),
                        algorithm_classes=_ict4s22_classes(trials["algorithm"].unique()), replication="ict4s22")
     if path.name == TRIALS or set(REQUIRED) <= set(header):
         manifest = path.parent / MANIFEST if path.name == TRIALS else None
-        return _from_trials_csv(path, manifest)
-    raise ResultsError(f"{path}: header is neither a harness trials.csv nor the ICT4S'22 layout "
-                       f"({','.join(ICT4S22_COLUMNS[:4])},...); pass a run directory or that CSV")
-
-
-def _header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return next(csv.reader(f), [])
+        return _from_trials_csv(path, manifest, data)
+    what = "is empty" if not header else "is neither a harness trials.csv nor the ICT4S'22 layout"
+    raise ResultsError(f"{path}: header {what} ({','.join(ICT4S22_COLUMNS[:4])},... or "
+                       f"{','.join(REQUIRED[:4])},...); pass a run directory or that CSV")
 
 
 ANALYSIS_FIX = "restore the file from a copy, or delete that line (keep a copy) to analyse the others"
@@ -190,33 +187,26 @@ def torn_line_note(path: Path, n_bytes: int) -> str:
             f"of the analysis{then}")
 
 
-def read_complete_csv(path: Path) -> tuple[pd.DataFrame, int, int]:
+def read_complete_csv(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, int, int]:
     """A trials CSV without its torn last line (a final line with no newline is a trial being
     written, or cut short, not a trial), how many of its rows carry no checksum, and the torn
     line's length in bytes (0 if none; the CLI says so with ``torn_line_note``).
 
-    A CSV in the harness's columns (``store.file_columns``) is checked line by line as on
-    resume (``store.scan_trials``): a damaged line or a ``row_sha256`` that does not match its
-    row raises ResultsError naming the line. A CSV with another subset of the columns (an
-    export) cannot be checked: all its rows count as unverified."""
-    data = path.read_bytes()
-    whole = whole_lines(data)
-    if not whole.strip():
-        return pd.DataFrame(columns=list(COLUMNS)), 0, len(data) - len(whole)
-    header = next(csv.reader([whole.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
-    try:
-        file_columns(header, path)
-    except ResultsError:
-        unverified = whole.count(b"\n") - 1
-    else:
-        unverified = scan_trials(data, path, fix=ANALYSIS_FIX).unverified
-    return pd.read_csv(io.BytesIO(whole)), unverified, len(data) - len(whole)
+    Read once by ``harness.results.read.check_results``, every line checked as on resume: a
+    damaged line (binary bytes, an unclosed quote, a wrong field count, a non-number in a number
+    column, a trial_id twice) or a ``row_sha256`` that does not match its row raises ResultsError
+    naming the line. A CSV with another subset of the columns (an export) is checked the same
+    way, but no checksum vouches for it: all its rows count as unverified. ``data``: the file's
+    bytes when the caller has them already."""
+    file = check_results(read_bytes(path) if data is None else data, path, ANALYSIS_FIX, COLUMNS, strict=False)
+    frame = file.frame() if file.columns else pd.DataFrame(columns=list(COLUMNS))
+    return frame, file.unverified, len(file.torn)
 
 
-def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
-    """A harness trials CSV; ``manifest`` is the manifest.json to take the baseline from (if it
-    exists)."""
-    trials, unverified, torn = read_complete_csv(path)
+def _from_trials_csv(path: Path, manifest: Path | None, content: bytes | None = None) -> Results:
+    """A harness trials CSV (``content``: its bytes, if read already); ``manifest`` is the
+    manifest.json to take the baseline from (if it exists)."""
+    trials, unverified, torn = read_complete_csv(path, content)
     missing = [c for c in REQUIRED if c not in trials.columns]
     if missing:
         raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -248,12 +238,12 @@ def _from_trials_csv(path: Path, manifest: Path | None) -> Results:
     data = {}
     if manifest is not None and manifest.is_file():
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            data = json.loads(read_bytes(manifest).decode("utf-8"))
             baseline = data.get("baseline") or None
             planned = data.get("n_trials")
         except (ValueError, AttributeError) as e:
-            raise ResultsError(f"{manifest}: not a JSON object ({e}); restore it or analyse "
-                               "the trials.csv copied elsewhere") from e
+            raise ResultsError(f"{manifest}: not a JSON object ({' '.join(str(e).split())}); restore it or "
+                               "analyse the trials.csv copied elsewhere") from None
     else:
         manifest = None
     source = path.parent if path.name == TRIALS else path
@@ -331,13 +321,39 @@ def _as_flag(col: pd.Series) -> pd.Series:
     return text.map({"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0})
 
 
+ICT4S22_INTEGERS = ("experiment_id", "iteration", "no_datapoints", "no_features")
+ICT4S22_FLOATS = ("preprocessing_energy(J)", "preprocessing_time(s)", "train_energy(J)", "train_time(s)",
+                  "predict_energy(J)", "predict_time(s)", "accuracy", "precision", "recall", "f1")
+ICT4S22_SOURCE = ("the ICT4S'22 replication package's data/experiment_data.csv "
+                  "(github.com/GreenAIproject/ICT4S22)")
+
+
 def read_ict4s22(path: str | Path) -> pd.DataFrame:
-    """The ICT4S'22 published CSV as a DataFrame with our ``COLUMNS`` (see the module docstring)."""
+    """The ICT4S'22 published CSV as a DataFrame with our ``COLUMNS`` (see the module docstring).
+
+    Read once and checked line by line (``harness.results.read.check_results``): ResultsError,
+    naming the file (and line), when it is missing, unreadable, not that layout, or a count or
+    measurement cell is not a number."""
     path = Path(path)
-    raw = pd.read_csv(path)
-    missing = [c for c in ICT4S22_COLUMNS if c not in raw.columns]
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such file; download {ICT4S22_SOURCE} and pass its path")
+    data = read_bytes(path)
+    header = read_header(data, path)
+    missing = [c for c in ICT4S22_COLUMNS if c not in header]
     if missing:
-        raise ResultsError(f"{path}: missing ICT4S'22 column(s) {', '.join(missing)}")
+        raise ResultsError(f"{path}: missing ICT4S'22 column(s) {', '.join(missing)}; pass {ICT4S22_SOURCE}")
+    return ict4s22_frame(check_results(data, path, READ_FIX, ICT4S22_COLUMNS, key=(), strict=False,
+                                       integers=ICT4S22_INTEGERS, floats=ICT4S22_FLOATS))
+
+
+def ict4s22_frame(file: ResultsFile) -> pd.DataFrame:
+    """The rows of the published ICT4S'22 CSV, as read and checked by ``check_results`` (with
+    ``integers=ICT4S22_INTEGERS, floats=ICT4S22_FLOATS``), in our ``COLUMNS``. Raises ResultsError
+    naming the file when it has no rows or an ``RQ`` other than 2.1 and 2.2."""
+    path = file.path
+    if not file.rows:
+        raise ResultsError(f"{path}: no rows after the header; pass {ICT4S22_SOURCE}")
+    raw = file.frame()
     rq = raw["RQ"].astype(str).str.strip()
     unknown = sorted(set(rq) - {"2.1", "2.2"})
     if unknown:
@@ -419,7 +435,7 @@ def _snake(name: str) -> str:
 def net_of_baseline(results: Results) -> Results:
     """Energies minus the idle baseline: ``energy_j - total_w * phase_s`` for each phase.
 
-    Raises HarnessError when any energy is estimated (the estimate meter models only this
+    Raises UsageError when any energy is estimated (the estimate meter models only this
     process's CPU time: there is no idle power in it to subtract) or when the results have no
     usable idle baseline. Net energies may be zero or negative for short phases; cleaning drops
     those.
@@ -428,20 +444,20 @@ def net_of_baseline(results: Results) -> Results:
         return results
     where = results.manifest or (results.source / MANIFEST if results.source.is_dir() else results.source)
     if results.estimated:
-        raise HarnessError(f"{results.source}: --net subtracts idle power measured by a hardware "
-                           "meter; the estimate meter models only this process's CPU time and "
-                           "has no idle power to subtract; drop --net")
+        raise UsageError(f"{results.source}: --net subtracts idle power measured by a hardware "
+                         "meter; the estimate meter models only this process's CPU time and "
+                         "has no idle power to subtract; drop --net")
     if results.baseline is None and results.layout == "run" and results.manifest is None \
             and not results.source.is_dir():
-        raise HarnessError(f"{results.source}: --net needs the idle baseline of the run's "
-                           "manifest.json, which is read only for a run directory or its trials.csv; "
-                           "pass that or drop --net")
+        raise UsageError(f"{results.source}: --net needs the idle baseline of the run's "
+                         "manifest.json, which is read only for a run directory or its trials.csv; "
+                         "pass that or drop --net")
     if results.baseline is None:
-        raise HarnessError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
-                           "and there is none; re-run with a baseline or drop --net")
+        raise UsageError(f"{where}: --net needs an idle baseline ('baseline' in manifest.json) "
+                         "and there is none; re-run with a baseline or drop --net")
     if "total_w" not in results.baseline:
-        raise HarnessError(f"{where}: 'baseline' has no 'total_w'; "
-                           "re-measure the idle baseline or drop --net")
+        raise UsageError(f"{where}: 'baseline' has no 'total_w'; "
+                         "re-measure the idle baseline or drop --net")
     watts = float(results.baseline["total_w"])
     trials = results.trials.copy()
     for phase in PHASES:

@@ -7,7 +7,6 @@ second process on the same run.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -17,8 +16,14 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.plan import Trial
 from harness.spec import Spec
-from harness.results.store import (COLUMNS, LEVEL_PREFIX, MANIFEST, TRIALS, TrialWriter, read_manifest, recover_trials,
-                           scan_trials, trial_columns, whole_lines, write_failed, write_json_atomic)
+from harness.results.read import check_rows_match_plan, read_results_file
+from harness.results.store import (COLUMNS, MANIFEST, RESUME_FIX, TRIALS, TrialWriter, read_manifest, recover_trials,
+                                   trial_columns, write_failed, write_json_atomic)
+
+# The cells of a trials.csv row that must equal its trial's in the plan (harness.plan.Trial).
+TRIAL_FIELDS = ("algorithm", "sweep", "row_fraction", "feature_fraction", "repetition")
+# The same for a searches.csv row (harness.plan.tuning.TuningTrial).
+SEARCH_FIELDS = ("algorithm", "strategy", "sweep", "row_fraction", "feature_fraction", "repetition")
 
 
 def check_writable(directory: Path, create: bool = True) -> None:
@@ -130,8 +135,7 @@ class Run:
         columns = trial_columns([name for name, _ in plan[0].levels]) if plan and plan[0].levels else trial_columns()
         scan = recover_trials(self.trials_path, columns)
         self.done, self.unverified = scan.trial_ids, scan.unverified
-        if self.done:
-            _check_rows_match_plan(self.trials_path, plan)
+        check_rows_match_plan(scan, plan, TRIAL_FIELDS)
         return TrialWriter(self.trials_path, columns)
 
     def save_manifest(self) -> None:
@@ -255,9 +259,9 @@ def preview(spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool, data
     check_same_inputs(run_dir, old, dataset, features, algorithms)
     done: set[int] = set()
     if old and trials.exists():
-        done = scan_trials(trials.read_bytes(), trials, columns=columns).trial_ids  # damage refused as a resume would
-        if done and not tuning:
-            _check_rows_match_plan(trials, plan)
+        scan = read_results_file(trials, columns, fix=RESUME_FIX)  # damage refused as a resume would
+        check_rows_match_plan(scan, plan, SEARCH_FIELDS if tuning else TRIAL_FIELDS, "search" if tuning else "trial")
+        done = scan.trial_ids
     if len(done) >= len(plan):
         return done, f"would write nothing: all {len(plan)} {unit} are already done in {trials}"
     if done:
@@ -291,28 +295,6 @@ def _lock(run_dir: Path):
         raise ResultsError(f"{run_dir}: another harness process is running this run; wait for it to end, "
                            "or use --name for a separate run") from None
     return f
-
-
-def _check_rows_match_plan(path: Path, plan: list[Trial]) -> None:
-    """Every finished row must be the trial its trial_id names in this plan."""
-    lines = whole_lines(path.read_bytes()).decode("utf-8").splitlines()  # a torn last line is no trial
-    for row in csv.DictReader(lines):
-        if None in row.values():  # a short row: not a finished trial
-            break
-        i = int(row["trial_id"])
-        t = plan[i] if 0 <= i < len(plan) else None
-        if t is None or (row["algorithm"], row["sweep"], float(row["row_fraction"]), float(row["feature_fraction"]),
-                         int(row["repetition"])) != (t.algorithm, t.sweep, t.row_fraction, t.feature_fraction,
-                                                     t.repetition):
-            raise ResultsError(f"{path}: trial {i} in the file is not trial {i} of this spec's plan; "
-                               "start over with --fresh or use --name")
-        from harness.tactics import level_text
-
-        for name, level in t.levels:
-            written = row.get(LEVEL_PREFIX + name)
-            if written is not None and written != level_text(level):
-                raise ResultsError(f"{path}: trial {i} has {name}={written}, not {level_text(level)} as in this "
-                                   "spec's plan; start over with --fresh or use --name")
 
 
 def out_dir(path: str | Path, out: str | None, default_dir: str) -> Path:

@@ -121,4 +121,11 @@ EVALUATION_COLUMNS = (
     "meter", "energy_estimated", "error", "row_sha256",
 )
 
+# Number cells of searches.csv and evaluations.csv beyond INTEGER_COLUMNS and FLOAT_COLUMNS (the
+# reader checks them: "nan" is a number, a failed evaluation's val_f1).
+TUNING_INTEGERS = ("budget", "n_evaluations", "n_failed", "evaluation")
+TUNING_FLOATS = ("search_energy_j", "search_s", "propose_energy_j", "propose_s", "total_energy_j", "total_s",
+                 "best_val_f1", "val_f1", "fit_energy_j", "fit_s", "score_energy_j", "score_s", "energy_j", "s",
+                 "cumulative_energy_j", "cumulative_s", "best_val_f1_so_far")
+
 LOCK = ".lock"

@@ -17,169 +17,20 @@ from __future__ import annotations
 
 import csv
 import errno
-import hashlib
 import io
 import json
 import os
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harness.errors import ResultsError
-
-if TYPE_CHECKING:
-    import pandas as pd
-
+from harness.results.read import ResultsFile, check_results, file_columns, read_bytes, row_sha256, whole_lines  # noqa: F401
 from harness.results.schema import (BASE_COLUMNS, BEFORE_TACTICS, CHECKSUM, COLUMNS, FLOAT_COLUMNS,  # noqa: F401
                                     ICT4S22_FACTORS, INTEGER_COLUMNS, JSON_COLUMNS, LEVEL_PREFIX, MANIFEST,
                                     MANIFEST_KEYS, TRIALS, trial_columns)
 
 RESUME_FIX = ("nothing was changed: restore the file from a copy, or delete that line (keep a copy) and its "
               "trial runs again, or start over with --fresh (old files are kept aside)")
-
-
-def _base(columns: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns every file of this layout must have. For trials.csv: BASE_COLUMNS, plus the
-    factors' level columns unless the factors are the ICT4S'22 pair (whose levels the first
-    release already kept in row_fraction and feature_fraction). For another layout (a tuning
-    run's files): every column but the checksum."""
-    if columns[: len(BASE_COLUMNS)] != BASE_COLUMNS:  # columns added to it later may be missing
-        return tuple(c for c in columns if c not in (CHECKSUM, "cooldown_waited_s", "cooldown_end", "start_power_w"))
-    levels = tuple(c for c in columns if c.startswith(LEVEL_PREFIX))
-    pair = tuple(LEVEL_PREFIX + f for f in ICT4S22_FACTORS)
-    return BASE_COLUMNS + (() if levels == pair else levels)
-
-
-def file_columns(header: list[str], path: Path | str = TRIALS, columns: tuple[str, ...] = COLUMNS) -> tuple[str, ...]:
-    """The columns a trials.csv (or another layout's ``columns``) holds, from its header:
-    ``columns``, or an older layout.
-
-    An older layout is ``columns`` without some of the columns added after the first release
-    (e.g. ``row_sha256``), in the same order. Rows are appended to a file in its own columns, so
-    an old run resumes as it was written. Raises ResultsError for any other header.
-    """
-    names = tuple(header)
-    if columns == COLUMNS:  # any trials.csv: its factors are the level_ columns it has
-        columns = trial_columns(tuple(n[len(LEVEL_PREFIX):] for n in names if n.startswith(LEVEL_PREFIX)))
-    known = iter(columns)
-    in_order = all(any(name == c for c in known) for name in names)  # a subsequence of columns
-    if not in_order or len(set(names)) != len(names) or not set(_base(columns)) <= set(names):
-        raise ResultsError(f"{path}: header does not match this harness's columns; "
-                           "use --fresh to start over or another --results-dir")
-    return names
-
-
-def row_sha256(cells: list[str]) -> str:
-    """The checksum of one row: sha256 (hex) of the JSON array of its other cells, as the text
-    written in the file, in the file's column order (``json.dumps(cells, ensure_ascii=False)``,
-    UTF-8)."""
-    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-@dataclass
-class TrialsScan:
-    """What ``scan_trials`` found in a trials.csv: its columns, the finished trial ids, the
-    byte length of its whole lines, the torn last line (b"" if none) and how many rows carry no
-    checksum (written before ``row_sha256`` existed)."""
-
-    columns: tuple[str, ...] = COLUMNS
-    trial_ids: set[int] = field(default_factory=set)
-    whole_len: int = 0
-    torn: bytes = b""
-    unverified: int = 0
-
-
-def scan_trials(data: bytes, path: Path | str, fix: str = RESUME_FIX, columns: tuple[str, ...] = COLUMNS,
-                key: tuple[str, ...] = ("trial_id",)) -> TrialsScan:
-    """Check every line of a trials.csv's content; raise ResultsError naming the first damaged line.
-
-    Only a last line without its newline is set apart (``torn``): the row being written when the
-    process died. Damage anywhere else is refused, never skipped: a blank line, a line with too
-    few or too many fields, a cell that is not UTF-8, a non-numeric number, a malformed
-    ``energy_estimated`` or domains cell, a ``row_sha256`` that does not match, a trial_id seen
-    before (or, for a layout with several rows per trial, the same ``key`` cells seen before).
-    ``fix`` ends the message (what the user can do)."""
-    whole = whole_lines(data)
-    scan = TrialsScan(whole_len=len(whole), torn=data[len(whole):])
-    if not whole:
-        return scan
-    lines = whole.split(b"\n")[:-1]
-
-    def refuse(number: int, problem: str):
-        raise ResultsError(f"{path}: line {number}: {problem}; {fix}")
-
-    texts = []
-    for number, raw in enumerate(lines, start=1):
-        try:
-            texts.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            refuse(number, "not UTF-8 text")
-    scan.columns = file_columns(next(csv.reader([texts[0]])), path, columns)
-    n = len(scan.columns)
-    index = {c: i for i, c in enumerate(scan.columns)}
-    has_sum = CHECKSUM in index
-    first_line: dict[int, int] = {}
-    for number, text in enumerate(texts[1:], start=2):
-        if not text.strip():
-            refuse(number, "blank line")
-        cells = next(csv.reader([text]))
-        if len(cells) != n:
-            refuse(number, f"{len(cells)} fields, expected {n}")
-        for c in INTEGER_COLUMNS + FLOAT_COLUMNS:
-            if c in index and not _is_number(cells[index[c]], c in INTEGER_COLUMNS):
-                refuse(number, f"{c} is not a number")
-        if "energy_estimated" in index and cells[index["energy_estimated"]] not in ("True", "False"):
-            refuse(number, "energy_estimated is not True or False")
-        for c in JSON_COLUMNS:
-            if c in index and not _is_json_object(cells[index[c]]):
-                refuse(number, f"{c} is not a JSON object")
-        if has_sum:
-            i = index[CHECKSUM]
-            if cells[i] != row_sha256(cells[:i] + cells[i + 1:]):
-                refuse(number, f"{CHECKSUM} does not match the row (a value was changed after it was written)")
-        else:
-            scan.unverified += 1
-        row_key = tuple(int(float(cells[index[c]])) for c in key)
-        if row_key in first_line:
-            what = ", ".join(f"{c} {v}" for c, v in zip(key, row_key))
-            refuse(number, f"{what} again (first on line {first_line[row_key]})")
-        first_line[row_key] = number
-    scan.trial_ids = {k[0] for k in first_line}
-    return scan
-
-
-def _is_number(cell: str, integer: bool) -> bool:
-    try:
-        value = float(cell)
-    except ValueError:
-        return False
-    return not integer or value.is_integer()
-
-
-def _is_json_object(cell: str) -> bool:
-    try:
-        return isinstance(json.loads(cell), dict)
-    except ValueError:
-        return False
-
-
-def read_trials(run_dir: str | Path) -> pd.DataFrame:
-    """Read a run's trials.csv (complete rows only, every line checked by ``scan_trials``) as a
-    DataFrame with the file's columns."""
-    import pandas as pd  # here, not at import: the run and its --help do not need pandas
-
-    path = Path(run_dir) / TRIALS
-    if not path.is_file():
-        raise ResultsError(f"{path}: no trials.csv here; pass a run directory made by 'harness run'")
-    data = path.read_bytes()
-    scan_trials(data, path, fix="restore the file from a copy")
-    return pd.read_csv(io.BytesIO(whole_lines(data)))
-
-
-def whole_lines(data: bytes) -> bytes:
-    """``data`` up to its last newline: a torn last line (a crash mid-write) is not a trial."""
-    return data[: data.rfind(b"\n") + 1]
 
 
 MANIFEST_FIX = "restore it from a copy, or start over with --fresh (old files are kept aside)"
@@ -314,18 +165,17 @@ class TrialWriter:
             self._fd = -1
 
 
-def recover_trials(path: Path, columns: tuple[str, ...] = COLUMNS) -> TrialsScan:
-    """Check ``path`` (``scan_trials``) and return what it holds; the trial ids in ``.trial_ids``.
+def recover_trials(path: Path, columns: tuple[str, ...] = COLUMNS,
+                   key: tuple[str, ...] = ("trial_id",)) -> ResultsFile:
+    """Read and check ``path`` once (``harness.results.read.check_results``, damage refused with
+    ``RESUME_FIX``) and return what it holds: the trial ids in ``.trial_ids``, the rows in ``.rows``.
 
     The one change made to the file: a torn last line is moved to ``torn-<UTC time>.csv`` in the
-    same folder (written and fsynced first), then cut off, so its trial runs again."""
+    same folder (written and fsynced first), then cut off, so its trial runs again. A missing file
+    holds nothing (``.columns`` empty)."""
     if not path.exists():
-        return TrialsScan()
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ResultsError(f"{path}: cannot read ({e.strerror}); fix its permissions") from None
-    scan = scan_trials(data, path, columns=tuple(columns))
+        return ResultsFile(path=path)
+    scan = check_results(read_bytes(path), path, RESUME_FIX, tuple(columns), key)
     if scan.torn:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         aside = path.with_name(f"torn-{stamp}.csv")
@@ -341,3 +191,50 @@ def recover_trials(path: Path, columns: tuple[str, ...] = COLUMNS) -> TrialsScan
         except OSError as e:
             raise write_failed(aside if not aside.exists() else path, e, "set the torn last line aside") from None
     return scan
+
+
+def set_aside_unfinished(path: Path, done: set[int], aside: Path, columns: tuple[str, ...],
+                         key: tuple[str, ...] = ("trial_id", "evaluation")) -> str | None:
+    """Keep in ``path`` only the rows whose ``trial_id`` is in ``done`` (for a tuning resume: the
+    evaluations of finished searches); move the others, and a torn last line, to ``aside``
+    (appended and fsynced first, header written if new), then rewrite ``path`` atomically.
+
+    ``path`` is read once and checked (``harness.results.read.check_results``, ``key`` unique):
+    any damage other than a torn last line raises ResultsError and nothing is changed. Returns the
+    line that says what was moved and where, or None when nothing was (or ``path`` is missing)."""
+    from harness.results.read import split_rows
+
+    if not path.exists():
+        return None
+    file = check_results(read_bytes(path), path, RESUME_FIX, tuple(columns), key)
+    if not file.columns:  # empty, or a torn header only
+        keep, drop = [], []
+    else:
+        keep, drop = split_rows(file, done)
+    if not drop and not file.torn:
+        return None
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(drop)
+    moved = buf.getvalue().encode("utf-8") + (file.torn + b"\n" if file.torn else b"")
+    try:
+        with open(aside, "ab") as f:
+            if f.tell() == 0:
+                f.write((",".join(file.columns or columns) + "\n").encode())
+            f.write(moved)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            if file.columns:
+                csv.writer(f, lineterminator="\n").writerows([list(file.columns), *keep])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as e:
+        raise write_failed(aside, e, f"set unfinished rows of {path.name} aside") from None
+    searches = {cells[file.columns.index("trial_id")] for cells in drop}
+    what = [f"{len(drop)} evaluation(s) of {len(searches)} unfinished search(es)"] if drop else []
+    what += ["a torn last line (an evaluation cut short)"] if file.torn else []
+    return (f"resume: {' and '.join(what)} moved from {path.name} to {aside}; "
+            "an unfinished search runs again from its start, with the same seed")

@@ -30,7 +30,7 @@ Exploratory Empirical Study", ICT4S 2022, as its code ran (github.com/GreenAIpro
 from __future__ import annotations
 
 
-from harness.errors import HarnessError
+from harness.errors import SpecError
 
 REPLICATIONS = ("none", "ict4s22")
 
@@ -50,18 +50,18 @@ ICT4S22_ESTIMATORS = {
 
 
 def check(spec) -> None:
-    """What ``replication: ict4s22`` requires of the rest of the spec (raises HarnessError)."""
+    """What ``replication: ict4s22`` requires of the rest of the spec (raises SpecError)."""
     if spec.replication != "ict4s22":
         return
     if spec.protocol != "ict4s22":
-        raise HarnessError(f"replication: ict4s22 needs protocol: ict4s22 (got {spec.protocol!r}); "
-                           "drop 'protocol' or set it to ict4s22")
+        raise SpecError(f"replication: ict4s22 needs protocol: ict4s22 (got {spec.protocol!r}); "
+                        "drop 'protocol' or set it to ict4s22")
     if spec.tactics is not None or spec.scale != "none":
-        raise HarnessError("replication: ict4s22 runs the paper's two treatments only (stratified rows, chi2 "
-                           "features); drop 'tactics' and 'scale', or drop 'replication'")
+        raise SpecError("replication: ict4s22 runs the paper's two treatments only (stratified rows, chi2 "
+                        "features); drop 'tactics' and 'scale', or drop 'replication'")
     if spec.test_fraction != ICT4S22_TEST_FRACTION:
-        raise HarnessError(f"replication: ict4s22 splits 70/30 as the original; test_fraction must be 0.3 "
-                           f"(got {spec.test_fraction})")
+        raise SpecError(f"replication: ict4s22 splits 70/30 as the original; test_fraction must be 0.3 "
+                        f"(got {spec.test_fraction})")
 
 
 def quoting(spec) -> str:

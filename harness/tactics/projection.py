@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 
 
 def n_components(level: int | float, n_features: int) -> int:
@@ -30,8 +30,8 @@ class Projection(TransformerMixin, BaseEstimator):
 
         k = n_components(self.components, X.shape[1])
         if k >= X.shape[1]:
-            raise HarnessError(f"{self.method}: {k} components but the data has only {X.shape[1]} features; "
-                               "ask for fewer components")
+            raise TreatmentError(f"{self.method}: {k} components but the data has only {X.shape[1]} features; "
+                                 "ask for fewer components")
         if self.method == "svd":
             self.projection_ = TruncatedSVD(n_components=k, random_state=self.random_state)
         else:

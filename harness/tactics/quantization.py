@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 
 
 class DtypeCast(TransformerMixin, BaseEstimator):
@@ -28,8 +28,8 @@ class DtypeCast(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         if sp.issparse(X) and np.dtype(self.dtype) == np.float16:
-            raise HarnessError("dtype float16: scipy.sparse has no float16 and these features are sparse; "
-                               "use float32, or put a projection step (svd) before dtype")
+            raise TreatmentError("dtype float16: scipy.sparse has no float16 and these features are sparse; "
+                                 "use float32, or put a projection step (svd) before dtype")
         return X.astype(self.dtype)
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 from harness.data.treatments import subsample_rows
 
 
@@ -52,7 +52,7 @@ class RandomSampler(_RowSampler):
             return np.arange(n)
         k = math.floor(self.fraction * n)
         if k < 2:
-            raise HarnessError(f"row fraction {self.fraction} of {n} rows keeps fewer than 2 rows; use a larger fraction")
+            raise TreatmentError(f"row fraction {self.fraction} of {n} rows keeps fewer than 2 rows; use a larger fraction")
         return np.sort(np.random.default_rng(self.random_state).choice(n, size=k, replace=False))
 
 
@@ -83,8 +83,8 @@ class BalancedSampler(_RowSampler):
         labels, sizes = np.unique(y, return_counts=True)
         want = balanced_counts({label.item(): int(s) for label, s in zip(labels, sizes)}, math.floor(self.fraction * n))
         if min(want.values()) < 1:
-            raise HarnessError(f"row fraction {self.fraction} of {n} rows is too few to keep both classes; "
-                               "use a larger fraction")
+            raise TreatmentError(f"row fraction {self.fraction} of {n} rows is too few to keep both classes; "
+                                 "use a larger fraction")
         sampler = RandomUnderSampler(sampling_strategy=want, random_state=self.random_state)
         sampler.fit_resample(np.zeros((n, 1)), y)
         return np.sort(sampler.sample_indices_)

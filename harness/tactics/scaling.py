@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 
 METHODS = ("none", "standard", "maxabs")
 
@@ -27,8 +27,8 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
         if self.n_numeric < 1:
-            raise HarnessError(f"scale: {self.method} but the features have no numeric column "
-                               "(no length feature, no feature_columns); use scale: none")
+            raise TreatmentError(f"scale: {self.method} but the features have no numeric column "
+                                 "(no length feature, no feature_columns); use scale: none")
         self.scaler_ = (StandardScaler() if self.method == "standard" else MaxAbsScaler()).fit(self._numeric(X))
         return self
 

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_selection import SelectPercentile, chi2
 
-from harness.errors import HarnessError
+from harness.errors import TreatmentError
 
 
 def presence_mutual_info(X, y, random_state=None):
@@ -76,7 +76,7 @@ class FeatureSelector(TransformerMixin, BaseEstimator):
                 self.selector_.fit(X, y)
         except ValueError as e:
             hint = "; chi2 needs non-negative features (scale: maxabs keeps them so)" if self.score == "chi2" else ""
-            raise HarnessError(f"{self.score} feature selection failed ({e}){hint}") from None
+            raise TreatmentError(f"{self.score} feature selection failed ({e}){hint}") from None
         return self
 
     def transform(self, X):

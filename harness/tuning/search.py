@@ -70,7 +70,7 @@ def validation_folds(y: np.ndarray, validation, seed: int) -> list[tuple[np.ndar
     shuffling, or one stratified ``train_test_split``; both seeded with the repetition's seed."""
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    from harness.errors import HarnessError
+    from harness.errors import SpecError
 
     idx = np.arange(len(y))
     try:
@@ -79,8 +79,8 @@ def validation_folds(y: np.ndarray, validation, seed: int) -> list[tuple[np.ndar
         fit, val = train_test_split(idx, test_size=validation.split, stratify=y, random_state=seed)
         return [(fit, val)]
     except ValueError as e:
-        raise HarnessError(f"tuning.validation: cannot make {validation.describe()} of {len(y)} training rows "
-                           f"keeping both classes ({e}); use fewer folds or a larger row fraction") from None
+        raise SpecError(f"tuning.validation: cannot make {validation.describe()} of {len(y)} training rows "
+                        f"keeping both classes ({e}); use fewer folds or a larger row fraction") from None
 
 
 def _f1(y_true, y_pred) -> float:

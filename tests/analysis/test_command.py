@@ -9,7 +9,7 @@ import pytest
 from synthetic import fabricate, write_run
 
 from harness.cli import main
-from harness.results.store import read_trials
+from harness.results.read import read_results_file
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_analyze_writes_tables_that_agree_with_trials_csv(run_with_outlier, caps
     assert printed.startswith((out / "analysis.md").read_text()[:200])
     assert "estimated energy (CPU-time model, not measured)" in printed
 
-    trials = read_trials(run_with_outlier)
+    trials = read_results_file(run_with_outlier / "trials.csv").frame()
     full = trials[(trials["row_fraction"] == 1.0) & (trials["feature_fraction"] == 1.0)]
     full = full[full["train_energy_j"] < 1000]  # the planted outlier is cleaned away
     expected = full.groupby("algorithm")["train_energy_j"].median()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from harness.analysis import stats
 from harness.results.load import PHASES, Results
-from harness.errors import HarnessError
+from harness.errors import ExportError  # noqa: F401  (raised here; re-exported for callers)
 
 KEY_TAG = "harness.key"
 MEASURES = ("f1", "accuracy", "precision", "recall")
@@ -36,10 +36,6 @@ NOT_PARAMS = {"trial_id", "repetition", "seed", "started_at", "finished_at", "n_
               # hygiene and placement of one trial (harness.results.store): how it ran, not what it was
               "cooldown_end", "start_power_w", "host", "concurrent_trials", "row_sha256",
               "preprocess_below_resolution", "train_below_resolution", "predict_below_resolution"}
-
-
-class ExportError(HarnessError):
-    """MLflow missing, or a tracking store that cannot be used."""
 
 
 def _client(tracking_uri: str):
