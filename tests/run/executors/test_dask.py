@@ -14,21 +14,12 @@ import pytest
 import yaml
 
 from clitools import REPO, harness, start
+from fake_powercap import make_fake_powercap
 
 pytestmark = pytest.mark.slow
 
 SCORES = ["trial_id", "algorithm", "sweep", "row_fraction", "feature_fraction", "repetition", "seed",
           "n_train", "n_test", "n_features", "accuracy", "precision", "recall", "f1"]
-
-
-def make_fake_powercap(root, **kw):
-    """tests/meters/fake_powercap.py, loaded by path (``tests`` is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("fake_powercap", REPO / "tests/meters/fake_powercap.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_fake_powercap(root, **kw)
 
 
 def quick_spec(tmp_path, **changes):

@@ -4,7 +4,7 @@ Laid out like the real one: zones live under ``<root>/intel-rapl/intel-rapl:N`` 
 ``intel-rapl:N`` symlinks to them, so a meter that walks both would count twice. Use it from any
 test (run pytest from the repository root)::
 
-    from tests.meters.fake_powercap import make_fake_powercap
+    from fake_powercap import make_fake_powercap
     fake = make_fake_powercap(tmp_path, sockets=1)
     monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(fake.root))
     fake.start({"package-0": 20.0, "package-0/dram": 3.0})   # watts per domain
