@@ -46,7 +46,7 @@ TOLERANCE = 0.05
 
 def _load_fake_powercap():
     """The meters tests' fake-tree builder, loaded by path (``tests`` is not a package)."""
-    path = REPO / "tests" / "meters" / "fake_powercap.py"
+    path = REPO / "tests" / "helpers" / "fake_powercap.py"
     spec = importlib.util.spec_from_file_location("_bench_fake_powercap", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

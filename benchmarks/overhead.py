@@ -76,7 +76,7 @@ def window_costs_us(meter, repeat: int) -> list[float]:
 
 def _load_fake_powercap():
     """The meters tests' fake-tree builder, loaded by path (``tests`` is not a package)."""
-    path = REPO / "tests" / "meters" / "fake_powercap.py"
+    path = REPO / "tests" / "helpers" / "fake_powercap.py"
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location("_bench_fake_powercap", path)
