@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from clitools import harness
-from conftest import fabricate, write_run
+from synthetic import fabricate, write_run
 
 from harness.analysis.hosts import check_hosts
 from harness.results.load import load_results, net_of_baseline

@@ -6,36 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from synthetic import fabricate, write_run
+from synthetic import fabricate, write_ict4s22, write_run
 
 from harness.analysis import stats
-from harness.results.load import (ESTIMATED_LABEL, ICT4S22_COLUMNS, ICT4S22_LABEL, ICT4S22_METER,
+from harness.results.load import (ESTIMATED_LABEL, ICT4S22_LABEL, ICT4S22_METER,
                                    load_results, net_of_baseline)
 from harness.analysis.tables import analysis_tables, compare_table, to_latex, to_markdown
 from harness.errors import HarnessError, ResultsError
-
-# Their rows-sweep experiment ids run 90%, 80%, ..., 10%, then 100% (see load.py); features ascend.
-ROWS_IDS = {0.9: 1, 0.8: 2, 0.7: 3, 0.6: 4, 0.5: 5, 0.4: 6, 0.3: 7, 0.2: 8, 0.1: 9, 1.0: 10}
-
-
-def write_ict4s22(path, algorithms=("Random Forest", "Bagging Classifier", "Naive Bayes"), iterations=3):
-    lines = [",".join(ICT4S22_COLUMNS)]
-    rng = np.random.default_rng(0)
-    for a, name in enumerate(algorithms):
-        for level, exp in ROWS_IDS.items():
-            for it in range(iterations):
-                rows = round(3900 * level)
-                e = 2.0 * level * (1 + 0.01 * it)
-                lines.append(f"{name},2.1,{a * 40 + exp},{it},{rows},8169,0.01,1.4,{e},{2 + e},"
-                             f"0.05,1.5,float64,0.96,0.9,0.8,{0.8 + 0.01 * level}")
-        for i, level in enumerate(np.round(np.arange(1, 11) / 10, 1)):
-            for it in range(iterations):
-                feats = round(8169 * level)
-                e = 3.0 * level + rng.uniform(0, 0.01)
-                lines.append(f"{name},2.2,{a * 40 + 31 + i},{it},3900,{feats},0.02,1.4,{e},{2 + e},"
-                             f"0.06,1.5,float64,0.97,0.9,0.8,0.85")
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_ict4s22_layout_is_read_and_mapped(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from synthetic import fabricate, write_run
-from test_load import write_ict4s22
+from synthetic import write_ict4s22
 
 from harness.cli.replication import compare_to_published, summary_lines
 from harness.cli import main

@@ -10,7 +10,7 @@ from harness.analysis import stats
 from harness.results.load import load_results
 from harness.analysis.tables import BELOW_COLUMN, Options, analysis_tables, compare_table, to_markdown
 from harness.results.store import COLUMNS
-from test_load import write_ict4s22
+from synthetic import write_ict4s22
 
 FAST = Options(n_resamples=200)
 

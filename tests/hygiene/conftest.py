@@ -3,13 +3,9 @@ sysfs/procfs trees for the machine state."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "meters"))
-from fake_powercap import FakePowercap, no_real_powercap, powercap  # noqa: E402, F401 (fixtures shared with tests/meters)
+from fake_powercap import FakePowercap, no_real_powercap, powercap  # noqa: F401 (fixtures shared with tests/meters)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from fake_nvml import pynvml  # noqa: F401 (the fake pynvml fixture)
 from fake_powercap import no_real_powercap, powercap  # noqa: F401 (fixtures shared with tests/hygiene)
 
 

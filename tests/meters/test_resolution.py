@@ -6,7 +6,6 @@ import time
 import pytest
 
 from harness.meters import EstimateMeter, Resolution, open_meter
-from test_nvml import pynvml  # noqa: F401  (the fake pynvml fixture)
 
 
 def test_rapl_and_pyrapl_share_rapl_resolution(powercap):
@@ -27,7 +26,7 @@ def test_estimate_resolution_is_cpu_time_resolution():
     assert r.update_s == step and r.energy_j == pytest.approx(step * 10.0)
 
 
-def test_nvml_and_combined(pynvml, powercap):  # noqa: F811
+def test_nvml_and_combined(pynvml, powercap):
     pynvml([0])
     fake = powercap(sockets=1)
     with open_meter("nvml").meter as m:

@@ -1,16 +1,14 @@
-"""The tuning figure passes the paper checks of the study's figures (tests/analysis/figure_checks.py),
+"""The tuning figure passes the paper checks of the study's figures (tests/helpers/figure_checks.py),
 with energy spans short (minor log labels ran together) and long, and says what it must."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 from figure_checks import problems, visible_texts  # noqa: E402
 
 from harness.output.figures import WIDTH_IN  # noqa: E402

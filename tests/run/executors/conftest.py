@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class DaskProcesses:

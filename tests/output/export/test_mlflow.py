@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -15,10 +14,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from harness.cli import main  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "analysis_fixtures", Path(__file__).resolve().parents[1] / "analysis" / "conftest.py")
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
+import synthetic as _fixtures  # noqa: E402
 
 
 @pytest.mark.slow

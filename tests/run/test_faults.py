@@ -85,7 +85,7 @@ def test_an_unwritable_stale_lock_file_does_not_block_the_run(tmp_path):
 
 
 def test_a_damaged_manifest_is_one_line_and_restoring_it_resumes(tmp_path):
-    """Truncated here; empty, not an object, keys missing: tests/test_store.py."""
+    """Truncated here; empty, not an object, keys missing: tests/results/test_store.py."""
     _, path, full = finished_part(tmp_path)
     manifest = path.parent / "manifest.json"
     good = manifest.read_bytes()

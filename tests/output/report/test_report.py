@@ -4,24 +4,14 @@ estimated energy and incomplete runs, and rendered by a real browser without con
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from browser import ink, open_page  # noqa: E402
-
-# the synthetic-results builders of tests/analysis (its conftest, loaded under its own name)
-_spec = importlib.util.spec_from_file_location(
-    "analysis_fixtures", Path(__file__).resolve().parents[1] / "analysis" / "conftest.py")
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
-fabricate, write_run = _fixtures.fabricate, _fixtures.write_run
+from browser import ink, open_page
+from synthetic import fabricate, write_run
 
 from harness.cli import main  # noqa: E402
 from harness.output.report.page import read_markdown_table  # noqa: E402
