@@ -123,11 +123,14 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     try:
         check(c, spec_path, results_dir, name, workers, cluster, quiet, allow_import, out)
         run = lock(c, fresh, workers, cluster, quiet, out)
-        study = open_study(c, run)
         try:
-            return execute(c, run, study, quiet, out)
+            study = open_study(c, run)
+            try:
+                return execute(c, run, study, quiet, out)
+            finally:
+                study.close()
         finally:
-            study.close()
+            run.close()
     finally:
         c.executor.close()
 
