@@ -1,7 +1,7 @@
 """A study as the driver sees it: the plan's units (trials, or a tuning study's searches), the run's
 files they are appended to, and which units are done already.
 
-A unit runs wherever the executor puts it and returns ``harness.run.executors.bench.Rows``: the
+A unit runs wherever the executor puts it and returns ``Rows``: the
 row of the study's main file (trials.csv, searches.csv), which marks the unit done, and detail
 rows for other files (a search's evaluations). The driver alone appends them (``append``).
 """
@@ -12,6 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.results.schema import TRIALS
+
+
+@dataclass
+class Rows:
+    """What one unit returns for the store: ``row``, its row in the study's main file (trials.csv,
+    searches.csv), which marks the unit done; ``details``: file name -> rows appended just before
+    it (a search's evaluations.csv rows)."""
+
+    row: dict
+    details: dict = field(default_factory=dict)
 
 
 @dataclass

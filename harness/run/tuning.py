@@ -191,9 +191,9 @@ def _costs(evaluations: list[Evaluation]) -> tuple[Cost, Cost]:
 
 
 def run_tuning_unit(trial: TuningTrial, spec, protocol, algorithms: dict, meter, run_name: str):
-    """A search as a unit of work (``harness.run.executors.bench.Rows``): its searches.csv row,
+    """A search as a unit of work (``harness.run.study.Rows``): its searches.csv row,
     its evaluations.csv rows as details."""
-    from harness.run.executors.bench import Rows
+    from harness.run.study import Rows
 
     space = parse_space(spec.tuning.spaces[trial.algorithm], f"tuning.spaces.{trial.algorithm}")
     row, evaluations = run_tuning_trial(trial, spec, space, protocol, algorithms[trial.algorithm], meter, run_name)

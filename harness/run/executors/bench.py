@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import DatasetError
+from harness.run.study import Rows
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,6 @@ class Workload:
     session: str
     protocol: Any = None    # the driver's protocol over X, y (with its tactic pipeline): trials run on it
     algorithms: Any = None  # name -> harness.models.algorithms.Algorithm, resolved on the driver
-
-
-@dataclass
-class Rows:
-    """What one unit returns for the store: ``row``, its row in the study's main file (trials.csv,
-    searches.csv), which marks the unit done; ``details``: file name -> rows appended just before
-    it (a search's evaluations.csv rows)."""
-
-    row: dict
-    details: dict = field(default_factory=dict)
 
 
 def run_unit(unit, workload: "Workload", meter) -> Rows:

@@ -295,7 +295,7 @@ def _benches(worker) -> dict:
 def run_on_worker(workload, trial, exclusive: bool):
     """The task: this worker's bench (made on its first trial of the session: matrix check, meter,
     baseline, warm-up) runs one unit (a trial or a search). Returns (rows, report): the unit's
-    ``bench.Rows``; report names the host, the
+    ``harness.run.study.Rows``; report names the host, the
     worker and its baseline."""
     from contextlib import nullcontext
 
