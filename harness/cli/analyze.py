@@ -143,8 +143,8 @@ def _load(args) -> Results:
 
     first = (getattr(args, "paths", None) or [args.path])[0]
     if is_tuning_run(first) and args.func.__name__ not in ("run_analyze", "run_figures"):
-        raise UsageError(f"{first}: a tuning run (searches.csv); 'analyze' and 'figures' cover it, "
-                         "this command covers data-reduction runs (trials.csv) only")
+        raise UsageError(f"{first}: a tuning run (searches.csv); 'analyze', 'figures', 'report' and 'export "
+                         "mlflow' cover it, this command covers data-reduction runs (trials.csv) only")
 
     from harness.analysis.hosts import check_hosts
     from harness.results.load import load_results, net_of_baseline, pool

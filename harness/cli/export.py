@@ -45,6 +45,20 @@ def run_export(args) -> int:
                           else f"--{name.replace('_', '-')}" for name in taken)
               + " (as the last 'report' command); give an option here to change it")
     options = analysis._options(args)
+    from harness.analysis.tuning import is_tuning_run
+
+    if is_tuning_run(args.path):  # one MLflow run per search
+        from harness.analysis.tuning import load_tuning
+        from harness.cli.report import _tuning_report
+
+        _tuning_report(args, options)
+        report_options.save(html, args)
+        out = export.export_tuning(load_tuning(args.path), args.tracking_uri, args.experiment, [html],
+                                   {"figures": figures_dir, "analysis": analysis_dir})
+        print(f"MLflow experiment {out['experiment_id']} at {args.tracking_uri}: parent run "
+              f"{out['parent_run_id']}, {len(out['runs'])} search runs "
+              f"({out['created']} created, {out['updated']} updated)")
+        return 0
     inputs = analysis.carbon_inputs(args)
     results = analysis._load(args)  # a malformed results file: one line, before the store is touched
     export._client(args.tracking_uri)  # MLflow installed and the store usable? before the report is written

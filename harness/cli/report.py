@@ -28,7 +28,16 @@ def run_report(args) -> int:
     from harness.cli import analyze as analysis
     from harness.output.report.build import default_paths, write_report
 
+    from harness.analysis.tuning import is_tuning_run
+
     options = analysis._options(args)
+    if is_tuning_run(args.path):
+        html = _tuning_report(args, options)
+        from harness.output.report import options as report_options
+
+        report_options.save(html, args)
+        print(html)
+        return 0
     inputs = analysis.carbon_inputs(args)
     results = analysis._load(args)
     html, analysis_dir, figures_dir = default_paths(args.path, args.out)
@@ -40,3 +49,23 @@ def run_report(args) -> int:
         print(f"note: {results.completeness_note()}; the report says so at the top")
     print(html)
     return 0
+
+
+def _tuning_report(args, options):
+    """A tuning run's report (tables and figure of ``harness.analysis.tuning``); returns its path.
+    Raises HarnessError for a carbon option (its tables give energy only)."""
+    from harness.cli import analyze as analysis
+    from harness.errors import HarnessError
+    from harness.analysis.tuning import load_tuning
+    from harness.output.report.build import default_paths, write_tuning_report
+
+    carbon = analysis._carbon_options_given(args)
+    if carbon:  # the tuning tables have no carbon columns: say so rather than ignore the option
+        raise HarnessError(f"{carbon[0]}: a tuning run's report gives energy only (carbon covers "
+                           f"data-reduction runs); drop {' and '.join(carbon)}")
+    results = load_tuning(args.path)
+    html, analysis_dir, figures_dir = default_paths(args.path, getattr(args, "out", None))
+    write_tuning_report(results, html, analysis_dir, figures_dir, options)
+    if results.completeness():
+        print(f"note: {results.completeness()}; the report says so at the top")
+    return html

@@ -108,6 +108,10 @@ class Run:
             except OSError:  # not empty (another process wrote there): leave it
                 pass
 
+    def close(self) -> None:
+        """Release the run's lock (the end of this process's writes); safe to call twice."""
+        self._lock.close()
+
     def check_inputs(self, dataset, features, algorithms=None) -> None:
         """A resumed run must see the same dataset file, feature matrix and estimator classes."""
         check_same_inputs(self.dir, self.manifest, dataset, features, algorithms)

@@ -8,28 +8,33 @@ resumed; only then create the run directory (``harness.results.rundir``), its ma
 ``--dry-run`` stops just before that. An executor whose start is costly (a Dask cluster: a scheduler
 to reach, batch jobs to submit) starts later: after every check above and the run's lock, so bad
 input and a second driver are refused before any cluster starts; if it then fails, the lock and
-the folders made for it are removed again. Each trial (``harness.run.trial``) is three meter windows, run
-wherever the executor puts it; this process alone appends and fsyncs its row (``harness.results.store``) as
-soon as the trial ends.
+the folders made for it are removed again. A study is a plan of units of work (``harness.run.study``):
+each trial (``harness.run.trial``: three meter windows), or each search of a tuning study
+(``harness.run.tuning``), runs wherever the executor puts it, in the same session (idle baseline,
+warm-up, cool-down, progress, signals); this process alone appends and fsyncs its rows
+(``harness.results.store``) as soon as the unit ends.
 """
 
 from __future__ import annotations
 
 import sys
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness import signals
 from harness.spec import replication
 from harness.models.algorithms import resolve
 from harness.plan.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
-from harness.errors import ExecutorError, ResultsError, SpecError
+from harness.errors import ResultsError, SpecError
 from harness.run.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
 from harness.hygiene.provenance import library_versions
 from harness.results.rundir import Run, check_writable, preview
 from harness.run.session import close_session, machine_notes, merge_hosts, start_session
+from harness.run.study import Study, open_trials
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.tactics import TacticPipeline, data_context
 from harness.tactics import resolve as resolve_tactics
@@ -77,19 +82,93 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class Checked:
+    """What a run's read-only checks produced (``check``): the design, where units run, the inputs."""
+
+    spec: Spec
+    plan: list[Trial]
+    notes: list[str]
+    factors: Any
+    executor: Any
+    dataset: Any = None
+    features: Any = None
+    algorithms: dict = field(default_factory=dict)
+    protocol: Any = None
+    run_dir: Path | None = None
+    machine_state: dict | None = None
+
+
 def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
              workers: int | None = None, cluster: str | None = None, out=None,
              allow_import: tuple[str, ...] = ()) -> int:
-    """Run (or resume) every trial of a spec. Returns the exit code. ``allow_import``: packages,
-    beyond the defaults, whose classes the spec may name (``harness.imports``).
+    """Run (or resume) every unit of a spec: its trials, or its tuning searches. Returns the exit
+    code. ``allow_import``: packages, beyond the defaults, whose classes the spec may name
+    (``harness.imports``).
 
     ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
-    lsf) choose where trials run (``harness.run.executors``); neither: here, one after another.
+    lsf) choose where units run (``harness.run.executors``); neither: here, one after another.
 
     ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
-    estimate of the run's duration and what would be written, and writes nothing."""
+    estimate of the run's duration and what would be written, and writes nothing (``dry_run_spec``).
+
+    The steps: check (read-only), lock (a costly executor starts after it), open, execute, close."""
     out = out or sys.stdout
+    options = dict(results_dir=results_dir, name=name, fresh=fresh, quiet=quiet, meter=meter, workers=workers,
+                   cluster=cluster, out=out, allow_import=allow_import)
+    if dry_run:
+        return dry_run_spec(spec_path, **options)
+    c = _design(spec_path, meter, workers, cluster, allow_import)
+    try:
+        check(c, spec_path, results_dir, name, workers, cluster, quiet, allow_import, out)
+        run = lock(c, fresh, workers, cluster, quiet, out)
+        try:
+            study = open_study(c, run)
+            try:
+                return execute(c, run, study, quiet, out)
+            finally:
+                study.close()
+        finally:
+            run.close()
+    finally:
+        c.executor.close()
+
+
+def dry_run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
+                 fresh: bool = False, quiet: bool = False, meter: str | None = None, workers: int | None = None,
+                 cluster: str | None = None, out=None, allow_import: tuple[str, ...] = ()) -> int:
+    """``run --dry-run``: the plan first (before the checks that need the data: seconds for pandas,
+    scikit-learn and a timed trial), then every check a real run makes, with the meter opened here
+    (no cluster is started), the duration estimate and what would be written; writes nothing."""
+    from harness.meters import open_meter
+
+    out = out or sys.stdout
+    c = _design(spec_path, meter, workers, cluster, allow_import)
+    spec = c.spec
+    try:
+        _print_plan(spec, c.plan, cluster, out)
+        _check_name(name)
+        dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+        try:
+            print(dry_meter.summary(short=quiet), file=out, flush=True)
+            if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
+                check_local_workers(workers, [dry_meter.meter.name])
+            c.machine_state = machine_notes(spec, workers, cluster, c.notes, out)
+            _check_inputs(c, spec_path, allow_import, True, out)
+            c.run_dir = Path(results_dir) / (name or spec.name)
+            check_writable(Path(results_dir), create=False)
+            return _dry_run(spec, c.plan, c.run_dir, fresh, dry_meter.meter.name, c.dataset, c.features, c.protocol,
+                            c.algorithms, out)
+        finally:
+            dry_meter.meter.close()
+    finally:
+        c.executor.close()
+
+
+def _design(spec_path, meter: str | None, workers, cluster, allow_import) -> Checked:
+    """The spec (with ``--meter`` applied), its plan, the version notes, the user tactics imported
+    and checked, and the executor chosen (nothing started). Raises SpecError, ExecutorError."""
     spec = load_spec(spec_path)
     if meter is not None:
         override = meter.split("+") if "+" in meter else meter
@@ -100,117 +179,110 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
-    if spec.tuning is not None and (workers is not None or cluster is not None):
-        raise ExecutorError("--workers/--cluster: tuning studies run in this process only; drop the option")
-    executor = make_executor(spec, workers, cluster)  # checks the choice; starts nothing
-    if dry_run:  # the plan first, before the checks that need the data (seconds: pandas, sklearn, a timed trial)
-        if spec.tuning is not None:
-            from harness.run.tuning import describe_tuning
+    return Checked(spec, plan, notes, factors, make_executor(spec, workers, cluster))  # checks the choice; starts nothing
 
-            lines = describe_plan(spec, plan).splitlines()
-            print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
-        else:
-            print(describe_plan(spec, plan), file=out, flush=True)
-        if cluster in JOBQUEUE_KINDS:
-            from harness.run.executors.jobqueue import job_script
 
-            print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
-                  file=out)
+def _print_plan(spec: Spec, plan: list[Trial], cluster: str | None, out) -> None:
+    if spec.tuning is not None:
+        from harness.run.tuning import describe_tuning
 
+        lines = describe_plan(spec, plan).splitlines()
+        print("\n".join([lines[1], lines[2], *describe_tuning(spec), lines[-1]]), file=out, flush=True)
+    else:
+        print(describe_plan(spec, plan), file=out, flush=True)
+    if cluster in JOBQUEUE_KINDS:
+        from harness.run.executors.jobqueue import job_script
+
+        print(f"each of the {spec.cluster.jobs} {cluster} job(s) would run:\n{job_script(cluster, spec.cluster)}",
+              file=out)
+
+
+def _check_name(name: str | None) -> None:
+    problem = run_name_problem(name) if name is not None else None
+    if problem:
+        raise ResultsError(f"--name: {problem}")
+
+
+def _start_executor(c: Checked, workers, cluster, quiet: bool, out) -> None:
+    c.executor.start()
+    print(c.executor.summary(short=quiet), file=out, flush=True)
+    c.machine_state = machine_notes(c.spec, workers, cluster, c.notes, out)
+
+
+def check(c: Checked, spec_path, results_dir, name, workers, cluster, quiet: bool, allow_import, out) -> None:
+    """Every read-only check of a run, filling in ``c``: the executor started here unless its start
+    is costly (a Dask cluster starts only after every check and the run's lock: bad input must not
+    wait for a scheduler or a batch queue, nor submit jobs), the dataset, algorithms, features,
+    protocol and treatments, the results directory."""
+    _check_name(name)
+    if not c.executor.costly_start:
+        _start_executor(c, workers, cluster, quiet, out)
+    _check_inputs(c, spec_path, allow_import, False, out)
+    c.run_dir = Path(results_dir) / (name or c.spec.name)
+    check_writable(Path(results_dir), create=not c.executor.costly_start)
+
+
+def _check_inputs(c: Checked, spec_path, allow_import, dry_run: bool, out) -> None:
+    """The dataset, the split sizes, the algorithms, the features (cached unless ``dry_run``), the
+    protocol over them and every (row level, repetition) and treatment; a tuning study's spaces."""
     # pandas and scikit-learn load here, not at import: --help starts fast
     from harness.plan.checks import check_plan
     from harness.data.datasets import check_split_sizes, load_dataset
     from harness.data.features import build_features
     from harness.plan.protocols import PROTOCOLS
 
-    problem = run_name_problem(name) if name is not None else None
-    if problem:
-        raise ResultsError(f"--name: {problem}")
-    dry_meter = None
-    # A cluster starts only after every read-only check and the run's lock (Executor.costly_start):
-    # bad input must not wait for a scheduler or a batch queue, nor submit jobs.
-    late_start = executor.costly_start and not dry_run
+    spec, plan = c.spec, c.plan
+    dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
+    check_split_sizes(dataset, spec)
+    allowed = allowed_packages(allow_import)
+    algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
+    features = build_features(dataset, spec.text, save=not dry_run)
+    if spec.replication == "ict4s22":
+        from harness.plan.replication import ICT4S22Faithful
 
-    def start_executor() -> dict:
-        executor.start()
-        print(executor.summary(short=quiet), file=out, flush=True)
-        return machine_notes(spec, workers, cluster, notes, out)
+        protocol = ICT4S22Faithful(features.X, features.y)
+        check_treatments(protocol, spec, plan)
+    else:
+        pipeline = TacticPipeline(c.factors, spec.scale, data_context(dataset, features, spec.text))
+        protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
+        check_plan(plan, protocol, dataset, features.X)  # every (row level, repetition), from class counts
+        for label, n in check_treatments(protocol, spec, plan).items():
+            if n is not None and n < dataset.n_rows:
+                print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
+                      f"({n} of {dataset.n_rows} kept)", file=out)
+    if spec.tuning is not None:
+        from harness.run.tuning import check_spaces
 
-    run = None
-    try:
-        if dry_run:  # the meter is checked here, as a local run opens it; no cluster is started
-            from harness.meters import open_meter
+        check_spaces(spec, algorithms)
+    c.dataset, c.features, c.algorithms, c.protocol = dataset, features, algorithms, protocol
 
-            dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
-            print(dry_meter.summary(short=quiet), file=out, flush=True)
-            if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
-                check_local_workers(workers, [dry_meter.meter.name])
-            machine_state = machine_notes(spec, workers, cluster, notes, out)
-        elif not late_start:
-            machine_state = start_executor()
-        dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
-        check_split_sizes(dataset, spec)
-        allowed = allowed_packages(allow_import)
-        algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
-        features = build_features(dataset, spec.text, save=not dry_run)
-        if spec.replication == "ict4s22":
-            from harness.plan.replication import ICT4S22Faithful
 
-            protocol = ICT4S22Faithful(features.X, features.y)
-            check_treatments(protocol, spec, plan)
-        else:
-            pipeline = TacticPipeline(factors, spec.scale, data_context(dataset, features, spec.text))
-            protocol = PROTOCOLS[spec.protocol](features.X, features.y, spec.test_fraction, spec.seed, pipeline)
-            check_plan(plan, protocol, dataset, features.X)  # every (row level, repetition), from class counts
-            rows_kept = check_treatments(protocol, spec, plan)
-            for label, n in rows_kept.items():
-                if n is not None and n < dataset.n_rows:
-                    print(f"{label}: {dataset.n_rows - n} duplicate rows removed before the split "
-                          f"({n} of {dataset.n_rows} kept)", file=out)
-        if spec.tuning is not None:
-            from harness.run.tuning import check_spaces
-
-            check_spaces(spec, algorithms)
-        results_dir = Path(results_dir)
-        run_dir = results_dir / (name or spec.name)
-        check_writable(results_dir, create=not (dry_run or late_start))
-        if dry_run:
-            return _dry_run(spec, plan, run_dir, fresh, dry_meter.meter.name, dataset, features, protocol, algorithms,
-                            out)
-        if late_start:
-            preview(spec, run_dir, None, fresh, dataset, features, plan, algorithms)  # as --dry-run: design, inputs, rows
-            run = Run(spec, run_dir, None, fresh)  # the lock: a second driver never submits jobs
-            try:
-                machine_state = start_executor()
-                run.use_meter(executor.meter_name)
-            except BaseException:  # refused or stopped before the first write: leave nothing behind
-                run.abandon()
-                raise
-        # Everything above only reads (and locks); from here on the run directory is written.
-        if run is None:
-            run = Run(spec, run_dir, executor.meter_name, fresh)
-        run.check_inputs(dataset, features, algorithms)
-        if spec.tuning is not None:  # the local executor: its meter, in this process
-            from harness.run.tuning import execute_tuning
-
-            return execute_tuning(spec, run, protocol, algorithms, executor.selection,
-                                  lambda n: start_session(spec, run, n, 0, algorithms, executor, dataset, features,
-                                                          machine_state),
-                                  quiet, out)
-        from harness.run.executors.bench import Workload, matrix_sha256
-
-        workload = Workload(spec, run.dir.name, features.X, features.y, matrix_sha256(features.X, features.y),
-                            uuid.uuid4().hex, protocol, algorithms)
-        writer = run.open(plan)
+def lock(c: Checked, fresh: bool, workers, cluster, quiet: bool, out) -> Run:
+    """Lock the run directory (``harness.results.rundir.Run``), start a costly executor once the
+    lock is held (a second driver never submits jobs; if the start fails the lock and the folders
+    made for it are removed again), and check a resumed run's inputs. Everything before only reads."""
+    if c.executor.costly_start:
+        preview(c.spec, c.run_dir, None, fresh, c.dataset, c.features, c.plan, c.algorithms)  # as --dry-run
+        run = Run(c.spec, c.run_dir, None, fresh)  # the lock: a second driver never submits jobs
         try:
-            return _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
-                            machine_state)
-        finally:
-            writer.close()
-    finally:
-        executor.close()
-        if dry_meter is not None:
-            dry_meter.meter.close()
+            _start_executor(c, workers, cluster, quiet, out)
+            run.use_meter(c.executor.meter_name)
+        except BaseException:  # refused or stopped before the first write: leave nothing behind
+            run.abandon()
+            raise
+    else:
+        run = Run(c.spec, c.run_dir, c.executor.meter_name, fresh)
+    run.check_inputs(c.dataset, c.features, c.algorithms)
+    return run
+
+
+def open_study(c: Checked, run: Run) -> Study:
+    """The run's files checked and opened for appending, for a study of trials or a tuning study."""
+    if c.spec.tuning is not None:
+        from harness.run.tuning import open_tuning
+
+        return open_tuning(c.spec, run)
+    return open_trials(run, c.plan)
 
 
 def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
@@ -239,52 +311,70 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     return 0
 
 
-def _execute(spec, plan, run, writer, workload, executor, algorithms, dataset, features, quiet, out,
-             machine_state) -> int:
+def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
+    """Run every unit of ``study`` not done yet where the executor puts it, append each unit's rows
+    as it arrives (this process alone writes), and close the session; returns the exit code.
+    Ctrl-C, SIGTERM, SIGHUP: the units under way are abandoned, the rows stored stay."""
     from tqdm import tqdm
 
-    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in run.done]
-    m, session = start_session(spec, run, len(plan), len(run.done), algorithms, executor, dataset, features,
-                               machine_state)
-    print(f"run {run.dir}: {len(run.done)} of {len(plan)} trials already done, {len(todo)} to go; "
-          f"{features.n_features} features", file=out, flush=True)
-    warning = long_run_warning(spec, len(todo))
-    if warning:
-        print(warning, file=out, flush=True)
-    if run.unverified:
-        print(f"harness: note: {run.unverified} row(s) of {run.trials_path} have no row_sha256 (written before "
-              "per-row checksums): their values cannot be verified", file=sys.stderr)
+    from harness.run.executors.bench import Workload, matrix_sha256
 
+    spec, executor, plan = c.spec, c.executor, study.plan
+    todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in study.done]
+    m, session = _open_session(c, run, study, len(todo), out)
+    workload = Workload(spec, run.dir.name, c.features.X, c.features.y, matrix_sha256(c.features.X, c.features.y),
+                        uuid.uuid4().hex, c.protocol, c.algorithms)
     stopped: KeyboardInterrupt | None = None
-    bar = tqdm(total=len(plan), initial=len(run.done), disable=quiet, unit="trial", desc=run.dir.name,
+    bar = tqdm(total=len(plan), initial=len(study.done), disable=quiet, unit=study.unit, desc=run.dir.name,
                file=sys.stderr, dynamic_ncols=True)
     written: set[int] = set()
     session["ended_by"] = "error"
     try:
-        for row in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
-                                announce=lambda line: print(line, file=out, flush=True)):
-            if row["trial_id"] in written:  # a task the scheduler ran twice: the row is already stored
+        for rows in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
+                                 announce=lambda line: print(line, file=out, flush=True)):
+            if rows.row["trial_id"] in written:  # a task the scheduler ran twice: the rows are already stored
                 continue
-            with signals.held():  # the row on disk and the count in the manifest must agree
-                writer.append(row)  # a write that fails (disk full, read-only) raises ResultsError: one line
-                written.add(row["trial_id"])
+            with signals.held():  # the rows on disk and the count in the manifest must agree
+                study.append(rows)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                written.add(rows.row["trial_id"])
             if merge_hosts(m, executor.hosts):
                 run.save_manifest()
             bar.set_postfix_str(executor.activity(), refresh=False)
             bar.update()
         session["ended_by"] = "completed"
-    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the trials under way are abandoned
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the units under way are abandoned
         stopped = e
         session["ended_by"] = signals.signal_name(e)
     finally:  # also on a crash: the manifest says how far the run got, never more
         with signals.held():  # a second signal must not cut the session's closing short
             bar.close()
-            done = len(run.done) + len(written)
+            done = len(study.done) + len(written)
             merge_hosts(m, executor.hosts)
             close_session(run, m, session, done, len(plan))
     if stopped is not None:
-        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} trials saved in "
-              f"{run.trials_path}; run the same command again to resume", file=sys.stderr)
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} {study.units} saved in "
+              f"{study.path}; run the same command again to resume", file=sys.stderr)
         return signals.exit_code(stopped)
-    print(f"done: {len(plan)} trials in {run.trials_path}", file=out)
+    print(study.done_line, file=out)
     return 0
+
+
+def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out) -> tuple[dict, dict]:
+    """Open this process's session in the manifest and say where the run stands."""
+    spec, plan = c.spec, study.plan
+    m, session = start_session(spec, run, len(plan), len(study.done), c.algorithms, c.executor, c.dataset,
+                               c.features, c.machine_state)
+    if study.manifest:
+        m.update(study.manifest)
+        run.save_manifest()
+    line = f"run {run.dir}: {len(study.done)} of {len(plan)} {study.units} already done, {n_todo} to go"
+    print(line + (f"; {c.features.n_features} features" if study.unit == "trial" else ""), file=out, flush=True)
+    for note in study.notes:
+        print(note, file=out, flush=True)
+    warning = long_run_warning(spec, n_todo) if study.unit == "trial" else None
+    if warning:
+        print(warning, file=out, flush=True)
+    if study.unverified:
+        print(f"harness: note: {study.unverified} row(s) of {study.path} have no row_sha256 (written before "
+              "per-row checksums): their values cannot be verified", file=sys.stderr)
+    return m, session

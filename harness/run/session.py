@@ -12,8 +12,13 @@ from harness.spec import replication
 
 
 def progress_label(trial: Trial) -> str:
-    """What the progress bar shows for a trial, e.g. "adaboost, rows 10%, features 100%, rep 1"."""
+    """What the progress bar shows for a unit, e.g. "adaboost, rows 10%, features 100%, rep 1" for
+    a trial, "knn, random, rows 30%, features 10%, rep 0" for a tuning search."""
     from harness.tactics import level_text
+
+    if hasattr(trial, "strategy"):  # a tuning search (harness.plan.tuning.TuningTrial)
+        return (f"{trial.algorithm}, {trial.strategy}, rows {trial.row_fraction:.0%}, "
+                f"features {trial.feature_fraction:.0%}, rep {trial.repetition}")
 
     def text(name, level) -> str:
         fraction = name in ("rows", "features") and isinstance(level, float)

@@ -23,12 +23,39 @@ def _metrics(y_true, y_pred) -> dict:
     return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p), "recall": float(r), "f1": float(f1)}
 
 
+def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, split, y_pred,
+             phases: dict, flagged: dict | None = None) -> dict:
+    """The part of a unit's row every kind of unit shares (a trial of trials.csv, a search of
+    searches.csv): the unit's identity (its plan entry's fields), dataset, protocol, start and end
+    (UTC ISO 8601), the split's sizes, each phase's ``<phase>_energy_j`` (J), ``<phase>_s`` (s) and
+    ``<phase>_domains_j`` (J per meter domain), the meter and whether its energy is estimated, the
+    test scores of ``y_pred`` against ``split.y_test``, one ``<phase>_below_resolution`` flag per
+    window in ``flagged`` and one ``level_<factor>`` per level of the unit.
+
+    ``phases``: phase name -> a ``harness.meters.Measurement`` (``total_j``, ``duration_s``,
+    ``domains_j``); ``flagged``: phase name -> the window whose resolution is judged (default:
+    ``phases``). The caller adds its own columns; a file keeps only its own columns."""
+    from harness.tactics import level_text
+
+    res, rel = meter.resolution(), spec.hygiene.rel_error
+    row = {"run": run_name, **asdict(unit), "dataset": spec.dataset_name, "protocol": spec.protocol,
+           "started_at": started, "finished_at": finished,
+           "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1]}
+    for name, m in phases.items():
+        row.update({f"{name}_energy_j": m.total_j, f"{name}_s": m.duration_s})
+    row.update({"meter": meter.name, "energy_estimated": meter.estimated, **_metrics(split.y_test, y_pred)})
+    row.update({f"{name}_domains_j": dict(m.domains_j) for name, m in phases.items()})
+    row.update({f"{name}_below_resolution": below_resolution(m, res, rel)
+                for name, m in (phases if flagged is None else flagged).items()})
+    row.update({f"level_{name}": level_text(level) for name, level in getattr(unit, "levels", ())})
+    return row
+
+
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
     """Run one trial: three meter windows (preprocess, train, predict), then the scores.
 
     Each phase is flagged when the meter cannot resolve it to ``hygiene.rel_error``; predict is
     repeated in its window until it lasts ``hygiene.min_phase_s`` (``harness.hygiene.phases``)."""
-    from harness.tactics import level_text
     from harness.tactics.quantization import fitted_dtype
 
     started = utc_now()
@@ -44,29 +71,13 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
     m_fit = meter.end(token)
     y_pred, m_pred_window, m_pred, reps = measure_repeated(
         meter, lambda: estimator.predict(split.X_test), spec.hygiene.min_phase_s)
-    finished = utc_now()
-    n_features = split.X_train.shape[1]
-    res, rel = meter.resolution(), spec.hygiene.rel_error
-    return {
-        "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
-        "started_at": started, "finished_at": finished,
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": n_features,
-        "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
-        "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
-        "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
-        "meter": meter.name, "energy_estimated": meter.estimated,
-        **_metrics(split.y_test, y_pred),
-        "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": "harness",
-        "treatment": trial.treatment,
-        "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
-        "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, n_features),
-        "preprocess_below_resolution": below_resolution(m_pre, res, rel),
-        "train_below_resolution": below_resolution(m_fit, res, rel),
-        "predict_below_resolution": below_resolution(m_pred_window, res, rel),
-        "predict_repetitions": reps,
-        **{f"level_{name}": level_text(level) for name, level in trial.levels},
-    }
+    phases = {"preprocess": m_pre, "train": m_fit, "predict": m_pred}
+    return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases,
+                       {**phases, "predict": m_pred_window}),
+            "phase_boundaries": "harness",
+            "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
+            "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
+            "predict_repetitions": reps}
 
 
 def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
@@ -74,8 +85,6 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     as ``run_trial``."""
     from sklearn.metrics import classification_report
 
-    from harness.hygiene.phases import below_resolution
-    from harness.tactics import level_text
     from harness.tactics.quantization import fitted_dtype
     from harness.spec.replication import PHASES_ICT4S22
 
@@ -91,26 +100,9 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     token = meter.begin()
     y_pred = estimator.predict(split.X_test)
     classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
-    scores = _metrics(split.y_test, y_pred)
+    _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
     m_pred = meter.end(token)
-    finished = utc_now()
-    res, rel = meter.resolution(), spec.hygiene.rel_error
-    return {
-        "run": run_name, **asdict(trial), "dataset": spec.dataset_name, "protocol": spec.protocol,
-        "started_at": started, "finished_at": finished,
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
-        "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
-        "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
-        "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
-        "meter": meter.name, "energy_estimated": meter.estimated,
-        **scores,
-        "preprocess_domains_j": dict(m_pre.domains_j), "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j), "phase_boundaries": PHASES_ICT4S22,
-        "preprocess_below_resolution": below_resolution(m_pre, res, rel),
-        "train_below_resolution": below_resolution(m_fit, res, rel),
-        "predict_below_resolution": below_resolution(m_pred, res, rel),
-        "predict_repetitions": 1,
-        "treatment": trial.treatment, "n_rows": len(protocol.y),
-        "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
-        **{f"level_{name}": level_text(level) for name, level in trial.levels},
-    }
+    return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred,
+                       {"preprocess": m_pre, "train": m_fit, "predict": m_pred}),
+            "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y),
+            "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1])}

@@ -1,18 +1,27 @@
 """Running a tuning study (a spec with a ``tuning:`` section): every search of the plan, measured.
 
+A search is one unit of the study, as a trial is one unit of a data-reduction study: the same
+session (``harness.run.runner``: idle baseline, warm-up, cool-down, progress, signals, the
+manifest's session) runs it on the same executors (here, ``--workers``, ``--cluster``);
+``run_tuning_unit`` runs one where the executor puts it and returns its rows.
+
 Files in the run directory, beside manifest.json (``kind: tuning``):
 
 - ``searches.csv``: one row per finished search (a tuning trial): the data treatment
   (``preprocess``), the whole search (``search`` = every evaluation's propose + fit + score), the
   final fit of the best setting on all training rows (``train``) and the test prediction
-  (``predict``), the chosen setting and the test scores. Appended and fsynced when the search ends:
-  a row here is what marks the trial done.
-- ``evaluations.csv``: one row per evaluated setting, appended and fsynced as it is made, with
-  the cumulative energy and the best validation F1 so far (the curve the analysis draws).
+  (``predict``), the chosen setting and the test scores. A row here is what marks the search done.
+- ``evaluations.csv``: one row per evaluated setting, with the cumulative energy and the best
+  validation F1 so far (the curve the analysis draws).
 
-Resume: finished searches are kept; the evaluations of a search that did not finish (a crash or
-Ctrl-C in the middle) are moved to ``evaluations-abandoned.csv`` and that search runs again from
-its start, with the same seed, so no evaluation row is ever duplicated.
+The driver, the one writer, appends and fsyncs a search's evaluations and then its row when the
+search's result arrives; a search that did not finish leaves no row in either file. (Before the
+executors ran searches, evaluations were appended as each was made.)
+
+Resume: finished searches are kept; evaluations without their search's row (the driver stopped
+between the two appends, or files written by an older harness, which appended evaluations as they
+were made) are moved to ``evaluations-abandoned.csv``, with a torn last line, and that search runs
+again from its start, with the same seed, so no evaluation row is ever duplicated.
 """
 
 from __future__ import annotations
@@ -20,14 +29,11 @@ from __future__ import annotations
 import csv
 import math
 import os
-import sys
 from pathlib import Path
 
-from harness import signals
 from harness.errors import ResultsError, SpecError
 from harness.results.store import TrialWriter, recover_trials, whole_lines
-from harness.run.trial import _metrics, utc_now
-from harness.plan import execution_order
+from harness.run.trial import unit_row, utc_now
 from harness.plan.tuning import TuningTrial, make_tuning_plan
 from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
 from harness.tuning.space import check_space, grid_size, parse_space
@@ -131,20 +137,47 @@ def _check_rows_match_plan(path: Path, plan: list[TuningTrial]) -> None:
                                    "start over with --fresh or use --name")
 
 
-def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter, run_name: str,
-                     on_evaluation) -> dict:
-    """One search and its final model: the row of searches.csv (see ``SEARCH_COLUMNS``)."""
+def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter, run_name: str) -> tuple[dict, list[dict]]:
+    """One search and its final model: (the row of searches.csv (see ``SEARCH_COLUMNS``), the
+    rows of evaluations.csv, in the order made). Writes nothing. Raises SpecError when every
+    setting of the search failed."""
+    from harness.meters.common import Measurement
+
     started = utc_now()
     token = meter.begin()
     split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
     m_pre = meter.end(token)
     budget = budget_of(spec, space, trial.strategy)
     evaluations = run_search(trial.strategy, space, budget, algorithm, split.X_train, split.y_train,
-                             spec.tuning.validation, trial.seed, meter, on_evaluation)
+                             spec.tuning.validation, trial.seed, meter)
     chosen = best(evaluations)
     if chosen is None:
         raise SpecError(f"tuning.spaces.{trial.algorithm}: every setting failed in search {trial.trial_id} "
                         f"({evaluations[0].error}); fix the space")
+    search, propose = _costs(evaluations)
+    estimator = algorithm.make(trial.seed)
+    estimator.set_params(**chosen.params)
+    token = meter.begin()
+    estimator.fit(split.X_train, split.y_train)
+    m_fit = meter.end(token)
+    token = meter.begin()
+    y_pred = estimator.predict(split.X_test)
+    m_pred = meter.end(token)
+    phases = {"preprocess": m_pre, "search": Measurement(search.energy_j, search.s, search.domains_j),
+              "train": m_fit, "predict": m_pred}
+    row = {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases),
+           "validation": spec.tuning.validation.describe(), "budget": budget, "n_evaluations": len(evaluations),
+           "n_failed": sum(math.isnan(e.val_f1) for e in evaluations),
+           "propose_energy_j": propose.energy_j, "propose_s": propose.s,
+           "total_energy_j": sum(m.total_j for m in phases.values()),
+           "total_s": sum(m.duration_s for m in phases.values()),
+           "best_params": params_json(chosen.params), "best_val_f1": chosen.val_f1}
+    cumulative = {"j": 0.0, "s": 0.0, "best": -math.inf}
+    return row, [evaluation_row(trial, ev, cumulative, run_name, meter) for ev in evaluations]
+
+
+def _costs(evaluations: list[Evaluation]) -> tuple[Cost, Cost]:
+    """(the whole search: every evaluation's propose + fit + score, the strategy's proposals alone)."""
     search, propose = Cost(), Cost()
     for ev in evaluations:
         for c in (ev.propose, ev.fit, ev.score):
@@ -154,37 +187,17 @@ def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter
                 search.domains_j[k] = search.domains_j.get(k, 0.0) + v
         propose.energy_j += ev.propose.energy_j
         propose.s += ev.propose.s
-    estimator = algorithm.make(trial.seed)
-    estimator.set_params(**chosen.params)
-    token = meter.begin()
-    estimator.fit(split.X_train, split.y_train)
-    m_fit = meter.end(token)
-    token = meter.begin()
-    y_pred = estimator.predict(split.X_test)
-    m_pred = meter.end(token)
-    finished = utc_now()
-    total_j = m_pre.total_j + search.energy_j + m_fit.total_j + m_pred.total_j
-    total_s = m_pre.duration_s + search.s + m_fit.duration_s + m_pred.duration_s
-    return {
-        "run": run_name, "trial_id": trial.trial_id, "config_id": trial.config_id, "algorithm": trial.algorithm,
-        "strategy": trial.strategy, "dataset": spec.dataset_name, "protocol": spec.protocol, "sweep": trial.sweep,
-        "row_fraction": trial.row_fraction, "feature_fraction": trial.feature_fraction,
-        "repetition": trial.repetition, "seed": trial.seed, "started_at": started, "finished_at": finished,
-        "validation": spec.tuning.validation.describe(), "budget": budget, "n_evaluations": len(evaluations),
-        "n_failed": sum(math.isnan(e.val_f1) for e in evaluations),
-        "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1],
-        "preprocess_energy_j": m_pre.total_j, "preprocess_s": m_pre.duration_s,
-        "search_energy_j": search.energy_j, "search_s": search.s,
-        "propose_energy_j": propose.energy_j, "propose_s": propose.s,
-        "train_energy_j": m_fit.total_j, "train_s": m_fit.duration_s,
-        "predict_energy_j": m_pred.total_j, "predict_s": m_pred.duration_s,
-        "total_energy_j": total_j, "total_s": total_s,
-        "meter": meter.name, "energy_estimated": meter.estimated,
-        "best_params": params_json(chosen.params), "best_val_f1": chosen.val_f1,
-        **_metrics(split.y_test, y_pred),
-        "search_domains_j": search.domains_j, "train_domains_j": dict(m_fit.domains_j),
-        "predict_domains_j": dict(m_pred.domains_j),
-    }
+    return search, propose
+
+
+def run_tuning_unit(trial: TuningTrial, spec, protocol, algorithms: dict, meter, run_name: str):
+    """A search as a unit of work (``harness.run.study.Rows``): its searches.csv row,
+    its evaluations.csv rows as details."""
+    from harness.run.study import Rows
+
+    space = parse_space(spec.tuning.spaces[trial.algorithm], f"tuning.spaces.{trial.algorithm}")
+    row, evaluations = run_tuning_trial(trial, spec, space, protocol, algorithms[trial.algorithm], meter, run_name)
+    return Rows(row, {EVALUATIONS: evaluations})
 
 
 def evaluation_row(trial: TuningTrial, ev: Evaluation, cumulative: dict, run_name: str, meter) -> dict:
@@ -203,91 +216,35 @@ def evaluation_row(trial: TuningTrial, ev: Evaluation, cumulative: dict, run_nam
     }
 
 
-def execute_tuning(spec, run, protocol, algorithms, selection, new_session, quiet: bool, out) -> int:
-    """Run every search of the plan not yet in searches.csv; see the module docstring.
+def tuning_manifest(spec) -> dict:
+    """The manifest's ``tuning`` entry: strategies, validation, TPE start-up trials and budgets."""
+    parsed = spaces(spec)
+    return {"strategies": spec.tuning.strategies, "validation": spec.tuning.validation.describe(),
+            "tpe_startup_trials": {name: tpe_startup(budget_of(spec, sp, "bayesian"))
+                                   for name, sp in parsed.items()} if "bayesian" in spec.tuning.strategies else None,
+            "budgets": {name: {s: budget_of(spec, sp, s) for s in spec.tuning.strategies}
+                        for name, sp in parsed.items()}}
 
-    ``new_session(n_trials)`` starts the manifest's session (shared with ``harness.run.runner``) and
-    returns ``(manifest, session)``."""
-    from threadpoolctl import threadpool_limits
 
-    from harness.hygiene import session as hygiene_session
-    from tqdm import tqdm
+def open_tuning(spec, run):
+    """Check and open a tuning run's files for appending (``harness.run.study.Study``): finished
+    searches kept (a torn last line moved aside), the evaluations of unfinished ones moved aside
+    (see the module docstring); marks the manifest ``kind: tuning`` once the session has opened it."""
+    from harness.run.study import Study
 
     plan = make_tuning_plan(spec)
-    parsed = spaces(spec)
-    meter_ = selection.meter
     searches_path, evals_path = run.dir / SEARCHES, run.dir / EVALUATIONS
-    done = recover_trials(searches_path, SEARCH_COLUMNS).trial_ids
-    if done:
+    scan = recover_trials(searches_path, SEARCH_COLUMNS)
+    if scan.trial_ids:
         _check_rows_match_plan(searches_path, plan)
-    moved = _drop_unfinished_evaluations(evals_path, done, run.dir)
-    order = execution_order(plan, spec.hygiene.shuffle, spec.seed)
-    todo = [t for t in order if t.trial_id not in done]
-    m, session = new_session(len(plan))
-    m["kind"] = "tuning"
-    m["tuning"] = {"strategies": spec.tuning.strategies, "validation": spec.tuning.validation.describe(),
-                   "tpe_startup_trials": {name: tpe_startup(budget_of(spec, sp, "bayesian"))
-                                          for name, sp in parsed.items()} if "bayesian" in spec.tuning.strategies else None,
-                   "budgets": {name: {s: budget_of(spec, sp, s) for s in spec.tuning.strategies}
-                               for name, sp in parsed.items()}}
-    run.save_manifest()
-    print(f"run {run.dir}: {len(done)} of {len(plan)} searches already done, {len(todo)} to go", file=out, flush=True)
-    if moved:
-        print(moved, file=out, flush=True)
-
-    searches = TrialWriter(searches_path, SEARCH_COLUMNS)
-    evals = TrialWriter(evals_path, EVALUATION_COLUMNS)
-    stopped, appended = None, 0
-    session["ended_by"] = "error"
+    moved = _drop_unfinished_evaluations(evals_path, scan.trial_ids, run.dir)
+    writers = {SEARCHES: TrialWriter(searches_path, SEARCH_COLUMNS)}
     try:
-        with threadpool_limits(limits=spec.hygiene.threads):
-            if todo and spec.hygiene.baseline_s > 0 and m.get("baseline") is None:
-                m["baseline"] = hygiene_session.measure_idle_baseline(meter_, spec.hygiene)
-                run.save_manifest()
-            if todo and spec.hygiene.warmup_s > 0:
-                from harness.run.executors.bench import warmup
-
-                warmup(spec.hygiene.warmup_s)
-            cooldown = hygiene_session.Cooldown(spec.hygiene, meter_, m.get("baseline"))
-            if todo:
-                print(cooldown.note, file=out, flush=True)
-            waited = hygiene_session.FIRST
-            bar = tqdm(total=len(plan), initial=len(done), disable=quiet, unit="search", desc=run.dir.name,
-                       file=sys.stderr, dynamic_ncols=True)
-            try:
-                for i, trial in enumerate(todo):
-                    bar.set_postfix_str(f"{trial.algorithm}, {trial.strategy}, rows {trial.row_fraction:.0%}, "
-                                        f"features {trial.feature_fraction:.0%}, rep {trial.repetition}",
-                                        refresh=False)
-                    cumulative = {"j": 0.0, "s": 0.0, "best": -math.inf}
-
-                    def on_evaluation(ev, trial=trial, cumulative=cumulative):
-                        evals.append(evaluation_row(trial, ev, cumulative, m["run"], meter_))
-
-                    row = run_tuning_trial(trial, spec, parsed[trial.algorithm], protocol,
-                                           algorithms[trial.algorithm], meter_, m["run"], on_evaluation)
-                    with signals.held():  # the row on disk and the count in the manifest must agree
-                        searches.append({**row, **waited.columns()})
-                        appended += 1
-                    bar.update()
-                    if i + 1 < len(todo):
-                        waited = cooldown.wait()
-                session["ended_by"] = "completed"
-            except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the search under way is abandoned
-                stopped = e
-                session["ended_by"] = signals.signal_name(e)
-            finally:
-                bar.close()
-    finally:
-        with signals.held():
-            searches.close()
-            evals.close()
-            from harness.run.session import close_session
-
-            close_session(run, m, session, len(done) + appended, len(plan))
-    if stopped is not None:
-        print(f"harness: interrupted ({signals.signal_name(stopped)}): {session['trials_done']} of {len(plan)} "
-              f"searches saved in {searches_path}; run the same command again to resume", file=sys.stderr)
-        return signals.exit_code(stopped)
-    print(f"done: {len(plan)} searches in {searches_path}, evaluations in {evals_path}", file=out)
-    return 0
+        writers[EVALUATIONS] = TrialWriter(evals_path, EVALUATION_COLUMNS)
+    except BaseException:
+        writers[SEARCHES].close()
+        raise
+    return Study(plan, "search", SEARCHES, searches_path, writers, scan.trial_ids, scan.unverified,
+                 notes=[moved] if moved else [],
+                 done_line=f"done: {len(plan)} searches in {searches_path}, evaluations in {evals_path}",
+                 manifest={"kind": "tuning", "tuning": tuning_manifest(spec)})

@@ -116,7 +116,7 @@ def evaluate(index: int, params: dict, propose: Cost, algorithm, X, y, folds, se
 def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, validation, seed: int, meter,
                on_evaluation: Callable[[Evaluation], None] = lambda e: None) -> list[Evaluation]:
     """All evaluations of one search, in the order made; ``on_evaluation`` is called after each
-    (the runner appends and fsyncs its row there). ``grid`` evaluates the whole grid in
+    (e.g. to follow a search's progress). ``grid`` evaluates the whole grid in
     ParameterGrid order; ``random`` ``budget`` ParameterSampler draws; ``bayesian`` ``budget``
     proposals of Optuna's TPE sampler (seeded), told each validation F1 (NaN as a failed trial)."""
     folds = validation_folds(y, validation, seed)

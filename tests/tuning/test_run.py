@@ -124,12 +124,12 @@ def test_dry_run_names_the_tuning_files_and_counts_finished_searches(tuning_dir,
     assert "would write nothing: all 12 searches are already done" in proc.stdout, proc.stdout
 
 
-def test_report_on_a_tuning_run_says_what_covers_it(tuning_dir, write_spec, capsys, monkeypatch):
+def test_report_on_a_tuning_run_shows_its_tables_and_figure(tuning_dir, write_spec, capsys, monkeypatch):
     from harness.cli import main
 
     monkeypatch.chdir(tuning_dir)
     assert main(["run", str(write_spec(tuning_dir)), "--results-dir", str(tuning_dir), "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["report", str(tuning_dir / "tune")]) == 2
-    err = capsys.readouterr().err
-    assert "a tuning run" in err and "'analyze' and 'figures'" in err and err.count("\n") == 1
+    assert main(["report", str(tuning_dir / "tune")]) == 0
+    page = (tuning_dir / "tune/report.html").read_text()
+    assert "table-tuning_strategies" in page and "fig-tuning_curves" in page

@@ -13,6 +13,11 @@ configuration (``mlflow.parentRunId``) with
   F1, accuracy, precision and recall; the number of trials; the carbon medians (g) when carbon
   inputs are given.
 
+A tuning run (``export_tuning``): the parent run as above, one child run per search with
+parameters algorithm, strategy, data level (sweep, row and feature fractions), repetition, seed,
+validation, budget and best_params, and metrics: energy (J) and time (s) of every phase and in
+total, f1, accuracy, precision, recall, best_val_f1 and the number of evaluations.
+
 Each run is found again by its ``harness.key`` tag, so exporting twice updates the same runs
 (metrics get a new value at the same step, the latest is shown) instead of adding new ones.
 """
@@ -137,29 +142,8 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
     client = _client(tracking_uri)
     trials = results.trials if trials is None else trials
     run_name = str(trials["run"].iloc[0]) if "run" in trials and len(trials) else results.source.name
-    name = experiment or run_name
-    try:
-        found = client.get_experiment_by_name(name)
-        exp_id = (found.experiment_id if found is not None else
-                  client.create_experiment(name, artifact_location=artifact_location(tracking_uri)))
-    except Exception as e:  # MLflow raises its own exception types for a bad store or URI
-        first = " ".join(str(e).split())[:160]
-        raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({type(e).__name__}: "
-                          f"{first}); use e.g. sqlite:///mlruns.db") from None
     source = str(Path(results.source).resolve())
-    created = updated = 0
-
-    def get_or_create(key: str, run_label: str, tags: dict) -> str:
-        nonlocal created, updated
-        hits = client.search_runs([exp_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=2)
-        if hits:
-            updated += 1
-            run_id = hits[0].info.run_id
-        else:
-            created += 1
-            run_id = client.create_run(exp_id, run_name=run_label, tags={KEY_TAG: key, **tags}).info.run_id
-        return run_id
-
+    exp_id, get_or_create, counts = _store(client, tracking_uri, experiment or run_name)
     parent_key = _key("run", source, run_name)
     parent = get_or_create(parent_key, run_name, {"harness.source": source})
     notes = "; ".join(results.energy_notes()) or "measured"
@@ -168,13 +152,7 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
                            RunTag("harness.trials", f"{len(results.trials)} of "
                                   f"{results.planned_trials if results.planned_trials is not None else 'unknown'} planned")],
                      metrics=[Metric("n_trials", float(len(results.trials)), 0, 0)])
-    for path in artifacts:
-        if Path(path).is_file():
-            client.log_artifact(parent, str(path))
-    for sub, directory in (artifact_dirs or {}).items():
-        if Path(directory).is_dir():
-            client.log_artifacts(parent, str(directory), artifact_path=sub)
-    client.set_terminated(parent)
+    _log_artifacts(client, parent, artifacts, artifact_dirs)
 
     runs = {}
     for key_values, group in trials.groupby(stats.CONFIG, sort=True):
@@ -192,5 +170,80 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
                          metrics=[Metric(k, v, 0, 0) for k, v in metrics.items()], tags=tags)
         client.set_terminated(run_id)
         runs[key] = run_id
-    return {"experiment_id": exp_id, "parent_run_id": parent, "runs": runs, "created": created,
-            "updated": updated}
+    return {"experiment_id": exp_id, "parent_run_id": parent, "runs": runs, **counts}
+
+
+SEARCH_PARAMS = ("algorithm", "strategy", "sweep", "row_fraction", "feature_fraction", "repetition", "seed",
+                 "validation", "budget", "best_params", "meter", "energy_estimated")
+SEARCH_METRICS = ("preprocess_energy_j", "preprocess_s", "search_energy_j", "search_s", "propose_energy_j",
+                  "propose_s", "train_energy_j", "train_s", "predict_energy_j", "predict_s", "total_energy_j",
+                  "total_s", "f1", "accuracy", "precision", "recall", "best_val_f1", "n_evaluations", "n_failed")
+
+
+def export_tuning(results, tracking_uri: str, experiment: str | None = None, artifacts: list[Path] = (),
+                  artifact_dirs: dict[str, Path] = None) -> dict:
+    """Export a tuning run (``harness.analysis.tuning.TuningResults``) to MLflow: a parent run with
+    the report and figures, one child run per search (``SEARCH_PARAMS``, ``SEARCH_METRICS``: J, s,
+    scores in [0, 1]); returns as ``export_run``, ``runs`` keyed by search. Raises ExportError."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = _client(tracking_uri)
+    s = results.searches
+    run_name = str(s["run"].iloc[0]) if len(s) else Path(results.source).name
+    source = str(Path(results.source).resolve())
+    exp_id, get_or_create, counts = _store(client, tracking_uri, experiment or run_name)
+    parent = get_or_create(_key("run", source, run_name), run_name, {"harness.source": source})
+    notes = "; ".join(results.energy_notes()) or "measured"
+    client.log_batch(parent, params=[Param("source", source), Param("layout", "tuning")],
+                     tags=[RunTag("harness.energy", notes), RunTag("harness.searches", f"{len(s)} of "
+                           f"{results.n_planned if results.n_planned is not None else 'unknown'} planned")],
+                     metrics=[Metric("n_searches", float(len(s)), 0, 0)])
+    _log_artifacts(client, parent, artifacts, artifact_dirs)
+    runs = {}
+    for _, row in s.sort_values("trial_id").iterrows():
+        key = _key("search", source, run_name, int(row["trial_id"]))
+        label = (f"{row['algorithm']} {row['strategy']} rows {100 * row['row_fraction']:.0f}% "
+                 f"features {100 * row['feature_fraction']:.0f}% rep {row['repetition']}")
+        run_id = get_or_create(key, label, {"mlflow.parentRunId": parent, "harness.source": source})
+        metrics = {k: float(row[k]) for k in SEARCH_METRICS if k in row and math.isfinite(float(row[k]))}
+        client.log_batch(run_id, params=[Param(k, str(row[k])[:6000]) for k in SEARCH_PARAMS if k in row],
+                         metrics=[Metric(k, v, 0, 0) for k, v in metrics.items()],
+                         tags=[RunTag("harness.energy", notes)])
+        client.set_terminated(run_id)
+        runs[key] = run_id
+    return {"experiment_id": exp_id, "parent_run_id": parent, "runs": runs, **counts}
+
+
+def _store(client, tracking_uri: str, name: str):
+    """(experiment id, ``get_or_create(key, label, tags) -> run id``, counts {"created", "updated"}
+    that it keeps). Raises ExportError when the store cannot be used."""
+    try:
+        found = client.get_experiment_by_name(name)
+        exp_id = (found.experiment_id if found is not None else
+                  client.create_experiment(name, artifact_location=artifact_location(tracking_uri)))
+    except Exception as e:  # MLflow raises its own exception types for a bad store or URI
+        first = " ".join(str(e).split())[:160]
+        raise ExportError(f"--tracking-uri {tracking_uri}: MLflow cannot use this store ({type(e).__name__}: "
+                          f"{first}); use e.g. sqlite:///mlruns.db") from None
+    counts = {"created": 0, "updated": 0}
+
+    def get_or_create(key: str, run_label: str, tags: dict) -> str:
+        hits = client.search_runs([exp_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=2)
+        if hits:
+            counts["updated"] += 1
+            return hits[0].info.run_id
+        counts["created"] += 1
+        return client.create_run(exp_id, run_name=run_label, tags={KEY_TAG: key, **tags}).info.run_id
+
+    return exp_id, get_or_create, counts
+
+
+def _log_artifacts(client, parent: str, artifacts, artifact_dirs) -> None:
+    """Log ``artifacts`` (files) and ``artifact_dirs`` (name -> folder) on the parent run, then end it."""
+    for path in artifacts:
+        if Path(path).is_file():
+            client.log_artifact(parent, str(path))
+    for sub, directory in (artifact_dirs or {}).items():
+        if Path(directory).is_dir():
+            client.log_artifacts(parent, str(directory), artifact_path=sub)
+    client.set_terminated(parent)

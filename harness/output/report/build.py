@@ -3,6 +3,7 @@ report (``page.render``). The headline findings are worded here from the analysi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -37,14 +38,7 @@ def write_report(results: Results, out_html: Path, analysis_dir: Path, figures_d
     page = Page(results=results, analysis_dir=analysis_dir, figures_dir=figures_dir,
                 fresh_tables=tuple(t.name for t in tables), findings=tuple(findings(results, tables, carbon)),
                 settings=tuple(settings(options, carbon)))
-    text = render(page)
-    try:
-        out_html.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_html.with_name(out_html.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out_html)
-    except OSError as e:
-        raise ResultsError(f"{out_html}: cannot write the report ({e.strerror}); pass a writable --out") from e
+    _write_html(render(page), out_html)
     return out_html
 
 
@@ -142,3 +136,78 @@ def default_paths(path: str | Path, out: str | None) -> tuple[Path, Path, Path]:
     else:
         html = path.with_name(f"{path.stem}-report.html")
     return html, analysis_dir, figures_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class _TuningPage:
+    """A tuning run as the page reads a run (``harness.results.load.Results``): its searches are
+    its trials (one row per finished search)."""
+
+    tuning: object  # harness.analysis.tuning.TuningResults
+
+    @property
+    def trials(self):
+        return self.tuning.searches
+
+    @property
+    def source(self) -> Path:
+        return Path(self.tuning.source)
+
+    @property
+    def manifest(self) -> Path:
+        return self.source / "manifest.json"
+
+    @property
+    def planned_trials(self):
+        return self.tuning.n_planned
+
+    @property
+    def incomplete(self) -> bool:
+        return self.tuning.completeness() is not None
+
+    @property
+    def meters(self) -> list[str]:
+        return sorted(self.trials["meter"].astype(str).unique())
+
+    layout = "run"
+
+    def energy_notes(self) -> list[str]:
+        return self.tuning.energy_notes()
+
+
+def write_tuning_report(results, out_html: Path, analysis_dir: Path, figures_dir: Path,
+                        options: Options = Options(), target_f1: float | None = None,
+                        target_fraction: float | None = None) -> Path:
+    """The report of a tuning run (``harness.analysis.tuning.TuningResults``): the tuning tables
+    (``tuning_tables``) in ``analysis_dir``, the tuning figure (``tuning_curves.png``/``.pdf``) in
+    ``figures_dir`` and ``out_html``; returns ``out_html``. Raises ResultsError when the page cannot
+    be written."""
+    from harness.analysis.tuning import DEFAULT_TARGET_FRACTION, tuning_tables
+    from harness.output.tuning_figures import tuning_figure
+
+    fraction = DEFAULT_TARGET_FRACTION if target_fraction is None else target_fraction
+    tables, _ = tuning_tables(results, target_f1, fraction, options.n_resamples, options.seed)
+    write_tables(tables, analysis_dir)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    draw.save(tuning_figure(results), figures_dir, "tuning_curves")
+    s = results.searches
+    found = [f"{len(s)} searches: {', '.join(sorted(s['strategy'].unique()))} on "
+             f"{', '.join(sorted(s['algorithm'].unique()))}; target: "
+             + (f"validation F1 {target_f1:g}" if target_f1 is not None else
+                f"{fraction:g} x the best validation F1 per algorithm, data level and repetition")]
+    page = Page(results=_TuningPage(results), analysis_dir=analysis_dir, figures_dir=figures_dir,
+                fresh_tables=tuple(t.name for t in tables), findings=tuple(found),
+                settings=(f"bootstrap: {options.n_resamples} resamples, seed {options.seed}",))
+    _write_html(render(page), out_html)
+    return out_html
+
+
+def _write_html(text: str, out_html: Path) -> None:
+    """Write to a temporary file and rename it: a crash never leaves half a report."""
+    try:
+        out_html.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_html.with_name(out_html.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out_html)
+    except OSError as e:
+        raise ResultsError(f"{out_html}: cannot write the report ({e.strerror}); pass a writable --out") from e

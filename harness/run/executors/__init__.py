@@ -1,4 +1,4 @@
-"""Executors decide where trials run; they only map trials to rows.
+"""Executors decide where units of work (trials, tuning searches) run; they only map units to rows.
 
 - ``local`` (the default): every trial in this process, one after another.
 - ``dask``: trials as tasks on Dask distributed workers: a local cluster of worker processes
@@ -6,8 +6,8 @@
   as batch jobs through dask-jobqueue (``--cluster slurm|pbs|sge|lsf``, configured in the spec's
   ``cluster:`` section; ``harness.run.executors.jobqueue``).
 
-The runner hands an executor the trials still to do and appends each row it yields; the driver is
-the only writer of trials.csv and the manifest whatever the executor. Dask is imported only when a
+The runner hands an executor the units still to do and appends the rows each yields; the driver is
+the only writer of the run's files and the manifest whatever the executor. Dask is imported only when a
 Dask executor is started.
 """
 

@@ -16,9 +16,9 @@ class Executor(ABC):
 
     ``start()`` opens the meter(s) where trials will run and raises a HarnessError (before anything
     is written) when they cannot be used; then ``meter_name``, ``meter_info`` (manifest "meter"),
-    ``summary()`` and ``hosts`` are set. ``map(workload, trials, known_baseline)`` yields one row per
-    trial as each finishes, in any order; ``hosts`` (hostname -> facts, meter and idle baseline) is
-    kept up to date for the manifest. ``close()`` is safe to call twice.
+    ``summary()`` and ``hosts`` are set. ``map(workload, units, known_baseline)`` yields one
+    ``harness.run.study.Rows`` per unit (a trial or a tuning search) as each finishes, in any
+    order; ``hosts`` (hostname -> facts, meter and idle baseline) is kept up to date for the manifest. ``close()`` is safe to call twice.
     """
 
     kind: str = "executor"
@@ -43,7 +43,7 @@ class Executor(ABC):
 
     @abstractmethod
     def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
-        """Rows as trials finish; ``announce(line)`` is called with what the run should print
+        """``harness.run.study.Rows`` as units (trials, searches) finish; ``announce(line)`` is called with what the run should print
         before its first trial (the cool-down rule)."""
 
     def reference_meter(self):

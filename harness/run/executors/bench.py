@@ -1,9 +1,10 @@
-"""A measuring bench: one process that runs trials, one at a time, with its own meter.
+"""A measuring bench: one process that runs units of work (trials, tuning searches), one at a time,
+with its own meter.
 
-Every process that runs trials holds one: the driver for the local executor, each Dask worker for
+Every process that runs units holds one: the driver for the local executor, each Dask worker for
 the distributed one. A bench opens its meter, limits BLAS/OpenMP threads, measures its own idle
-baseline, warms the CPU up, and then runs trials with the spec's cool-down between them. It writes
-nothing: rows go back to the driver, the one writer of trials.csv.
+baseline, warms the CPU up, and then runs units with the spec's cool-down between them. It writes
+nothing: each unit's ``Rows`` go back to the driver, the one writer of the run's files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import DatasetError
-from harness.plan import Trial
+from harness.run.study import Rows
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,23 @@ class Workload:
     session: str
     protocol: Any = None    # the driver's protocol over X, y (with its tactic pipeline): trials run on it
     algorithms: Any = None  # name -> harness.models.algorithms.Algorithm, resolved on the driver
+
+
+def run_unit(unit, workload: "Workload", meter) -> Rows:
+    """Run one unit of the workload's study with ``meter``: a tuning search
+    (``harness.plan.tuning.TuningTrial``: ``harness.run.tuning.run_tuning_unit``) or a trial
+    (``harness.run.trial.run_trial``, or ``run_faithful_trial`` for the ICT4S'22 replication)."""
+    from harness.plan.tuning import TuningTrial
+
+    spec = workload.spec
+    if isinstance(unit, TuningTrial):
+        from harness.run.tuning import run_tuning_unit
+
+        return run_tuning_unit(unit, spec, workload.protocol, workload.algorithms, meter, workload.run_name)
+    from harness.run.trial import run_faithful_trial, run_trial
+
+    trial_fn = run_faithful_trial if getattr(spec, "replication", "none") == "ict4s22" else run_trial
+    return Rows(trial_fn(unit, workload.protocol, workload.algorithms[unit.algorithm], meter, workload.run_name, spec))
 
 
 def matrix_sha256(X, y) -> str:
@@ -69,7 +87,7 @@ def warmup(seconds: float) -> None:
 
 
 class Bench:
-    """Runs trials of one ``Workload`` in this process.
+    """Runs units (trials, searches) of one ``Workload`` in this process.
 
     ``selection`` is an opened ``harness.meters.Selection`` (the bench closes it), or None to open
     the spec's meter here. Raises DatasetError when the matrix received differs from the driver's
@@ -118,21 +136,17 @@ class Bench:
         self.waited = hygiene_session.FIRST
         self.prepared = True
 
-    def run(self, trial: Trial) -> dict:
-        """One trial's row (``harness.run.trial.run_trial``, the cool-down that preceded it, and the
-        ``host``); the cool-down (``hygiene``) runs before every trial but this bench's first."""
-        from harness.run.trial import run_faithful_trial, run_trial
-
+    def run(self, unit) -> Rows:
+        """One unit's rows (``run_unit``), its main row completed with the cool-down that preceded
+        it and the ``host``; the cool-down (``hygiene``) runs before every unit but this bench's first."""
         self.prepare()
         if self.trials_run:
             self.waited = self.cooldown.wait()
-        trial_fn = run_faithful_trial if getattr(self.workload.spec, "replication", "none") == "ict4s22" else run_trial
-        row = trial_fn(trial, self.protocol, self.algorithms[trial.algorithm], self.meter,
-                        self.workload.run_name, self.workload.spec)
-        row.update(self.waited.columns())
-        row["host"] = self.host
+        rows = run_unit(unit, self.workload, self.meter)
+        rows.row.update(self.waited.columns())
+        rows.row["host"] = self.host
         self.trials_run += 1
-        return row
+        return rows
 
     def close(self) -> None:
         self._threads.restore_original_limits()

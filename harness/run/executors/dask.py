@@ -181,16 +181,16 @@ class DaskExecutor(Executor):
                          for t in trials]
         for future in as_completed(self._futures):
             try:
-                row, report = future.result()  # a trial's own exception is raised here, as it would be locally
+                rows, report = future.result()  # a unit's own exception is raised here, as it would be locally
             except KilledWorker as e:
                 raise ExecutorError(f"a trial's task ({e.task}) ended every worker that ran it (out of memory?); "
                                     "give workers more memory or run that configuration locally") from None
-            if row["meter"] != self.meter_name:  # a worker that joined after the start-up checks
-                raise MeterError(f"worker {report['label']} measured with {row['meter']}, the run with "
+            if rows.row["meter"] != self.meter_name:  # a worker that joined after the start-up checks
+                raise MeterError(f"worker {report['label']} measured with {rows.row['meter']}, the run with "
                                  f"{self.meter_name}; give that host the same meter, or name one with --meter")
             self._record(report)
             future.release()
-            yield row
+            yield rows
 
     def _record(self, report: dict) -> None:
         entry = self.hosts.setdefault(report["host"], {**report["facts"], "meter": self.meter_name,
@@ -294,7 +294,8 @@ def _benches(worker) -> dict:
 
 def run_on_worker(workload, trial, exclusive: bool):
     """The task: this worker's bench (made on its first trial of the session: matrix check, meter,
-    baseline, warm-up) runs one trial. Returns (row, report) where report names the host, the
+    baseline, warm-up) runs one unit (a trial or a search). Returns (rows, report): the unit's
+    ``harness.run.study.Rows``; report names the host, the
     worker and its baseline."""
     from contextlib import nullcontext
 
@@ -308,9 +309,9 @@ def run_on_worker(workload, trial, exclusive: bool):
         if bench is None:
             bench = benches[workload.session] = Bench(workload)
             bench.prepare()
-        row = bench.run(trial)
+        rows = bench.run(trial)
     name = str(worker.name)
-    return row, {"host": bench.host, "worker": name, "baseline": bench.baseline, "facts": bench.facts,
+    return rows, {"host": bench.host, "worker": name, "baseline": bench.baseline, "facts": bench.facts,
                  "label": f"{bench.host}/{name}"}
 
 
