@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.errors import ResultsError
+from harness.results.schema import LOCK
 from harness.plan import Trial
 from harness.spec import Spec
 from harness.results.read import check_rows_match_plan, read_results_file
@@ -272,8 +273,6 @@ def preview(spec: Spec, run_dir: Path, meter_name: str | None, fresh: bool, data
         return done, f"would resume {run_dir}: append the remaining {unit} to {trials}, update {run_dir / MANIFEST}"
     return set(), f"would write {files}"
 
-
-from harness.results.schema import LOCK  # noqa: E402
 
 
 def _lock(run_dir: Path):

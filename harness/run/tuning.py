@@ -26,13 +26,12 @@ again from its start, with the same seed, so no evaluation row is ever duplicate
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-from pathlib import Path
 
-from harness.errors import ResultsError, SpecError
-from harness.results.store import TrialWriter, recover_trials, whole_lines
+from harness.errors import SpecError
+from harness.results.read import check_rows_match_plan
+from harness.results.rundir import SEARCH_FIELDS
+from harness.results.store import TrialWriter, recover_trials, set_aside_unfinished
 from harness.run.trial import unit_row, utc_now
 from harness.plan.tuning import TuningTrial, make_tuning_plan
 from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
@@ -79,62 +78,6 @@ def describe_tuning(spec) -> list[str]:
     folds = t.validation.folds or 1
     lines.append(f"  {n_eval} evaluations in all ({n_eval * folds} fits)")
     return lines
-
-
-def _drop_unfinished_evaluations(path: Path, done: set[int], run_dir: Path) -> str | None:
-    """Keep the evaluations of finished searches only; move the others (and a torn last line) to
-    evaluations-abandoned.csv, then rewrite evaluations.csv atomically. Returns the line that says
-    what was moved and where, or None when nothing was."""
-    if not path.exists():
-        return None
-    data = path.read_bytes()
-    text = whole_lines(data).decode("utf-8")
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        path.write_bytes(b"")
-        return None
-    if tuple(rows[0]) != EVALUATION_COLUMNS:
-        raise ResultsError(f"{path}: header does not match this harness's columns; use --fresh")
-    id_col = EVALUATION_COLUMNS.index("trial_id")
-    keep, drop = [rows[0]], []
-    for r in rows[1:]:
-        ok = len(r) == len(EVALUATION_COLUMNS) and r[id_col].isdigit() and int(r[id_col]) in done
-        (keep if ok else drop).append(r)
-    torn = data[len(whole_lines(data)):]
-    if not drop and not torn:
-        return None
-    aside = run_dir / ABANDONED
-    with open(aside, "a", encoding="utf-8", newline="") as f:
-        if f.tell() == 0:
-            f.write(",".join(EVALUATION_COLUMNS) + "\n")
-        csv.writer(f, lineterminator="\n").writerows(drop)
-        if torn:
-            f.write(torn.decode("utf-8", "replace") + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(keep)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    searches = {r[id_col] for r in drop if len(r) > id_col}
-    what = [f"{len(drop)} evaluation(s) of {len(searches)} unfinished search(es)"] if drop else []
-    what += ["a torn last line (an evaluation cut short)"] if torn else []
-    return (f"resume: {' and '.join(what)} moved from {path.name} to {aside}; "
-            "an unfinished search runs again from its start, with the same seed")
-
-
-def _check_rows_match_plan(path: Path, plan: list[TuningTrial]) -> None:
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            i = int(row["trial_id"])
-            t = plan[i] if 0 <= i < len(plan) else None
-            if t is None or (row["algorithm"], row["strategy"], row["sweep"], float(row["row_fraction"]),
-                             float(row["feature_fraction"]), int(row["repetition"])) != (
-                    t.algorithm, t.strategy, t.sweep, t.row_fraction, t.feature_fraction, t.repetition):
-                raise ResultsError(f"{path}: search {i} in the file is not search {i} of this spec's plan; "
-                                   "start over with --fresh or use --name")
 
 
 def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter, run_name: str) -> tuple[dict, list[dict]]:
@@ -235,9 +178,8 @@ def open_tuning(spec, run):
     plan = make_tuning_plan(spec)
     searches_path, evals_path = run.dir / SEARCHES, run.dir / EVALUATIONS
     scan = recover_trials(searches_path, SEARCH_COLUMNS)
-    if scan.trial_ids:
-        _check_rows_match_plan(searches_path, plan)
-    moved = _drop_unfinished_evaluations(evals_path, scan.trial_ids, run.dir)
+    check_rows_match_plan(scan, plan, SEARCH_FIELDS, "search")
+    moved = set_aside_unfinished(evals_path, scan.trial_ids, run.dir / ABANDONED, EVALUATION_COLUMNS)
     writers = {SEARCHES: TrialWriter(searches_path, SEARCH_COLUMNS)}
     try:
         writers[EVALUATIONS] = TrialWriter(evals_path, EVALUATION_COLUMNS)

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.results.schema import ABANDONED, EVALUATIONS, SEARCHES
+from harness.results.schema import ABANDONED, EVALUATION_COLUMNS, EVALUATIONS, SEARCHES
+from harness.results.store import format_row
 from harness.run.runner import run_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,9 +73,11 @@ def test_stop_mid_run_resumes_every_search_once(tmp_path, monkeypatch):
         calls.append(unit.trial_id)
         if len(calls) == 1:
             return real_run(self, unit)
+        cells = ["tune-tiny", unit.trial_id, "decision_tree", unit.strategy, 0, 0, "{}", 0.5, *[0] * 10, 0.5,
+                 "estimate", True, "", ""]
+        line = format_row(dict(zip(EVALUATION_COLUMNS, cells)), EVALUATION_COLUMNS)
         with open(run_dir / EVALUATIONS, "a") as f:  # an evaluation stored, then one cut short by the stop
-            f.write(f"tune-tiny,{unit.trial_id},decision_tree,{unit.strategy},0,0,{{}},0.5,0,0,0,0,0,0,0,0,0,0,0.5,"
-                    f"estimate,True,,x\ntune-tiny,{unit.trial_id},decision_tree,{unit.strategy},0,1,{{")
+            f.write(line + f"tune-tiny,{unit.trial_id},decision_tree,{unit.strategy},0,1,{{")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Bench, "run", stop_in_second)
