@@ -59,4 +59,6 @@ def test_run_counts_mirrored_dies_once(tmp_path, powercap):
     row = pd.read_csv(tmp_path / "out/probe/trials.csv").iloc[0]
     train = json.loads(row["train_domains_j"])
     assert row["train_energy_j"] == pytest.approx(train["package-0-die-0"])  # once, not twice
-    assert train["package-0-die-1"] == pytest.approx(train["package-0-die-0"])
+    # the fake writes the mirrored file just after the other (two files, one tick of 1 ms at 68 W apart):
+    # a window read between the two writes sees them differ by up to one tick at each end
+    assert train["package-0-die-1"] == pytest.approx(train["package-0-die-0"], abs=2 * 68.0 * 0.001 + 1e-6)
