@@ -99,7 +99,7 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=STAT_DEFAULTS["seed"], help="bootstrap seed (default 0)")
 
 
-def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
+def carbon_args(p: argparse.ArgumentParser) -> None:
     """--intensity, --pue, --embodied-kg, --lifetime-years (see harness.data.carbon)."""
     g = p.add_argument_group("carbon (operational = energy x intensity x PUE; embodied = "
                              "manufacturing footprint x duration / service life)")

@@ -51,7 +51,6 @@ class Dataset:
     column_names: tuple[str, ...] = ()
     source: tuple[str, ...] = ()  # how the rows were read (text column, separator): part of the feature cache key
     label_column: str = ""
-    negative_label: str = ""  # the one other label (more than two classes are refused)
 
     @property
     def n_rows(self) -> int:
@@ -157,7 +156,6 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
             f"{path}: {label_column} has {len(counts)} classes ({shown}{', ...' if len(counts) > 6 else ''}); the "
             f"harness scores binary classification ({positive!r} against one other label): map the other labels "
             "to one value first, or drop their rows")
-    negative = str(counts.index[counts.index != positive][0])
     y = (labels == positive).to_numpy(dtype=np.int64)
     columns = None
     if feature_columns:
@@ -173,7 +171,7 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
     texts = frame[text_column].tolist() if text_column else None
     return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns),
                    (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"),
-                   label_column, negative)
+                   label_column)
 
 
 # The smallest level a trial may train on and score, so that a score means something: with fewer

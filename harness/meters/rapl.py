@@ -85,7 +85,7 @@ _TOP_RE = re.compile(r"^(?P<type>[A-Za-z0-9_-]*rapl[A-Za-z0-9_-]*):(?P<n>\d+)$")
 # Every file of a zone the meter reads; the access recipes of docs/meters.md cover each of them.
 ZONE_FILES = ("name", "energy_uj", "max_energy_range_uj")
 ACCESS_FIX = (
-    "grant read access to name, energy_uj and max_energy_range_uj of every zone (udev rule or "
+    f"grant read access to {', '.join(ZONE_FILES[:-1])} and {ZONE_FILES[-1]} of every zone (udev rule or "
     "chmod/chgrp for a group, see docs/meters.md), run as root, or use --meter estimate"
 )
 

@@ -21,8 +21,6 @@ import numpy as np
 
 from harness.tuning.space import Space, grid_points, random_points, suggest
 
-STRATEGIES = ("grid", "random", "bayesian")
-
 
 @dataclass
 class Cost:
