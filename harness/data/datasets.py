@@ -11,7 +11,6 @@ import csv
 import difflib
 import hashlib
 import math
-import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,9 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.environment import datasets_dir
 from harness.errors import DatasetError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # sha256 and layout of the shipped datasets (see datasets/<name>/SOURCE.md for provenance).
 BUILTIN = {
@@ -55,11 +53,6 @@ class Dataset:
     @property
     def n_rows(self) -> int:
         return len(self.y)
-
-
-def datasets_dir() -> Path:
-    """Where shipped datasets live: $HARNESS_DATASETS_DIR, else the repository's datasets/."""
-    return Path(os.environ.get("HARNESS_DATASETS_DIR", REPO_ROOT / "datasets"))
 
 
 def file_sha256(path: Path) -> str:

@@ -57,11 +57,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.environment import powercap_root
 from harness.errors import MeterError
 from harness.meters.common import Measurement, Meter, Resolution
 
-ROOT_ENV = "HARNESS_POWERCAP_ROOT"
-DEFAULT_ROOT = "/sys/class/powercap"
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
 MIN_PERIOD_S = 0.001
@@ -88,11 +87,6 @@ ACCESS_FIX = (
     f"grant read access to {', '.join(ZONE_FILES[:-1])} and {ZONE_FILES[-1]} of every zone (udev rule or "
     "chmod/chgrp for a group, see docs/meters.md), run as root, or use --meter estimate"
 )
-
-
-def powercap_root() -> Path:
-    """The powercap tree to read: ``$HARNESS_POWERCAP_ROOT`` or ``/sys/class/powercap``."""
-    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
 
 
 @dataclass(frozen=True)
