@@ -306,7 +306,17 @@ def run_analyze(args) -> int:
     return 0
 
 
+def file_backend() -> None:
+    """Figures go to files only: matplotlib's Agg backend, chosen here, at the edge of a command that
+    draws, not on importing the figures (a library user keeps the backend they chose; a GUI backend
+    here would need a display, which a server or CI lacks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def run_figures(args) -> int:
+    file_backend()
     from harness.analysis.tuning import is_tuning_run
 
     if is_tuning_run(args.path):

@@ -14,17 +14,14 @@ import math
 import textwrap
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+import pandas as pd
+from scipy import stats as sps
 
-matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats as sps  # noqa: E402
-
-from harness.analysis import stats  # noqa: E402
-from harness.results.load import Results  # noqa: E402
+from harness.analysis import stats
+from harness.results.load import Results
 
 WIDTH_IN = 7.16  # text width of a two-column paper (IEEE, ACM): a figure* spanning both columns
 COLUMN_IN = 3.5  # one column of the same papers
