@@ -16,7 +16,8 @@ from the layers below it (pyproject's [tool.importlinter] contract, checked in .
   treatments), ``data`` (data sets, features, carbon intensity), ``models`` (algorithms and what
   library versions change), ``estimators`` (the faithful ICT4S'22 estimators), ``tuning`` (search
   spaces and strategies);
-- ``imports`` (the user-class import rule), ``errors``, ``signals``.
+- ``imports`` (the user-class import rule), ``errors``, ``signals``, ``environment`` (every
+  environment variable the harness reads, read there only).
 """
 
 __version__ = "0.1.0"  # the one place the version lives: pyproject.toml reads it

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 
+from harness.environment import ALLOW_IMPORT_ENV, allowed_imports
 from harness.errors import SpecError
 
 DEFAULT_PACKAGES = ("sklearn", "imblearn", "harness")
-ENV = "HARNESS_ALLOW_IMPORT"
 ROLES = {
     "estimator": ("fit", "predict"),
     "transformer": ("fit", "transform"),
@@ -36,7 +35,7 @@ STEP = "step"  # import_class role of a treatment step: a sampler or a transform
 def allowed_packages(extra: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
     """The top-level packages a spec may import from: the defaults, ``extra`` (from the command
     line) and ``$HARNESS_ALLOW_IMPORT``; each entry may hold several, comma-separated."""
-    names = [*DEFAULT_PACKAGES, *extra, os.environ.get(ENV, "")]
+    names = [*DEFAULT_PACKAGES, *extra, *allowed_imports()]
     out: list[str] = []
     for entry in names:
         for name in entry.split(","):
@@ -59,7 +58,7 @@ def import_class(path: str, where: str, role: str = "estimator", allowed: tuple[
         raise SpecError(
             f"{where}.class: {module_name!r} is not in a package a spec may import from ({', '.join(allowed)}); "
             f"importing a module runs its code: if you trust {top!r}, allow it with --allow-import {top} "
-            f"or {ENV}={top}")
+            f"or {ALLOW_IMPORT_ENV}={top}")
     try:
         module = importlib.import_module(module_name)
     except (ImportError, ValueError, TypeError) as e:  # ValueError/TypeError: empty or relative module name

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Figures are drawn to files, never shown: the edge that chooses the backend for the tests (the
+# harness chooses it only in the commands that draw, harness.cli.analyze.file_backend).
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True, scope="session")

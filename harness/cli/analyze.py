@@ -99,7 +99,7 @@ def _stat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=STAT_DEFAULTS["seed"], help="bootstrap seed (default 0)")
 
 
-def carbon_args(p: argparse.ArgumentParser, required_intensity: bool = False) -> None:
+def carbon_args(p: argparse.ArgumentParser) -> None:
     """--intensity, --pue, --embodied-kg, --lifetime-years (see harness.data.carbon)."""
     g = p.add_argument_group("carbon (operational = energy x intensity x PUE; embodied = "
                              "manufacturing footprint x duration / service life)")
@@ -306,7 +306,17 @@ def run_analyze(args) -> int:
     return 0
 
 
+def file_backend() -> None:
+    """Figures go to files only: matplotlib's Agg backend, chosen here, at the edge of a command that
+    draws, not on importing the figures (a library user keeps the backend they chose; a GUI backend
+    here would need a display, which a server or CI lacks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def run_figures(args) -> int:
+    file_backend()
     from harness.analysis.tuning import is_tuning_run
 
     if is_tuning_run(args.path):

@@ -31,6 +31,8 @@ def register(subparsers) -> None:
 
 def run_export(args) -> int:
     from harness.cli import analyze as analysis
+
+    analysis.file_backend()
     from harness.analysis import stats
     from harness.output.export import mlflow as export
     from harness.output.report.build import default_paths, write_report

@@ -13,9 +13,9 @@ import argparse
 import sys
 import time
 
+from harness.environment import POWERCAP_ENV, powercap_root
 from harness.errors import MeterError
 from harness.meters import AUTO_ORDER, METER_NAMES, open_meter
-from harness.meters.rapl import ROOT_ENV, powercap_root
 
 MAX_SECONDS = 86_400.0  # as harness.spec.MAX_SECONDS (not imported: pydantic would load with it)
 LONG_SAMPLE_S = 60.0  # longer than this is unusual for a look at a meter: warned about
@@ -40,7 +40,7 @@ def handler(args: argparse.Namespace) -> int:
     if seconds > LONG_SAMPLE_S:
         print(f"harness: warning: --seconds {seconds:g}: this check waits that long for its sample; a few "
               "seconds show a meter's power (measure longer with a run's hygiene.baseline_s)", file=sys.stderr)
-    print(f"powercap root: {powercap_root()} (set {ROOT_ENV} to read another tree)")
+    print(f"powercap root: {powercap_root()} (set {POWERCAP_ENV} to read another tree)")
     opened, status = {}, {}
     for name in (n for n in METER_NAMES if n != "auto"):
         try:

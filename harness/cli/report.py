@@ -26,6 +26,8 @@ def register(subparsers) -> None:
 
 def run_report(args) -> int:
     from harness.cli import analyze as analysis
+
+    analysis.file_backend()
     from harness.output.report.build import default_paths, write_report
 
     from harness.analysis.tuning import is_tuning_run

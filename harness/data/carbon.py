@@ -165,26 +165,6 @@ def embodied_g(duration_s, embodied_kg: float, lifetime_years: float):
     return 1000.0 * embodied_kg * duration_s / (lifetime_years * S_PER_YEAR)
 
 
-def yearly_footprint(embodied_kg: float, lifetime_years: float,
-                     power_profile: list[tuple[float, float]], intensity_kg_per_kwh: float,
-                     pue: float = 1.0) -> dict[str, float]:
-    """A machine's footprint over one year of service (Clemm et al.'s worked example).
-
-    ``power_profile``: (watts, share of the year) pairs, shares summing to 1. Returns kgCO2e:
-    ``operational_kg``, ``embodied_kg`` (one year's share), ``total_kg`` and ``use_share`` (the
-    operational fraction of the total).
-    """
-    shares = sum(s for _, s in power_profile)
-    if not math.isclose(shares, 1.0, abs_tol=1e-9):
-        raise CarbonError(f"power profile shares must sum to 1, got {shares:g}")
-    energy_j = sum(w * s * S_PER_YEAR for w, s in power_profile)
-    operational = operational_g(energy_j, intensity_kg_per_kwh, pue)  # kg in, kg out
-    embodied = embodied_kg / lifetime_years
-    total = operational + embodied
-    return {"operational_kg": operational, "embodied_kg": embodied, "total_kg": total,
-            "use_share": operational / total if total > 0 else math.nan}
-
-
 def trial_carbon(trials, inputs: CarbonInputs):
     """Per trial and phase: ``<phase>_operational_g``, ``<phase>_embodied_g`` (NaN without a
     manufacturing footprint) and ``<phase>_gco2e`` (their sum, or operational alone), plus the

@@ -11,15 +11,14 @@ import csv
 import difflib
 import hashlib
 import math
-import os
 import re
 from dataclasses import dataclass, replace
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harness.environment import datasets_dir
 from harness.errors import DatasetError
 
 # sha256 and layout of the shipped datasets (see harness/data/<name>/SOURCE.md for provenance).
@@ -50,18 +49,10 @@ class Dataset:
     column_names: tuple[str, ...] = ()
     source: tuple[str, ...] = ()  # how the rows were read (text column, separator): part of the feature cache key
     label_column: str = ""
-    negative_label: str = ""  # the one other label (more than two classes are refused)
 
     @property
     def n_rows(self) -> int:
         return len(self.y)
-
-
-def datasets_dir() -> Path:
-    """Where shipped datasets live: $HARNESS_DATASETS_DIR, else the package's data/ folder (package
-    data: found in a checkout and in an installed wheel alike)."""
-    # files() is a folder on disk for a checkout or an installed wheel (the harness is not run from a zip)
-    return Path(os.environ.get("HARNESS_DATASETS_DIR", str(files("harness") / "data")))
 
 
 def file_sha256(path: Path) -> str:
@@ -158,7 +149,6 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
             f"{path}: {label_column} has {len(counts)} classes ({shown}{', ...' if len(counts) > 6 else ''}); the "
             f"harness scores binary classification ({positive!r} against one other label): map the other labels "
             "to one value first, or drop their rows")
-    negative = str(counts.index[counts.index != positive][0])
     y = (labels == positive).to_numpy(dtype=np.int64)
     columns = None
     if feature_columns:
@@ -174,7 +164,7 @@ def _from_frame(name, path, digest, frame, label_column, positive, text_column, 
     texts = frame[text_column].tolist() if text_column else None
     return Dataset(name, path, digest, y, positive, texts, columns, tuple(feature_columns),
                    (f"label={label_column}", f"positive={positive}", f"text={text_column}", f"separator={separator}"),
-                   label_column, negative)
+                   label_column)
 
 
 # The smallest level a trial may train on and score, so that a score means something: with fewer

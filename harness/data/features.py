@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import sklearn
 
 from harness.data.datasets import Dataset
+from harness.environment import cache_dir
 from harness.errors import DatasetError
 from harness.data.stopwords import ENGLISH
 
@@ -57,13 +58,6 @@ def make_analyzer(stem: bool = True, stop_words: bool = True):
         return [t for t in tokens if t.lower() not in stop]
 
     return analyze
-
-
-def cache_dir() -> Path:
-    if "HARNESS_CACHE_DIR" in os.environ:
-        return Path(os.environ["HARNESS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "harness"
 
 
 def cache_key(ds: Dataset, text_options) -> str:

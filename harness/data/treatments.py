@@ -1,8 +1,7 @@
 """Data-centric treatments: pure functions of data, fraction and seed.
 
 - ``subsample_rows``: stratified random subset keeping ``fraction`` of the rows;
-- ``select_features``: chi-squared selection keeping ``fraction`` of the features
-  (``SelectPercentile(chi2)``, as in the ICT4S'22 study).
+- ``stratified_split``: a stratified train/test split.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.feature_selection import SelectPercentile, chi2
 from sklearn.model_selection import train_test_split
 
 from harness.errors import TreatmentError
@@ -69,20 +67,6 @@ def subsample_rows(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     except ValueError as e:
         raise TreatmentError(f"row fraction {fraction} of {n} rows is too few to keep both classes ({e})") from None
     return keep
-
-
-def select_features(X, y: np.ndarray, fraction: float) -> SelectPercentile | None:
-    """A chi-squared selector fitted on (X, y) that keeps ``fraction`` of the columns, or None
-    when ``fraction == 1`` (nothing to select). chi2 needs non-negative features."""
-    if fraction >= 1.0:
-        return None
-    selector = SelectPercentile(chi2, percentile=fraction * 100)
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"):  # all-zero columns score NaN: never kept
-            selector.fit(X, y)
-    except ValueError as e:
-        raise TreatmentError(f"chi-squared feature selection failed ({e}); chi2 needs non-negative features") from None
-    return selector
 
 
 def stratified_split(n: int, y: np.ndarray, test_fraction: float, seed: int):

@@ -1,10 +1,10 @@
 """The machine's state, as recorded in the manifest before the first trial of every session.
 
 Everything is read from files under two roots, ``$HARNESS_SYSFS_ROOT`` (default ``/sys``) and
-``$HARNESS_PROCFS_ROOT`` (default ``/proc``), so that tests run on fake trees. A value that cannot
-be read is None (a VM often exposes no cpufreq, thermal zones or hwmon): absence is recorded, never
-guessed. Frequencies are in kHz as the kernel gives them, temperatures in degrees Celsius, memory
-in bytes.
+``$HARNESS_PROCFS_ROOT`` (default ``/proc``; both read by ``harness.environment``), so that tests run
+on fake trees. A value that cannot be read is None (a VM often exposes no cpufreq, thermal zones or
+hwmon): absence is recorded, never guessed. Frequencies are in kHz as the kernel gives them,
+temperatures in degrees Celsius, memory in bytes.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ import subprocess
 import time
 from pathlib import Path
 
-SYSFS_ENV = "HARNESS_SYSFS_ROOT"
-PROCFS_ENV = "HARNESS_PROCFS_ROOT"
+from harness.environment import procfs_root, sysfs_root
+
 # How long the busiest processes are watched (s): CPU use is a difference of two readings.
 PROCESS_SAMPLE_S = 0.2
 TOP_PROCESSES = 5
-
-
-def sysfs_root() -> Path:
-    return Path(os.environ.get(SYSFS_ENV) or "/sys")
-
-
-def procfs_root() -> Path:
-    return Path(os.environ.get(PROCFS_ENV) or "/proc")
 
 
 def _read(path: Path) -> str | None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
 
 from harness import __version__
+from harness.environment import procfs_root
 
 
-def machine_facts() -> dict:
+def machine_facts(proc_root: Path | str | None = None) -> dict:
+    """``cpu_model`` (the first "model name" of ``<proc_root>/cpuinfo``, else what ``platform``
+    says), ``cpu_count``, ``os`` and ``python``. ``proc_root``: None reads ``$HARNESS_PROCFS_ROOT``
+    (default ``/proc``), as the machine's state does."""
+    proc_root = Path(proc_root) if proc_root is not None else procfs_root()
     cpu = platform.processor() or platform.machine()
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(proc_root / "cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()

@@ -30,9 +30,10 @@ import time
 import types
 from pathlib import Path
 
+from harness.environment import powercap_root
 from harness.errors import MeterError
 from harness.meters.common import Measurement, Meter, Resolution
-from harness.meters.rapl import ACCESS_FIX, DEFAULT_ROOT, PROBE_POLL_S, PROBE_TIMEOUT_S, powercap_root
+from harness.meters.rapl import ACCESS_FIX, PROBE_POLL_S, PROBE_TIMEOUT_S
 
 _PYRAPL_ROOT = "/sys/class/powercap"
 _redirect_lock = threading.Lock()
@@ -104,7 +105,7 @@ class PyRaplMeter(Meter):
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else powercap_root()
-        shown_root = "/sys/class/powercap" if str(self.root) == DEFAULT_ROOT else str(self.root)
+        shown_root = str(self.root)
         no_zone = MeterError(
             f"pyRAPL found no readable RAPL package zone under {shown_root}/intel-rapl "
             f"(or fewer zones than CPU sockets); use --meter estimate"

@@ -57,11 +57,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.environment import powercap_root
 from harness.errors import MeterError
 from harness.meters.common import Measurement, Meter, Resolution
 
-ROOT_ENV = "HARNESS_POWERCAP_ROOT"
-DEFAULT_ROOT = "/sys/class/powercap"
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
 MIN_PERIOD_S = 0.001
@@ -85,14 +84,9 @@ _TOP_RE = re.compile(r"^(?P<type>[A-Za-z0-9_-]*rapl[A-Za-z0-9_-]*):(?P<n>\d+)$")
 # Every file of a zone the meter reads; the access recipes of docs/meters.md cover each of them.
 ZONE_FILES = ("name", "energy_uj", "max_energy_range_uj")
 ACCESS_FIX = (
-    "grant read access to name, energy_uj and max_energy_range_uj of every zone (udev rule or "
+    f"grant read access to {', '.join(ZONE_FILES[:-1])} and {ZONE_FILES[-1]} of every zone (udev rule or "
     "chmod/chgrp for a group, see docs/meters.md), run as root, or use --meter estimate"
 )
-
-
-def powercap_root() -> Path:
-    """The powercap tree to read: ``$HARNESS_POWERCAP_ROOT`` or ``/sys/class/powercap``."""
-    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
 
 
 @dataclass(frozen=True)

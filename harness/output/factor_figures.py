@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis import factors, stats
-from harness.output.figures import (COLUMN_IN, RED, WIDTH_IN, Skip, energy_label, fit_name, grid, log_scale,
-                                      spread_table, title_with_notes, use_log)
+from harness.output.figures import (COLUMN_IN, MIN_FONT_PT, RED, WIDTH_IN, Skip, energy_label, fit_name, grid,
+                                      log_scale, spread_table, title_with_notes, use_log)
 from harness.results.load import Results
 
 PANELS_PER_ROW = 4  # factor panels per row: 7.16 in / 4 = 1.79 in, room for five level labels at 7 pt
@@ -201,7 +201,7 @@ def tactics_tradeoff_figure(results: Results, trials: pd.DataFrame, algorithm: s
                      columnspacing=0.8, borderaxespad=0)
     note_ax.set_axis_off()
     note_ax.text(0.5, 0.5, "\n".join(front_lines), transform=note_ax.transAxes, va="center", ha="center",
-                 fontsize=7)
+                 fontsize=MIN_FONT_PT)
     title = "\n".join(textwrap.wrap(f"{algorithm}: every tactic's levels (median, IQR)", 58))
     fig.suptitle(title_with_notes(results, title))
     return fig
@@ -266,7 +266,7 @@ def factorial_heatmap(results: Results, trials: pd.DataFrame, sweep: str) -> plt
                 iqr = ("no IQR" if math.isnan(q25) else
                        f"{q25:.0f}\u2013{q75:.0f}" if q25 >= 0 else f"{q25:.0f} to {q75:.0f}")  # no "-5--2"
                 ax.text(j, i, f"{v:.0f}%\n{iqr}\n{d:+.1f}", ha="center", va="center",
-                        fontsize=7, linespacing=1.0, color="black" if light else "white")
+                        fontsize=MIN_FONT_PT, linespacing=1.0, color="black" if light else "white")
         ax.set_title(fit_name(algorithm, 30))
     # short: the colour bar of a one-row heatmap is under 2 in tall
     fig.colorbar(image, ax=axes, shrink=0.9, label="median energy saving (%)")

@@ -14,17 +14,14 @@ import math
 import textwrap
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+import pandas as pd
+from scipy import stats as sps
 
-matplotlib.use("Agg")  # no display here or in CI; must precede pyplot
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats as sps  # noqa: E402
-
-from harness.analysis import stats  # noqa: E402
-from harness.results.load import Results  # noqa: E402
+from harness.analysis import stats
+from harness.results.load import Results
 
 WIDTH_IN = 7.16  # text width of a two-column paper (IEEE, ACM): a figure* spanning both columns
 COLUMN_IN = 3.5  # one column of the same papers
@@ -33,11 +30,11 @@ MIN_FONT_PT = 7  # smallest text in any figure (IEEE and ACM ask for >= 7-8 pt a
 LOG_SPREAD = 100  # log scale when the largest median is this many times the smallest (RQ1)
 LOG_INCHES_PER_DECADE = 1.0  # room for labels at 1, 2, 5 (log10 2 = 0.3 decade apart) at 7 pt
 QQ_MIN_TRIALS = 5  # fewest trials per configuration for a QQ plot to say anything (see qq_skip_reason)
-RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
-      "ytick.labelsize": 7, "legend.fontsize": 7, "figure.titlesize": 8, "figure.labelsize": 8,
+RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": MIN_FONT_PT,
+      "ytick.labelsize": MIN_FONT_PT, "legend.fontsize": MIN_FONT_PT, "figure.titlesize": 8, "figure.labelsize": 8,
       "figure.dpi": 100, "savefig.dpi": 200,
       "axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42}
-BLUE, ORANGE, GREEN, RED = "#4c72b0", "#dd8452", "#55a868", "#c44e52"
+BLUE, ORANGE, RED = "#4c72b0", "#dd8452", "#c44e52"
 
 # What each figure shows and is computed from, for the report and figures/index.json.
 CAPTIONS = {
@@ -223,10 +220,10 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
             rho = hit["rho"].iloc[0] if len(hit) else math.nan
             # rho in the panel title: above the data, so it can never cover a point
             rho_text = "rho undefined" if math.isnan(rho) else f"rho = {rho:.2f}"
-            ax.set_title(f"{fit_name(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=7)
+            ax.set_title(f"{fit_name(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=MIN_FONT_PT)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
-            ax.set_xlabel(stats.FACTORS[factor][0], fontsize=7)  # short: 6 panels share 7.16 in
+            ax.set_xlabel(stats.FACTORS[factor][0], fontsize=MIN_FONT_PT)  # short: 6 panels share 7.16 in
             if df.empty:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
@@ -317,7 +314,7 @@ def qq_figure(results: Results, trials: pd.DataFrame, column: str, label: str,
         ax.set_title(fit_name(algorithm, 24))
         if len(z) < 3:
             ax.text(0.5, 0.5, "identical values in every\nconfiguration: nothing to plot", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=7)
+                    va="center", transform=ax.transAxes, fontsize=MIN_FONT_PT)
             ax.set_axis_off()
             continue
         (theo, obs), _ = sps.probplot(z, dist="norm")
@@ -438,5 +435,5 @@ def carbon_figure(results: Results, trials: pd.DataFrame, inputs) -> plt.Figure:
     ax.grid(axis="y", lw=0.3, alpha=0.5)
     inputs_text = textwrap.fill(inputs.describe(short=True), 62)
     fig.suptitle(title_with_notes(results, "Carbon per trial at 100% data (median, IQR)") + "\n" + inputs_text,
-                 fontsize=7)
+                 fontsize=MIN_FONT_PT)
     return fig

@@ -14,9 +14,6 @@ def tuning_figure(results: TuningResults):
     """Best validation F1 so far against cumulative search energy (log x), one panel per algorithm
     and level (3 to a row, 7.16 in wide); median line and interquartile band over repetitions per
     strategy. Checked like the study's figures (tests/analysis/figure_checks.py)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from harness.output.figures import RC, WIDTH_IN, fit_name, log_scale

@@ -32,14 +32,11 @@ from __future__ import annotations
 
 from harness.errors import SpecError
 
-REPLICATIONS = ("none", "ict4s22")
-
 ICT4S22_SUBSAMPLE_SEED = 42   # modify_dataset.py: RANDOM_SEED
 ICT4S22_SPLIT_SEED = 101      # text_classification.py: my_train_test_split
 ICT4S22_TEST_FRACTION = 0.3
 ICT4S22_QUOTING = "pandas-default"
 
-PHASES_HARNESS = "harness"
 PHASES_ICT4S22 = "ict4s22"
 
 ICT4S22_ESTIMATORS = {

@@ -121,26 +121,6 @@ class TacticPipeline:
         parts += [f"{f.name}={level_text(level)}" for f, level in self.active(levels)]
         return "+".join(parts) or "none"
 
-    def row_class_counts(self, levels: Levels, y, seed: int) -> dict | None:
-        """Rows per class the training set keeps after the row steps, from the labels alone (the
-        cheap check hook of ``runner.check_treatments``); None when a step cannot tell without X (a
-        user's sampler, duplicate removal: apply the treatment instead)."""
-        y = np.asarray(y)
-        for f, level in self.active(levels):
-            if f.kind == "dataset":
-                return None
-            if f.kind != "rows":
-                continue
-            step = f.build(level, seed, self.context)
-            if not hasattr(step, "indices"):
-                return None
-            y = y[step.indices(y)]
-        labels, counts = np.unique(y, return_counts=True)
-        return {label.item(): int(c) for label, c in zip(labels, counts)}
-
-    def has_dataset_steps(self, levels: Levels) -> bool:
-        return any(f.kind == "dataset" for f, _ in self.active(levels))
-
     def dataset_rows(self, levels: Levels, X, y, seed: int = 0) -> np.ndarray | None:
         """Indices of the rows the dataset steps keep (in order), or None when no such step is active."""
         rows = None

@@ -1,8 +1,7 @@
 """T1 sampling: row samplers with imbalanced-learn's API, ``fit_resample(X, y) -> (X, y)``.
 
 Each keeps ``floor(fraction x n)`` rows and sets ``sample_indices_`` (the kept rows, as
-imbalanced-learn's under-samplers do). ``class_counts(y)`` says how many rows of each class the
-sampler keeps from labels alone, without touching X, so a plan can be checked cheaply before a run.
+imbalanced-learn's under-samplers do).
 """
 
 from __future__ import annotations
@@ -27,12 +26,6 @@ class _RowSampler:
         """Rows ``sample_indices_`` of (X, y); shapes (k, n_features) and (k,)."""
         self.sample_indices_ = self.indices(np.asarray(y))
         return X[self.sample_indices_], np.asarray(y)[self.sample_indices_]
-
-    def class_counts(self, y) -> dict:
-        """Rows kept per class label, from the labels only (the same draw as ``fit_resample``)."""
-        kept = np.asarray(y)[self.indices(np.asarray(y))]
-        labels, counts = np.unique(kept, return_counts=True)
-        return {label.item(): int(c) for label, c in zip(labels, counts)}
 
 
 class StratifiedSampler(_RowSampler):

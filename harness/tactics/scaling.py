@@ -15,8 +15,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from harness.errors import TreatmentError
 
-METHODS = ("none", "standard", "maxabs")
-
 
 class NumericScaler(TransformerMixin, BaseEstimator):
     def __init__(self, method: str = "standard", n_numeric: int = 1):

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from harness.tuning.space import Space, grid_points, random_points, suggest
-
-STRATEGIES = ("grid", "random", "bayesian")
 
 
 @dataclass
@@ -113,6 +112,21 @@ def evaluate(index: int, params: dict, propose: Cost, algorithm, X, y, folds, se
     return Evaluation(index, params, float(np.mean(f1s)), propose, fit, score)
 
 
+@contextmanager
+def _optuna_warnings_only():
+    """Optuna logs every trial at INFO on stderr; the harness reports its own progress. Scoped to
+    the search (it runs in worker processes too, where no command line sets levels): the level the
+    process had comes back after it."""
+    import optuna
+
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(previous)
+
+
 def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, validation, seed: int, meter,
                on_evaluation: Callable[[Evaluation], None] = lambda e: None) -> list[Evaluation]:
     """All evaluations of one search, in the order made; ``on_evaluation`` is called after each
@@ -141,23 +155,23 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
     if strategy == "bayesian":
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tpe_startup(budget))
-        study = optuna.create_study(direction="maximize", sampler=sampler)
-        for i in range(budget):
-            propose = Cost()
-            token = meter.begin()
-            t = study.ask()
-            params = suggest(t, space)
-            propose.add(meter.end(token))
-            ev = evaluate(i, params, propose, algorithm, X, y, folds, seed, meter)
-            token = meter.begin()
-            if math.isnan(ev.val_f1):
-                study.tell(t, state=optuna.trial.TrialState.FAIL)
-            else:
-                study.tell(t, ev.val_f1)
-            ev.propose.add(meter.end(token))  # telling TPE is part of its proposing
-            record(ev)
+        with _optuna_warnings_only():
+            sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tpe_startup(budget))
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            for i in range(budget):
+                propose = Cost()
+                token = meter.begin()
+                t = study.ask()
+                params = suggest(t, space)
+                propose.add(meter.end(token))
+                ev = evaluate(i, params, propose, algorithm, X, y, folds, seed, meter)
+                token = meter.begin()
+                if math.isnan(ev.val_f1):
+                    study.tell(t, state=optuna.trial.TrialState.FAIL)
+                else:
+                    study.tell(t, ev.val_f1)
+                ev.propose.add(meter.end(token))  # telling TPE is part of its proposing
+                record(ev)
         return out
     raise ValueError(f"unknown strategy {strategy!r}")
 

@@ -10,11 +10,13 @@ from harness.data.carbon import CarbonError, CarbonInputs
 def test_clemm_worked_example():
     # Clemm et al. (2024): ~1,200 kgCO2e manufacture over 5 years, 555 W for 75% of the year and
     # 200 W otherwise, 0.4 kgCO2e/kWh -> about 1,874 kgCO2e a year, 87% of it in use.
-    year = carbon.yearly_footprint(1200, 5, [(555, 0.75), (200, 0.25)], 0.4)
-    assert round(year["total_kg"]) == 1874
-    assert round(100 * year["use_share"]) == 87
-    assert year["embodied_kg"] == pytest.approx(240)
-    assert year["operational_kg"] == pytest.approx((555 * 0.75 + 200 * 0.25) * 8760 / 1000 * 0.4)
+    year_s = carbon.S_PER_YEAR
+    operational_kg = carbon.operational_g((555 * 0.75 + 200 * 0.25) * year_s, 400) / 1000
+    embodied_kg = carbon.embodied_g(year_s, 1200, 5) / 1000
+    assert embodied_kg == pytest.approx(240)
+    assert operational_kg == pytest.approx((555 * 0.75 + 200 * 0.25) * 8760 / 1000 * 0.4)
+    assert round(operational_kg + embodied_kg) == 1874
+    assert round(100 * operational_kg / (operational_kg + embodied_kg)) == 87
 
 
 def test_operational_is_kwh_times_intensity_times_pue():

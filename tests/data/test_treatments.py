@@ -5,7 +5,8 @@ from harness.data.datasets import load_sms_spam
 from harness.data.features import build_features
 from harness.plan.protocols import ICT4S22, Holdout
 from harness.spec import TextOptions
-from harness.data.treatments import select_features, subsample_rows
+from harness.data.treatments import subsample_rows
+from harness.tactics.selection import FeatureSelector
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,9 @@ def test_subsample_is_seeded(spam):
 @pytest.mark.parametrize("fraction", [0.1, 0.5])
 def test_chi2_selection_keeps_fraction_of_features(spam, fraction):
     X, y = spam
-    selector = select_features(X, y, fraction)
-    kept = selector.transform(X).shape[1]
+    kept = FeatureSelector("chi2", fraction).fit(X, y).transform(X).shape[1]
     assert abs(kept - fraction * X.shape[1]) <= 1
-    assert select_features(X, y, 1.0) is None
+    assert FeatureSelector("chi2", 1.0).fit(X, y).transform(X).shape[1] == X.shape[1]
 
 
 def test_ict4s22_split_is_70_30_of_the_subset(spam):

@@ -46,10 +46,19 @@ PROFILER_OFF_ENV = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"
 SAME_VERSIONS = ("harness", "scikit-learn", "numpy", "scipy")
 
 
-def _silence() -> None:
-    for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny",
-                 "distributed.core", "distributed.comm", "dask_jobqueue"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+DASK_LOGGERS = ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny",
+                "distributed.core", "distributed.comm", "dask_jobqueue")
+
+
+def _silence() -> dict[str, int]:
+    """Lower Dask's loggers to ERROR while a cluster runs (its warnings about comms closing and
+    workers leaving would flood stderr); returns the levels they had, which ``close`` restores."""
+    previous = {}
+    for name in DASK_LOGGERS:
+        logger = logging.getLogger(name)
+        previous[name] = logger.level
+        logger.setLevel(logging.ERROR)
+    return previous
 
 
 class DaskExecutor(Executor):
@@ -64,10 +73,11 @@ class DaskExecutor(Executor):
         self._done_by: Counter = Counter()
         self._futures: list = []
         self._session = uuid.uuid4().hex
+        self._log_levels: dict[str, int] = {}  # Dask's logger levels before start, back at close
 
     # --- start: a cluster, then a probe of every worker, before anything is written -------------
     def start(self) -> None:
-        _silence()
+        self._log_levels = self._log_levels or _silence()
         from distributed import Client
 
         if self.n_workers is not None:
@@ -217,6 +227,9 @@ class DaskExecutor(Executor):
                 self.cluster.close()
         finally:
             self.client = self.cluster = None
+            for name, level in self._log_levels.items():
+                logging.getLogger(name).setLevel(level)
+            self._log_levels = {}
 
 
 def _jobqueue_kinds():

@@ -1,0 +1,70 @@
+"""The environment variables the harness reads: all of them are read here, and only here.
+
+- ``HARNESS_SYSFS_ROOT`` (default ``/sys``) and ``HARNESS_PROCFS_ROOT`` (default ``/proc``): the
+  trees the machine's state and provenance are read from (``harness.hygiene``); tests and the
+  real-world checks point them at fake trees.
+- ``HARNESS_POWERCAP_ROOT`` (default ``/sys/class/powercap``): the RAPL tree (``harness.meters``).
+- ``HARNESS_DATASETS_DIR`` (default: the package's ``data/`` folder, package data): the shipped datasets.
+- ``HARNESS_CACHE_DIR`` (default ``$XDG_CACHE_HOME/harness``, else ``~/.cache/harness``): the
+  feature cache (``harness.data.features``).
+- ``HARNESS_ALLOW_IMPORT``: packages, comma-separated, that a spec may import classes from beyond
+  the defaults (``harness.imports``).
+
+Each function reads its variable when called, never at import: a test or a script may set one
+after importing the harness. An empty value counts as unset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SYSFS_ENV = "HARNESS_SYSFS_ROOT"
+PROCFS_ENV = "HARNESS_PROCFS_ROOT"
+POWERCAP_ENV = "HARNESS_POWERCAP_ROOT"
+DATASETS_ENV = "HARNESS_DATASETS_DIR"
+CACHE_ENV = "HARNESS_CACHE_DIR"
+ALLOW_IMPORT_ENV = "HARNESS_ALLOW_IMPORT"
+
+DEFAULT_POWERCAP_ROOT = "/sys/class/powercap"
+
+
+def _get(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def sysfs_root() -> Path:
+    """``$HARNESS_SYSFS_ROOT``, else ``/sys``."""
+    return Path(_get(SYSFS_ENV) or "/sys")
+
+
+def procfs_root() -> Path:
+    """``$HARNESS_PROCFS_ROOT``, else ``/proc``."""
+    return Path(_get(PROCFS_ENV) or "/proc")
+
+
+def powercap_root() -> Path:
+    """``$HARNESS_POWERCAP_ROOT``, else ``/sys/class/powercap``."""
+    return Path(_get(POWERCAP_ENV) or DEFAULT_POWERCAP_ROOT)
+
+
+def datasets_dir() -> Path:
+    """``$HARNESS_DATASETS_DIR``, else the package's ``data/`` folder (package data: found in a
+    checkout and in an installed wheel alike; ``files()`` is a folder on disk, the harness is not run
+    from a zip)."""
+    from importlib.resources import files
+
+    return Path(_get(DATASETS_ENV) or str(files("harness") / "data"))
+
+
+def cache_dir() -> Path:
+    """``$HARNESS_CACHE_DIR``, else ``harness/`` under ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    given = _get(CACHE_ENV)
+    if given:
+        return Path(given)
+    return Path(_get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness"
+
+
+def allowed_imports() -> list[str]:
+    """The package names in ``$HARNESS_ALLOW_IMPORT`` (comma-separated; blanks dropped)."""
+    return [name.strip() for name in (_get(ALLOW_IMPORT_ENV) or "").split(",") if name.strip()]
