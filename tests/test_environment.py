@@ -11,7 +11,7 @@ from harness import environment as env
     (env.sysfs_root, "HARNESS_SYSFS_ROOT", Path("/sys")),
     (env.procfs_root, "HARNESS_PROCFS_ROOT", Path("/proc")),
     (env.powercap_root, "HARNESS_POWERCAP_ROOT", Path("/sys/class/powercap")),
-    (env.datasets_dir, "HARNESS_DATASETS_DIR", env.REPO_ROOT / "datasets"),
+    (env.datasets_dir, "HARNESS_DATASETS_DIR", Path(env.__file__).resolve().parent / "data"),
 ])
 def test_roots_read_when_asked_and_empty_is_unset(monkeypatch, tmp_path, read, name, default):
     monkeypatch.setenv(name, str(tmp_path))

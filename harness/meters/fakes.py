@@ -6,7 +6,7 @@ Laid out like the real one: zones live under ``<root>/intel-rapl/intel-rapl:N`` 
 
     from harness.meters.fakes import make_fake_powercap
     fake = make_fake_powercap(tmp_path, sockets=1)
-    os.environ["HARNESS_POWERCAP_ROOT"] = str(fake.root)
+    # then point HARNESS_POWERCAP_ROOT at fake.root (monkeypatch.setenv in a test)
     fake.start({"package-0": 20.0, "package-0/dram": 3.0})   # watts per domain
     ...
     fake.close()

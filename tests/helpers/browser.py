@@ -53,7 +53,6 @@ def open_page(page: Path, out_dir: Path, width: int = 1280, height: int = 3000) 
 def ink(png: Path) -> float:
     """Share of pixels that are not (near) white, 0..1: a blank page is ~0."""
     import matplotlib.image as mpimg
-    import numpy as np
 
     rgb = mpimg.imread(png)[..., :3]
     return float((rgb.min(axis=-1) < 0.9).mean())

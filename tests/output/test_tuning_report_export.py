@@ -4,8 +4,6 @@ MLflow run per search (a local SQLite store, no server)."""
 from __future__ import annotations
 
 import io
-import json
-from argparse import Namespace
 from pathlib import Path
 
 import pandas as pd

@@ -3,7 +3,6 @@ a user's transformer and sampler by import path run, bad levels fail at load wit
 exit 2 and nothing written, and a run made before tactics resumes with the same plan."""
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
