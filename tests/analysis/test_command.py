@@ -70,6 +70,7 @@ def test_compare_ten_times_cheaper(tmp_path, capsys):
     assert "greener and as accurate" in printed
 
 
+@pytest.mark.slow
 def test_figures_are_written(tmp_path, capsys):
     run = write_run(tmp_path / "run", fabricate(repetitions=5))
     assert main(["figures", str(run), "--log", "--intensity", "DEU", "--embodied-kg", "1200"]) == 0
@@ -81,6 +82,7 @@ def test_figures_are_written(tmp_path, capsys):
     assert [f["name"] for f in index["figures"]][-1] == "carbon" and index["skipped"] == []
 
 
+@pytest.mark.slow
 def test_too_few_repetitions_skip_qq_with_one_line_each(tmp_path, capsys):
     run = write_run(tmp_path / "run", fabricate(repetitions=5))
     assert main(["figures", str(run)]) == 0

@@ -23,6 +23,7 @@ def incomplete_run(tmp_path):
                                                           "n_trials": len(trials)}), len(trials)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["analyze"], ["figures"], ["compare", "--candidate", "svm"]])
 def test_an_incomplete_run_says_n_of_m_planned_trials_first(tmp_path, capsys, command):
     run, planned = incomplete_run(tmp_path)
@@ -59,6 +60,7 @@ def test_f1_tolerance_above_100_points_is_refused_with_the_reason(tmp_path, caps
     assert "F1 points" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_output_piped_into_head_ends_quietly(tmp_path):
     run = write_run(tmp_path / "run", fabricate(algorithms={"svm": 1.0, "knn": 0.1}, repetitions=3))
     proc = subprocess.Popen([sys.executable, "-m", "harness", "analyze", str(run), "--bootstrap", "100"],

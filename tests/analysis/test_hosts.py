@@ -59,6 +59,7 @@ def test_analyze_cli_refuses_then_writes_per_host(tmp_path):
     assert (run / "analysis-a" / "analysis.md").is_file()
 
 
+@pytest.mark.slow
 def test_the_header_names_the_host_or_says_hosts_were_pooled(tmp_path):
     """From a review: --pool-hosts output never said hosts were pooled, and --host did not name the
     host in the Markdown header."""
@@ -75,6 +76,7 @@ def test_the_header_names_the_host_or_says_hosts_were_pooled(tmp_path):
             in text)
 
 
+@pytest.mark.slow
 def test_one_host_of_a_finished_run_is_not_called_incomplete(tmp_path):
     """From a review: --host on a finished two-host run said "incomplete run: 36 of 72 planned
     trials ... rerun the same 'harness run' command"; the trials of the other host are not missing."""

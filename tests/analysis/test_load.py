@@ -36,6 +36,7 @@ def test_ict4s22_layout_is_read_and_mapped(tmp_path):
     assert (rq2["rho"] > 0.99).all() and len(rq2) == 6
 
 
+@pytest.mark.slow
 def test_ict4s22_tables_are_labelled_published_not_estimated(tmp_path):
     results = load_results(write_ict4s22(tmp_path / "data.csv"))
     tables, _ = analysis_tables(results)
@@ -59,6 +60,7 @@ def test_run_directory_and_its_trials_csv_load_the_same(tmp_path):
     assert a.trials["energy_estimated"].dtype == bool and a.estimated
 
 
+@pytest.mark.slow
 def test_estimated_energy_is_labelled_in_every_energy_table(tmp_path):
     results = load_results(write_run(tmp_path / "run", fabricate(repetitions=3)))
     tables, _ = analysis_tables(results)

@@ -38,6 +38,7 @@ def _set_sklearn(run_dir, version):
     path.write_text(json.dumps(m))
 
 
+@pytest.mark.slow
 def test_analyze_names_the_version_effects(two_runs):
     proc = harness("analyze", two_runs / "a", "--bootstrap", "100", "--out", two_runs / "out-a")
     assert proc.returncode == 0, proc.stderr

@@ -3,6 +3,8 @@ No timing is asserted: timings belong to the benchmark's output, not to a test."
 
 from __future__ import annotations
 
+import pytest
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ def _load_overhead():
     return module
 
 
+@pytest.mark.slow
 def test_overhead_benchmark_prints_every_part(tmp_path, monkeypatch):
     bench = _load_overhead()
     monkeypatch.setenv("HARNESS_POWERCAP_ROOT", str(tmp_path / "no-powercap"))  # never this machine's counters
@@ -47,6 +50,7 @@ def test_overhead_benchmark_prints_every_part(tmp_path, monkeypatch):
     assert "1. Per-window cost" in text and "4. Peak memory" in text
 
 
+@pytest.mark.slow
 def test_cooldown_benchmark_runs_both_arms(tmp_path, monkeypatch, capsys):
     spec = importlib.util.spec_from_file_location("bench_cooldown", REPO / "benchmarks" / "cooldown.py")
     bench = importlib.util.module_from_spec(spec)

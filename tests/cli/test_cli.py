@@ -65,6 +65,7 @@ def test_bad_meter_override(tmp_path):
     assert "meter: meter" not in proc.stderr  # the option named once, not "--meter: meter:"
 
 
+@pytest.mark.slow
 def test_meter_override_on_a_tactics_spec(tmp_path):
     """--meter re-read the spec with every default filled in: the tactics spec's empty baseline
     sweep gained row_fractions and was refused ("needs a factor named 'rows'")."""
@@ -105,6 +106,7 @@ def test_threads_beyond_this_machine_are_one_warning():
     assert "2 x 2 workers" in threads_warning(2, 2, state) and "at most 1" in threads_warning(2, 2, state)
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, repo):
     proc = harness("run", repo / "experiments/spam.yaml", "--dry-run", "--results-dir", tmp_path / "o")
     assert proc.returncode == 0, proc.stderr

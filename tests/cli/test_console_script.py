@@ -24,6 +24,7 @@ LAUNCHERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
 def test_sigterm_mid_run_stops_both_launchers_alike(tmp_path, launcher):
     command = LAUNCHERS[launcher]()

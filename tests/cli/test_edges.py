@@ -4,6 +4,8 @@ logger levels it lowered back when it ends."""
 
 from __future__ import annotations
 
+import pytest
+
 import logging
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import numpy as np
 from clitools import cli_env
 
 
+@pytest.mark.slow
 def test_importing_the_figures_keeps_the_backend_a_user_chose():
     code = ("import matplotlib; matplotlib.use('svg'); "
             "import harness.output.figures, harness.output.factor_figures, harness.output.tuning_figures, "

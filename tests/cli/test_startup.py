@@ -54,6 +54,7 @@ except SystemExit:
 """
 
 
+@pytest.mark.slow
 def test_dry_run_prints_its_plan_before_importing_a_heavy_library(tmp_path, monkeypatch):
     # --dry-run then checks what a run checks (dataset, sha256, columns, every level and repetition:
     # pandas and scikit-learn, issue 15 item 6); its start, the plan, needs none of them.
@@ -69,6 +70,7 @@ def test_dry_run_prints_its_plan_before_importing_a_heavy_library(tmp_path, monk
     assert p.stdout.startswith("spec spam: 3600 trials"), p.stdout[:200]
 
 
+@pytest.mark.slow
 def test_the_check_sees_a_heavy_import(tmp_path, monkeypatch):
     # analyze loads pandas: the same check must report it, or the test above proves nothing
     bench = _load_startup()
@@ -83,6 +85,7 @@ def test_render_flags_a_command_over_target():
     assert text.endswith("over target: slow")
 
 
+@pytest.mark.slow
 def test_meters_does_not_import_what_run_needs(tmp_path, monkeypatch):
     # harness.cli imports only the module of the command given (--help imports every command's
     # module, and those import their libraries only when the command runs)

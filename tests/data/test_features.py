@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from harness.data.datasets import load_sms_spam
 from harness.data.features import build_features, make_analyzer
@@ -28,6 +29,7 @@ def test_sms_spam_features_have_length_column_and_are_cached():
     assert other.cache_key != first.cache_key and other.n_features == first.n_features - 1
 
 
+@pytest.mark.slow
 def test_corrupt_cache_is_recomputed(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     ds = load_sms_spam()

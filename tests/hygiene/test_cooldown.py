@@ -110,6 +110,7 @@ def test_new_hygiene_keys_at_their_defaults_keep_old_design_hashes():
 OLD_HASH = "4ea92979ea4990f5249e58ea944c036fe0c56e8b069396f4297627b950ea439d"
 
 
+@pytest.mark.slow
 def test_settle_waits_for_the_power_to_stop_falling_before_the_baseline(powercap, exact_reads):
     from harness.hygiene.cooldown import settle
 

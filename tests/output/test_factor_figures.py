@@ -37,6 +37,7 @@ def _rc():
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_tradeoff_lists_the_front_instead_of_labels_that_overlap_on_coinciding_tactics():
     # stratified and random at 0.1 cost and score the same: their labels were drawn over each other
     same = {**TACTICS, "random": TACTICS["stratified"]}
@@ -50,6 +51,7 @@ def test_tradeoff_lists_the_front_instead_of_labels_that_overlap_on_coinciding_t
     assert "Pareto front, lowest energy first:" in note and "stratified=0.1" in note and "random=0.1" in note
 
 
+@pytest.mark.slow
 def test_tradeoff_shows_the_iqr_both_ways_and_a_long_name_keeps_its_title():
     results, trials = _results(algorithms={"a_very_long_algorithm_name_indeed": 1.0, "svm": 0.5})
     fig = factor_figures.tactics_tradeoff_figure(results, trials, "a_very_long_algorithm_name_indeed")
@@ -59,6 +61,7 @@ def test_tradeoff_shows_the_iqr_both_ways_and_a_long_name_keeps_its_title():
     assert "interquartile" in factor_figures.caption("tradeoff_tactics_svm")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lo, hi", [(0.05, 0.09), (0.2, 15.0), (0.006, 15.0), (1e-5, 1e4)])
 def test_log_axes_label_plainly_and_never_run_together(lo, hi):
     fig, axes = plt.subplots(1, 6, figsize=(figures.WIDTH_IN, 1.5), layout="constrained")
@@ -71,6 +74,7 @@ def test_log_axes_label_plainly_and_never_run_together(lo, hi):
     assert len(shown) >= 2 and not any("$" in s or "^" in s for s in shown), shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("column", ["train_energy_j", "f1"])
 def test_factor_curves_show_the_iqr_and_f1_carries_no_energy_label(column):
     results, trials = _results()
@@ -87,6 +91,7 @@ def test_factor_curves_show_the_iqr_and_f1_carries_no_energy_label(column):
     assert not problems(fig)
 
 
+@pytest.mark.slow
 def test_factor_curves_fit_a_page_with_twelve_factors():
     many = {f"{name}_{i}": levels for i in range(2) for name, levels in TACTICS.items()}
     results, trials = _results(factors=many, grid=None, repetitions=2)
@@ -95,6 +100,7 @@ def test_factor_curves_fit_a_page_with_twelve_factors():
     assert not problems(fig)
 
 
+@pytest.mark.slow
 def test_heatmap_cells_give_the_saving_its_iqr_and_the_f1_change_at_7_pt():
     results, trials = _results()
     fig = factor_figures.factorial_heatmap(results, trials, "grid")
@@ -105,6 +111,7 @@ def test_heatmap_cells_give_the_saving_its_iqr_and_the_f1_change_at_7_pt():
     assert not problems(fig)
 
 
+@pytest.mark.slow
 def test_an_incomplete_tactics_run_says_so_on_every_tactics_figure():
     results, trials = _results()
     import dataclasses

@@ -67,6 +67,7 @@ DESIGNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design", list(DESIGNS))
 def test_every_figure_the_harness_draws_is_paper_ready(design):
     """Every figure of figures.builders (RQ1-RQ3, QQ, trade-off, carbon; for tactics the factor
@@ -117,6 +118,7 @@ def _all_text(fig) -> str:
     return "\n".join(t.get_text() for t, _ in visible_texts(fig))
 
 
+@pytest.mark.slow
 def test_f1_figures_carry_no_energy_label_and_energy_figures_do():
     results, trials = _results(SIX)
     assert results.estimated
@@ -129,6 +131,7 @@ def test_f1_figures_carry_no_energy_label_and_energy_figures_do():
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
     results, trials = _results(SIX)
     partial = dataclasses.replace(results, trials=results.trials.iloc[:100], planned_trials=len(results.trials))
@@ -175,6 +178,7 @@ def test_carbon_under_a_gram_is_plotted_in_milligrams_with_plain_ticks():
     assert ticks and not any("e-" in t or t.startswith("0.000") for t in ticks), ticks
 
 
+@pytest.mark.slow
 def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
     from matplotlib.collections import LineCollection
 
@@ -189,6 +193,7 @@ def test_rq3_shows_the_spread_of_f1_behind_its_one_trial_per_level():
     assert "interquartile range of F1" in figures.CAPTIONS["rq3_f1"]
 
 
+@pytest.mark.slow
 def test_figures_of_an_earlier_drawing_that_this_run_does_not_have_are_removed(tmp_path):
     """A tactics run kept the rq2/tradeoff PNGs an older harness drew for it, and the report showed
     them as current; files the harness never draws are left alone."""
@@ -232,6 +237,7 @@ def _labelled_variants():
     return {"published ICT4S'22 file": published, "incomplete estimated run": incomplete}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["published ICT4S'22 file", "incomplete estimated run"])
 def test_figures_with_the_longest_energy_notes_are_paper_ready(variant):
     """The RQ1 figure of the published file clipped its title ("odeCarbon emissions ... proportional

@@ -53,6 +53,7 @@ def test_report_refuses_carbon_options_on_a_tuning_run(tuning_run):
         args.func(args)
 
 
+@pytest.mark.slow
 def test_export_mlflow_logs_one_run_per_search(tuning_run, tmp_path, capsys):
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient

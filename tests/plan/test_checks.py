@@ -90,6 +90,7 @@ def test_stratify_problem_is_exactly_what_train_test_split_needs(n, positives, f
         assert (problem is None) == works, (problem, sizes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol_name", ["ict4s22", "holdout"])
 def test_the_count_shortcut_never_passes_a_level_that_some_draw_fails(protocol_name):
     """_every_draw_fine may say "compute the draws" needlessly, but never "fine" wrongly."""
@@ -209,6 +210,7 @@ def test_dry_run_checks_the_name_and_results_directory(tmp_path):
     assert proc.returncode == 2 and "--results-dir" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_changed_spec_is_refused_naming_the_fields_and_the_dry_run_says_so_too(tmp_path):
     data(tmp_path)
     spec = tmp_path / "s.yaml"

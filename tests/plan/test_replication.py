@@ -112,6 +112,7 @@ hygiene: {warmup_s: 0, cooldown_s: 0, baseline_s: 0, shuffle: true, threads: 1}
 """
 
 
+@pytest.mark.slow
 def test_run_records_the_mode_the_seeds_and_the_phase_boundaries(tmp_path):
     spec = tmp_path / "f.yaml"
     spec.write_text(FAITHFUL)

@@ -97,6 +97,7 @@ def test_a_damaged_manifest_is_one_line_and_restoring_it_resumes(tmp_path):
     pd.testing.assert_frame_equal(trials(path)[KEY], full[KEY])
 
 
+@pytest.mark.slow
 def test_a_blank_line_in_a_finished_run_is_refused_and_nothing_is_rerun(tmp_path):
     """The issue's first case: a blank line after the second data row of a finished run."""
     make_run(tmp_path)
@@ -113,6 +114,7 @@ def test_a_blank_line_in_a_finished_run_is_refused_and_nothing_is_rerun(tmp_path
     assert proc.returncode == 2 and "line 4: blank line" in one_line(proc.stderr)
 
 
+@pytest.mark.slow
 def test_an_edited_metric_is_detected_on_resume_and_in_analyze(tmp_path):
     make_run(tmp_path)
     assert run(tmp_path).returncode == 0
@@ -170,6 +172,7 @@ def tiny_tmpfs(tmp_path):
     subprocess.run(["umount", mount], check=True)
 
 
+@pytest.mark.slow
 def test_disk_full_mid_run_is_one_line_and_resumes_once_space_is_freed(tmp_path, tiny_tmpfs):
     make_run(tmp_path, repetitions=12)
     proc = run(tmp_path, results=tiny_tmpfs)
@@ -200,6 +203,7 @@ def _stop_after_rows(tmp_path, sig, n_rows):
     return proc.returncode, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
 def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
     make_run(tmp_path, repetitions=4, cooldown=0.3)

@@ -22,6 +22,8 @@ from harness.meters import open_meter
 from harness.spec import load_spec
 from harness.results.store import trial_columns
 
+pytestmark = pytest.mark.slow  # one run of the quick spec shared by the module (about 45 s)
+
 N_QUICK = 72
 
 
@@ -106,6 +108,7 @@ def test_manifest_records_machine_meter_and_sessions(quick_run):
     assert m["baseline"] is not None and m["baseline"]["duration_s"] >= 1.0
 
 
+@pytest.mark.slow
 def test_resumed_results_equal_a_fresh_computation(quick_run, repo):
     """Accuracy and F1 depend only on (configuration, repetition): recompute a sample of trials."""
     run_dir, _ = quick_run
@@ -143,6 +146,7 @@ def test_changed_spec_or_meter_is_refused(quick_run, tmp_path, repo):
     assert again.returncode == 0 and f"{N_QUICK} of {N_QUICK} trials already done, 0 to go" in again.stdout
 
 
+@pytest.mark.slow
 def test_analyze_figures_compare_on_the_quick_run(quick_run, tmp_path):
     """The statistics commands on a real run: files exist and the numbers agree with trials.csv."""
     run_dir, _ = quick_run

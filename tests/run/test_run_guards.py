@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
-
+import pytest
 from clitools import harness
 
 SPEC = """name: guard
@@ -56,6 +56,7 @@ def test_reordered_sweeps_are_a_different_design(tmp_path):
     assert proc.returncode == 2 and "different spec" in proc.stderr
 
 
+@pytest.mark.slow
 def test_an_algorithm_resolved_to_another_class_is_refused_on_resume(tmp_path):
     """As a faithful run started before ``knn`` became FaithfulKNeighborsClassifier: its old k-NN
     rows must not be mixed with new ones, in a run or a dry run."""

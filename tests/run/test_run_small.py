@@ -2,7 +2,7 @@
 a user's CSV and estimator run end to end, a factorial grid runs."""
 
 import pandas as pd
-
+import pytest
 from clitools import harness
 
 TINY = """name: tiny
@@ -17,6 +17,7 @@ hygiene: {warmup_s: 0, cooldown_s: 0, baseline_s: 0, shuffle: true, threads: 1}
 """
 
 
+@pytest.mark.slow
 def test_rerun_gives_identical_scores(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
@@ -34,6 +35,7 @@ def test_rerun_gives_identical_scores(tmp_path):
     assert dt["seed"].nunique() == 2
 
 
+@pytest.mark.slow
 def test_fresh_moves_old_files_aside(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
@@ -75,6 +77,7 @@ hygiene: {threads: 1}
     assert df.loc[df.algorithm == "logreg", "f1"].median() > 0.8
 
 
+@pytest.mark.slow
 def test_rows_without_a_manifest_are_not_resumed_blindly(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)

@@ -58,6 +58,7 @@ def test_local_and_two_workers_choose_the_same_settings(tmp_path):
     assert m["kind"] == "tuning" and m["sessions"][-1]["executor"]["kind"] == "dask"
 
 
+@pytest.mark.slow
 def test_stop_mid_run_resumes_every_search_once(tmp_path, monkeypatch):
     """Ctrl-C while the second search runs, with evaluations of it left behind without its row (as
     an older harness, which appended evaluations as they were made, would leave them) and a torn

@@ -36,6 +36,7 @@ def _run(tmp_path, repetitions=5, planned=None, **kw):
     return write_run(tmp_path / "run", trials, manifest)
 
 
+@pytest.mark.slow
 def test_report_has_every_table_figure_and_manifest_key(tmp_path, capsys):
     run = _run(tmp_path)
     (run / "analysis").mkdir()
@@ -66,6 +67,7 @@ def test_report_has_every_table_figure_and_manifest_key(tmp_path, capsys):
     assert "<script" not in page and "@import" not in page and "url(" not in page
 
 
+@pytest.mark.slow
 def test_incomplete_run_says_so_at_the_top(tmp_path, capsys):
     run = _run(tmp_path, planned=400)
     assert main(["report", str(run), "--bootstrap", "200"]) == 0
@@ -76,6 +78,7 @@ def test_incomplete_run_says_so_at_the_top(tmp_path, capsys):
     assert "Carbon: not computed (pass --intensity" in page
 
 
+@pytest.mark.slow
 def test_too_few_repetitions_are_said_in_findings_and_figures(tmp_path, capsys):
     run = _run(tmp_path, repetitions=2)
     assert main(["report", str(run), "--bootstrap", "200"]) == 0

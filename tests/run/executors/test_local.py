@@ -3,6 +3,8 @@ manifest's ``hosts`` entry with the meter and idle baseline."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import socket
 
@@ -19,6 +21,7 @@ hygiene: {warmup_s: 0, cooldown_s: 0, baseline_s: 0.1, threads: 1}
 """
 
 
+@pytest.mark.slow
 def test_local_rows_and_manifest_name_the_host(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(SPEC)
