@@ -9,6 +9,9 @@
   feature cache (``harness.data.features``).
 - ``HARNESS_ALLOW_IMPORT``: packages, comma-separated, that a spec may import classes from beyond
   the defaults (``harness.imports``).
+- ``CUDA_VISIBLE_DEVICES`` and ``CUDA_DEVICE_ORDER`` (CUDA's own, set by Slurm, a container runtime or
+  the user): the GPUs the job was given, which the ``nvml`` meter measures (``harness.meters.nvml``).
+  Here an empty ``CUDA_VISIBLE_DEVICES`` is not unset: to CUDA it means "no GPU".
 
 Each function reads its variable when called, never at import: a test or a script may set one
 after importing the harness. An empty value counts as unset.
@@ -25,6 +28,8 @@ POWERCAP_ENV = "HARNESS_POWERCAP_ROOT"
 DATASETS_ENV = "HARNESS_DATASETS_DIR"
 CACHE_ENV = "HARNESS_CACHE_DIR"
 ALLOW_IMPORT_ENV = "HARNESS_ALLOW_IMPORT"
+CUDA_VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"
+CUDA_ORDER_ENV = "CUDA_DEVICE_ORDER"
 
 DEFAULT_POWERCAP_ROOT = "/sys/class/powercap"
 
@@ -68,3 +73,15 @@ def cache_dir() -> Path:
 def allowed_imports() -> list[str]:
     """The package names in ``$HARNESS_ALLOW_IMPORT`` (comma-separated; blanks dropped)."""
     return [name.strip() for name in (_get(ALLOW_IMPORT_ENV) or "").split(",") if name.strip()]
+
+
+def cuda_visible_devices() -> str | None:
+    """``$CUDA_VISIBLE_DEVICES`` as set, or None when unset. Unlike the harness's own variables an
+    empty value is returned as "": CUDA then shows the job no GPU at all."""
+    return os.environ.get(CUDA_VISIBLE_ENV)
+
+
+def cuda_device_order() -> str:
+    """``$CUDA_DEVICE_ORDER`` (upper case), else ``FASTEST_FIRST``, CUDA's default: the order in which
+    CUDA numbers GPUs, which the indices of ``CUDA_VISIBLE_DEVICES`` refer to (``PCI_BUS_ID`` is NVML's)."""
+    return (_get(CUDA_ORDER_ENV) or "FASTEST_FIRST").strip().upper()

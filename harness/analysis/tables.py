@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis import factors, stats
+from harness.analysis.invalid import invalid_energy_note
 from harness.results.load import Results
 from harness.errors import ResultsError
 
@@ -83,6 +84,9 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
                            "<= 0 J or missing?); check the meter or use --no-clean")
     tables = [_cleaning_table(cleaning, options.clean)]
+    invalid = invalid_energy_note(results.trials)  # phases stored NaN because their window was not a measurement
+    if invalid:
+        tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, invalid))
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)

@@ -4,7 +4,8 @@ For each meter: available or not with the reason, its domains, and a sample read
 ``--seconds`` (default 1; every available meter is read over the same window). Each meter is
 opened as a run opens it, probe included: a counter that does not advance is shown unavailable,
 and RAPL zones that mirror one another are shown and counted once. The estimate meter shows its
-model's watts per core. Respects ``HARNESS_POWERCAP_ROOT``.
+model's watts per core; the nvml meter, which GPUs it measures (``CUDA_VISIBLE_DEVICES``) and which
+not, and why. Respects ``HARNESS_POWERCAP_ROOT``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def handler(args: argparse.Namespace) -> int:
             for line in _facts(meter):
                 print(indent + line)
             m = samples.get(name)
-            if m is not None:
+            if m is not None and m.invalid:
+                print(f"{indent}sample over {m.duration_s:.2f} s: not a measurement: {m.invalid}")
+            elif m is not None:
                 d = m.duration_s
                 parts = ", ".join(f"{k} {j / d:.2f} W" for k, j in m.domains_j.items())
                 note = " (ESTIMATED from CPU time)" if meter.estimated else ""
@@ -76,8 +79,9 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _facts(meter) -> list[str]:
-    """Lines on what a meter's total means: mirrored zones counted once, the estimate's model."""
-    out = []
+    """Lines on what a meter's total means: what it leaves out or covers beyond the job (GPUs not
+    measured, MIG), mirrored zones counted once, the estimate's model."""
+    out = list(meter.notes())  # what the total leaves out: GPUs not measured and why, a partial total, MIG
     note = meter.mirror_note()
     if note:
         out.append(f"mirrored: {note} ({meter.describe().get('mirror_evidence', '')})")

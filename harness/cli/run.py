@@ -16,7 +16,8 @@ def register(subparsers) -> None:
                    help="start the run over; existing files move to RUN/replaced-<time>/")
     p.add_argument("--meter", metavar="NAME",
                    help="override the spec's meter: auto, rapl, pyrapl, estimate, or nvml (GPUs) alone or "
-                        "added to a CPU meter, e.g. rapl+nvml; see python -m harness meters")
+                        "added to a CPU meter, e.g. rapl+nvml; nvml:3 or nvml:GPU-... names the GPUs (default: "
+                        "CUDA_VISIBLE_DEVICES); see python -m harness meters")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--allow-import", action="append", default=[], metavar="PKG",
                    help="let the spec name classes from package PKG (importing runs its code: trust it); "

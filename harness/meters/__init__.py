@@ -65,6 +65,10 @@ class Selection:
         note = self.meter.mirror_note()
         if note:
             line += f" ({note})"
+        # What the total leaves out or covers beyond the job (GPUs not measured, a partial total, a
+        # whole GPU in MIG mode): said in full even with --quiet, it qualifies every number.
+        for coverage in self.meter.notes():
+            line += f"; {coverage}"
         reasons = self.reasons
         if short:
             reasons = {k: _first_clause(v) for k, v in reasons.items() if not v.startswith("not needed")}

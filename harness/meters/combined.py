@@ -37,7 +37,9 @@ class CombinedMeter(Meter):
         for mapping, part in zip(self._maps, parts):
             for d, j in part.domains_j.items():
                 domains[mapping.get(d, d)] = j
-        return Measurement(total_j=sum(p.total_j for p in parts), duration_s=t1 - t0, domains_j=domains)
+        invalid = "; ".join(p.invalid for p in parts if p.invalid)
+        return Measurement(total_j=sum(p.total_j for p in parts), duration_s=t1 - t0, domains_j=domains,
+                           invalid=invalid)
 
     def domains(self) -> list[str]:
         return [v for mapping in self._maps for v in mapping.values()]
@@ -63,6 +65,9 @@ class CombinedMeter(Meter):
 
     def mirror_note(self) -> str:
         return "; ".join(n for n in (m.mirror_note() for m in self.meters) if n)
+
+    def notes(self) -> list[str]:
+        return [f"{m.name}: {n}" for m in self.meters for n in m.notes()]
 
     def describe(self) -> dict:
         return {**super().describe(), "parts": [m.describe() for m in self.meters]}

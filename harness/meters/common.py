@@ -21,12 +21,15 @@ class Measurement:
     ``total_j`` is the energy in joules counted once: a backend whose domains overlap (a RAPL
     package contains its core and uncore zones) computes it from non-overlapping domains only.
     ``domains_j`` maps every domain the meter reads to its energy in joules, overlapping or not.
-    ``duration_s`` is wall-clock seconds (``time.perf_counter``).
+    ``duration_s`` is wall-clock seconds (``time.perf_counter``). ``invalid`` is "" for a
+    measurement, else why the window is not one (e.g. a counter that went backwards: a GPU reset);
+    the energies it concerns (and ``total_j``) are NaN then, never a negative number.
     """
 
     total_j: float
     duration_s: float
     domains_j: Mapping[str, float] = field(default_factory=dict)
+    invalid: str = ""
 
     @property
     def power_w(self) -> float:
@@ -98,6 +101,12 @@ class Meter(ABC):
         """A short note on zones counted once because they mirror another zone, or ""."""
         return ""
 
+    def notes(self) -> list[str]:
+        """Short notes on what the total covers and what it leaves out (devices not measured and
+        why, a partial total, a counter shared with others), for the run's first line and
+        ``python -m harness meters``; [] when there is nothing to say."""
+        return []
+
     def describe(self) -> dict:
         """JSON-able facts for the run manifest (name, domains, parameters)."""
         return {
@@ -146,6 +155,8 @@ def measure_baseline(meter: Meter, seconds: float) -> dict | None:
     time.sleep(seconds)
     m = meter.end(token)
     d = m.duration_s
+    if m.invalid:
+        raise MeterError(f"meter {meter.name}: the idle baseline is not a measurement: {m.invalid}; run again")
     if not meter.estimated and d >= MIN_FROZEN_CHECK_S:
         # A hardware counter that spent nothing while the machine idled is broken, not zero: a
         # running machine always draws power in every domain that the total adds up.

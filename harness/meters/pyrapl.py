@@ -173,14 +173,17 @@ class PyRaplMeter(Meter):
         t1 = time.perf_counter()
         e1 = self._sensor.energy()
         t0, e0 = token
-        domains = {}
+        domains, wrapped = {}, []
         total = 0.0
         for name, i in zip(self._names, self._idx):
             d = e1[i] - e0[i]
             j = d * 1e-6 if d >= 0 else math.nan  # negative: a wrap pyRAPL does not correct
+            if d < 0:
+                wrapped.append(name)
             domains[name] = j
             total += j
-        return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains)
+        invalid = f"{', '.join(wrapped)} counter wrapped (pyRAPL does not correct a wrap)" if wrapped else ""
+        return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains, invalid=invalid)
 
     def resolution(self) -> Resolution:
         """The same RAPL counters as ``rapl``: the same resolution."""

@@ -41,6 +41,7 @@ from harness.results.schema import (
     ICT4S22_FACTORS,
     INTEGER_COLUMNS,
     JSON_COLUMNS,
+    LATER_COLUMNS,
     LEVEL_PREFIX,
     TRIALS,
 )
@@ -73,7 +74,7 @@ def _base(columns: tuple[str, ...]) -> tuple[str, ...]:
     release already kept in row_fraction and feature_fraction). For another layout (a tuning
     run's files): every column but the checksum and the cool-down columns added later."""
     if columns[: len(BASE_COLUMNS)] != BASE_COLUMNS:
-        return tuple(c for c in columns if c not in (CHECKSUM, "cooldown_waited_s", "cooldown_end", "start_power_w"))
+        return tuple(c for c in columns if c not in (CHECKSUM, *LATER_COLUMNS))
     levels = tuple(c for c in columns if c.startswith(LEVEL_PREFIX))
     pair = tuple(LEVEL_PREFIX + f for f in ICT4S22_FACTORS)
     return BASE_COLUMNS + (() if levels == pair else levels)

@@ -56,6 +56,8 @@ COLUMNS = (
     "predict_below_resolution",
     "predict_repetitions",  # predict calls in its window (hygiene.min_phase_s); its energy and time are per call
     "host",                # hostname of the machine the trial ran on (manifest "hosts" has its facts)
+    "energy_invalid",      # "" or the phases whose window is not a measurement, and why (their energy is NaN):
+                           # e.g. "train: gpu0 counter went backwards (...: driver reloaded or GPU reset)"
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )
@@ -111,6 +113,7 @@ SEARCH_COLUMNS = (
     "accuracy", "precision", "recall", "f1",   # of the final model on the test rows
     "search_domains_j", "train_domains_j", "predict_domains_j",
     "cooldown_waited_s", "cooldown_end", "start_power_w",   # the cool-down before this search (harness.hygiene)
+    "energy_invalid",      # as in trials.csv: "" or the phases whose window is not a measurement, and why
     "row_sha256",          # sha256 of the row's other cells (harness.results.store.row_sha256)
 )
 
@@ -120,6 +123,9 @@ EVALUATION_COLUMNS = (
     "energy_j", "s", "cumulative_energy_j", "cumulative_s", "best_val_f1_so_far",
     "meter", "energy_estimated", "error", "row_sha256",
 )
+
+# Columns added to a layout after its first release: files written before may lack them (read.py).
+LATER_COLUMNS = ("cooldown_waited_s", "cooldown_end", "start_power_w", "energy_invalid")
 
 # Number cells of searches.csv and evaluations.csv beyond INTEGER_COLUMNS and FLOAT_COLUMNS (the
 # reader checks them: "nan" is a number, a failed evaluation's val_f1).

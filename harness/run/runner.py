@@ -149,7 +149,7 @@ def dry_run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", 
     try:
         _print_plan(spec, c.plan, cluster, out)
         _check_name(name)
-        dry_meter = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+        dry_meter = open_meter(spec.meter_names, spec.meter_options())
         try:
             print(dry_meter.summary(short=quiet), file=out, flush=True)
             if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
@@ -166,14 +166,29 @@ def dry_run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", 
         c.executor.close()
 
 
+def _meter_override(meter: str) -> tuple[str | list[str], list | None]:
+    """``--meter`` as the spec's ``meter`` and ``nvml.devices``: ``rapl+nvml:3,5`` -> (["rapl", "nvml"],
+    [3, 5]); a GPU is an NVML index or a UUID (``GPU-...``, ``MIG-...``); None: no GPUs named."""
+    names, gpus = [], None
+    for part in meter.split("+"):
+        name, sep, devices = part.partition(":")
+        if sep and name == "nvml":
+            gpus = [int(d) if d.strip().isdigit() else d.strip() for d in devices.split(",")]
+        names.append(name if sep and name == "nvml" else part)
+    return (names if len(names) > 1 else names[0]), gpus
+
+
 def _design(spec_path, meter: str | None, workers, cluster, allow_import) -> Checked:
     """The spec (with ``--meter`` applied), its plan, the version notes, the user tactics imported
     and checked, and the executor chosen (nothing started). Raises SpecError, ExecutorError."""
     spec = load_spec(spec_path)
     if meter is not None:
-        override = meter.split("+") if "+" in meter else meter
+        override, gpus = _meter_override(meter)
+        given = spec.model_dump(by_alias=True, exclude_unset=True)
+        if gpus is not None:  # nvml:3,GPU-...: the GPUs, as the spec's nvml.devices
+            given["nvml"] = {**given.get("nvml", {}), "devices": gpus}
         try:
-            spec = parse_spec({**spec.model_dump(by_alias=True, exclude_unset=True), "meter": override}, "--meter")
+            spec = parse_spec({**given, "meter": override}, "--meter")
         except SpecError as e:  # the spec's field is "meter": name the option once, not "--meter: meter:"
             raise SpecError(str(e).replace("--meter: meter: ", "--meter: ", 1)) from None
     plan = make_plan(spec)

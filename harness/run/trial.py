@@ -30,7 +30,8 @@ def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, spli
     (UTC ISO 8601), the split's sizes, each phase's ``<phase>_energy_j`` (J), ``<phase>_s`` (s) and
     ``<phase>_domains_j`` (J per meter domain), the meter and whether its energy is estimated, the
     test scores of ``y_pred`` against ``split.y_test``, one ``<phase>_below_resolution`` flag per
-    window in ``flagged`` and one ``level_<factor>`` per level of the unit.
+    window in ``flagged``, one ``level_<factor>`` per level of the unit and ``energy_invalid``: the
+    phases whose window was not a measurement and why (``invalid_phases``; their energy is NaN).
 
     ``phases``: phase name -> a ``harness.meters.Measurement`` (``total_j``, ``duration_s``,
     ``domains_j``); ``flagged``: phase name -> the window whose resolution is judged (default:
@@ -48,7 +49,21 @@ def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, spli
     row.update({f"{name}_below_resolution": below_resolution(m, res, rel)
                 for name, m in (phases if flagged is None else flagged).items()})
     row.update({f"level_{name}": level_text(level) for name, level in getattr(unit, "levels", ())})
+    row["energy_invalid"] = invalid_phases(phases, flagged)
     return row
+
+
+def invalid_phases(phases: dict, windows: dict | None = None) -> str:
+    """"" when every phase's window is a measurement, else "phase: why" joined by " | " (their
+    energies are NaN in the row). ``windows``: the windows measured, when a phase's Measurement is
+    derived from one (predict per call)."""
+    windows = windows or {}
+    out = []
+    for name, m in phases.items():
+        why = getattr(m, "invalid", "") or getattr(windows.get(name), "invalid", "")
+        if why:
+            out.append(f"{name}: {why}")
+    return " | ".join(out)
 
 
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:

@@ -106,7 +106,7 @@ def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter
     token = meter.begin()
     y_pred = estimator.predict(split.X_test)
     m_pred = meter.end(token)
-    phases = {"preprocess": m_pre, "search": Measurement(search.energy_j, search.s, search.domains_j),
+    phases = {"preprocess": m_pre, "search": Measurement(search.energy_j, search.s, search.domains_j, search.invalid),
               "train": m_fit, "predict": m_pred}
     row = {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases),
            "validation": spec.tuning.validation.describe(), "budget": budget, "n_evaluations": len(evaluations),
@@ -128,6 +128,8 @@ def _costs(evaluations: list[Evaluation]) -> tuple[Cost, Cost]:
             search.s += c.s
             for k, v in c.domains_j.items():
                 search.domains_j[k] = search.domains_j.get(k, 0.0) + v
+            if c.invalid and c.invalid not in search.invalid:
+                search.invalid = f"{search.invalid}; {c.invalid}" if search.invalid else c.invalid
         propose.energy_j += ev.propose.energy_j
         propose.s += ev.propose.s
     return search, propose

@@ -144,6 +144,23 @@ class EstimateOptions(_Model):
     cores: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
+class NvmlOptions(_Model):
+    """Which GPUs the ``nvml`` meter measures (``harness.meters.nvml``): NVML indices (``3``) or UUIDs
+    as ``nvidia-smi -L`` prints them (``GPU-...``, ``MIG-...``). None: the GPUs in
+    ``CUDA_VISIBLE_DEVICES`` when it is set, else every GPU."""
+
+    devices: list[Union[int, str]] | None = Field(default=None, min_length=1)
+
+    @field_validator("devices")
+    @classmethod
+    def _named(cls, v):
+        for d in v or ():
+            if isinstance(d, int) and d < 0 or isinstance(d, str) and not (
+                    d.strip().isdigit() or d.strip()[:4].upper() in ("GPU-", "MIG-")):
+                raise ValueError(f"{d!r} is not an NVML index or a GPU-/MIG- UUID (nvidia-smi -L)")
+        return v
+
+
 class Cooldown(_Model):
     """Cool-down until idle (``harness.hygiene.cooldown``): after each trial, sample the meter's
     power every ``period_s`` and start the next trial once it is within ``tolerance`` (relative)
@@ -296,6 +313,7 @@ class Spec(_Model):
     text: TextOptions = TextOptions()
     meter: Union[str, list[str]] = "auto"
     estimate: EstimateOptions = EstimateOptions()
+    nvml: NvmlOptions = NvmlOptions()
     hygiene: Hygiene = Hygiene()
     cluster: ClusterSpec | None = None
     tuning: Tuning | None = None
@@ -402,6 +420,11 @@ class Spec(_Model):
     def meter_names(self) -> list[str]:
         return [self.meter] if isinstance(self.meter, str) else list(self.meter)
 
+    def meter_options(self) -> dict:
+        """The meters' options for ``harness.meters.open_meter``: ``estimate`` and ``nvml``."""
+        return {"estimate": self.estimate.model_dump(exclude_none=True),
+                "nvml": self.nvml.model_dump(exclude_none=True)}
+
     @property
     def dataset_name(self) -> str:
         if isinstance(self.dataset, str):
@@ -411,10 +434,10 @@ class Spec(_Model):
     def design_hash(self) -> str:
         """sha256 of everything that shapes the plan and the results.
 
-        Left out: the description, the meter (a resumed run is checked against the meter
-        actually used, which ``auto`` resolves) and the cluster (where trials run). Sweeps are hashed as an ordered list because
+        Left out: the description, the meter and the GPUs it reads (``nvml``: a resumed run is
+        checked against the meter actually used, which ``auto`` resolves) and the cluster (where trials run). Sweeps are hashed as an ordered list because
         their order numbers the trials."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter", "cluster"})
+        data = self.model_dump(mode="json", by_alias=True, exclude={"description", "meter", "nvml", "cluster"})
         # Keys added after the first release, at their defaults, are left out: runs made before they
         # existed keep their hash and still resume.
         for key, default in (("replication", "none"), ("tactics", None), ("scale", "none"), ("tuning", None)):

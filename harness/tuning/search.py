@@ -25,13 +25,17 @@ from harness.tuning.space import Space, grid_points, random_points, suggest
 
 @dataclass
 class Cost:
-    """Energy (J) and wall time (s) summed over windows; ``domains_j`` per meter domain."""
+    """Energy (J) and wall time (s) summed over windows; ``domains_j`` per meter domain; ``invalid``:
+    why some window was not a measurement ("" if none; its NaN makes the sum NaN)."""
 
     energy_j: float = 0.0
     s: float = 0.0
     domains_j: dict = field(default_factory=dict)
+    invalid: str = ""
 
     def add(self, m) -> None:
+        if m.invalid and m.invalid not in self.invalid:
+            self.invalid = f"{self.invalid}; {m.invalid}" if self.invalid else m.invalid
         self.energy_j += m.total_j
         self.s += m.duration_s
         for k, v in m.domains_j.items():
@@ -148,7 +152,7 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
         cost.add(meter.end(token))
         # The whole list is drawn at once: its cost is shared evenly by the evaluations.
         share = Cost(cost.energy_j / len(points), cost.s / len(points),
-                     {k: v / len(points) for k, v in cost.domains_j.items()})
+                     {k: v / len(points) for k, v in cost.domains_j.items()}, cost.invalid)
         for i, p in enumerate(points):
             record(evaluate(i, p, share, algorithm, X, y, folds, seed, meter))
         return out

@@ -26,3 +26,19 @@ def test_undefined_ci_reads_undefined_and_the_reference_row_reads_dash():
     best = _best_table(stats.best_saving(trade.assign(f1_change_pts=-100.0)), 0.01)
     assert (best.display["95% CI"] == UNDEFINED).all()  # no level qualifies
     assert "undefined" in to_latex(table)
+
+
+def test_invalid_energy_is_counted_once_per_phase_with_its_reasons():
+    import pandas as pd
+
+    from harness.analysis.invalid import invalid_energy_note
+
+    assert invalid_energy_note(pd.DataFrame({"f1": [1.0]})) == ""  # a trials.csv before the column
+    assert invalid_energy_note(pd.DataFrame({"energy_invalid": [float("nan")] * 2})) == ""
+    cells = ["train: gpu0 counter went backwards (4000 -> 10 mJ: driver reloaded or GPU reset)",
+             "", "train: gpu0 counter went backwards (9 -> 1 mJ: driver reloaded or GPU reset) | predict: "
+             "package-0 counter wrapped (pyRAPL does not correct a wrap)"]
+    note = invalid_energy_note(pd.DataFrame({"energy_invalid": cells}))
+    assert note.startswith("Invalid energy: 3 phase(s) of 2 trial(s) are not measurements (train 2, predict 1)")
+    assert note.count("gpu0 counter went backwards (driver reloaded or GPU reset)") == 1
+    assert "package-0 counter wrapped" in note

@@ -101,3 +101,17 @@ def test_run_help_lists_every_meter(capsys):
     meter_help = help_text.split("--meter NAME")[-1].split("--quiet", 1)[0]  # the options part, not usage
     for name in METER_NAMES:
         assert re.search(rf"\b{name}\b", meter_help), name
+
+
+def test_nvml_names_the_gpus_it_does_not_measure(pynvml, monkeypatch, capsys):
+    # codecarbon#1316 and #567: a GPU without the counter, GPUs not given to the job: said, not dropped
+    pynvml([0, 0, 0], supported=[True, True, False], models=["T4", "T4", "Tesla P100"])
+    assert run(["--seconds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "PARTIAL GPU total: not measured: gpu2 (Tesla P100): Not Supported" in out
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    monkeypatch.setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # mixed models: CUDA's indices are NVML's only then
+    assert run(["--seconds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "GPUs measured: gpu1 (CUDA_VISIBLE_DEVICES=1); not measured: gpu0, gpu2 (not given to this job)" in out
+    assert "PARTIAL" not in out  # the P100 is not this job's GPU: the job's total is whole

@@ -106,7 +106,7 @@ class Bench:
         if selection is None:
             from harness.meters import open_meter
 
-            selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+            selection = open_meter(spec.meter_names, spec.meter_options())
         self.workload, self.selection, self.meter = workload, selection, selection.meter
         self.algorithms, self.protocol = workload.algorithms, workload.protocol
         self._threads = threadpool_limits(limits=spec.hygiene.threads)

@@ -117,8 +117,7 @@ class DaskExecutor(Executor):
                                 "--nworkers 1 --nthreads 1'") from None
         if self.n_workers is not None:
             self.client.wait_for_workers(self.n_workers)
-        self._check(self.client.run(probe, self.spec.meter_names,
-                                    {"estimate": self.spec.estimate.model_dump(exclude_none=True)}))
+        self._check(self.client.run(probe, self.spec.meter_names, self.spec.meter_options()))
 
     def _check(self, probes: dict) -> None:
         """Refuse what would give wrong numbers: a worker that cannot open the meter, workers that

@@ -24,7 +24,7 @@ class LocalExecutor(Executor):
         from harness.meters import open_meter
 
         spec = self.spec
-        self.selection = open_meter(spec.meter_names, {"estimate": spec.estimate.model_dump(exclude_none=True)})
+        self.selection = open_meter(spec.meter_names, spec.meter_options())
         meter = self.selection.meter
         self.meter_name = meter.name
         self.meter_info = {**meter.describe(), "name": meter.name, "estimated": meter.estimated,
