@@ -203,8 +203,9 @@ class DaskExecutor(Executor):
 
     # --- map: submit everything, yield rows as futures complete ----------------------------------
     def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
-        from distributed import KilledWorker, as_completed
+        from distributed import KilledWorker, as_completed, wait
         from distributed.comm import CommClosedError
+        from distributed.protocol.pickle import dumps
         from distributed.utils import CancelledError
 
         import dask
@@ -217,8 +218,14 @@ class DaskExecutor(Executor):
             # In a task, not scattered: the scheduler keeps the task's specification, so a worker that
             # joins after every holder of the workload died (a nanny's restart) recomputes it. Its
             # size is known and wanted in the graph: Dask's hint to scatter it instead is not printed.
+            # Pickled here: the scheduler unpickles the graphs it is given, and need not import what
+            # a workload holds (a user's estimator module, on the workers' path only).
+            blob = dumps(workload)
             with dask.config.set({LARGE_GRAPH: "1 PiB"}):
-                held = self.client.submit(hold, workload, key=f"harness-workload-{workload.session}", pure=False)
+                held = self.client.submit(hold, blob, key=f"harness-workload-{workload.session}", pure=False)
+            # Held before the trials are submitted: the scheduler takes graphs in concurrently, and a
+            # trial's graph that arrives before the workload's is cancelled ("lost dependencies").
+            wait([held])
             self._futures = [held] + [
                 self.client.submit(run_on_worker, held, t, exclusive, resources={TRIAL_SLOT: 1},
                                    key=f"harness-trial-{t.trial_id}-{workload.session}", pure=False)
@@ -362,9 +369,12 @@ def probe(meter_names, options, dask_worker=None) -> dict:
     return facts
 
 
-def hold(workload):
-    """The task that holds the workload on the workers (see the module's docstring): returns it."""
-    return workload
+def hold(blob: bytes):
+    """The task that holds the workload on the workers (see the module's docstring): the workload,
+    unpickled from ``blob``."""
+    from distributed.protocol.pickle import loads
+
+    return loads(blob)
 
 
 class machine_lock:
