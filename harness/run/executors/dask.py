@@ -189,7 +189,7 @@ class DaskExecutor(Executor):
             line += "; one machine (one kernel boot_id: containers of one server): " + "; ".join(
                 ", ".join(hs) for hs in shared)
         if any(len(ps) > 1 for ps in machines.values()):
-            line += "; trials run concurrently on a machine (estimated energy: per-process CPU time)"
+            line += "; trials run concurrently on a host (estimated energy: per-process CPU time)"
         profiled = sorted(f"{p['host']}" for p in self.workers.values() if p.get("profiler", False))
         if profiled:
             line += (f"\nwarning: Dask's profiler runs in {len(profiled)} worker(s) ({', '.join(profiled)}); its CPU "

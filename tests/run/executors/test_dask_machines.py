@@ -71,7 +71,7 @@ def test_the_estimate_meter_allows_containers_of_one_server_and_says_so():
     ex = checked({"a": probe("c1", BOOT_A, "estimate", True), "b": probe("c2", BOOT_A, "estimate", True)})
     line = ex.summary()
     assert "one machine (one kernel boot_id: containers of one server): c1, c2" in line
-    assert "trials run concurrently on a machine" in line
+    assert "trials run concurrently on a host" in line
 
 
 def test_the_machine_lock_is_named_by_boot_id_under_the_procfs_root(tmp_path, monkeypatch):
