@@ -170,6 +170,45 @@ def affinity() -> dict:
     return {"cpus": cpus, "pinned": len(cpus) < n, "cpu_count": n}
 
 
+# Files whose presence says this process runs in a container (Docker, Podman): there /etc is the
+# image's, so its machine-id names the image (or nothing), not the server.
+CONTAINER_MARKERS = ("/.dockerenv", "/run/.containerenv")
+
+
+def boot_id(proc_root: Path | None = None) -> str | None:
+    """The kernel's boot id (``<proc_root>/sys/kernel/random/boot_id``, a random UUID drawn at each
+    boot): one per running kernel, so every container on one server reads the same one, and two
+    servers (or two VMs, each with its own kernel) never do. None when it cannot be read."""
+    proc_root = Path(proc_root) if proc_root is not None else procfs_root()
+    text = _read(proc_root / "sys/kernel/random/boot_id")
+    return text.lower() if text and re.fullmatch(r"[0-9a-fA-F-]{32,36}", text) else None
+
+
+def machine_id(root: Path = Path("/")) -> str | None:
+    """``<root>/etc/machine-id`` (systemd's id of the installation, 32 hex digits), or None."""
+    text = _read(Path(root) / "etc/machine-id")
+    return text.lower() if text and re.fullmatch(r"[0-9a-fA-F]{32}", text) else None
+
+
+def container_marker(root: Path = Path("/")) -> str | None:
+    """The first of ``CONTAINER_MARKERS`` present under ``root``, or None (no marker: a host, or a
+    container runtime that leaves none, e.g. some Kubernetes runtimes)."""
+    return next((m for m in CONTAINER_MARKERS if (Path(root) / m.lstrip("/")).exists()), None)
+
+
+def machine_identity(proc_root: Path | None = None, root: Path = Path("/")) -> dict:
+    """What identifies the machine under this process, for the manifest's ``hosts`` and for keeping
+    trials measured by shared counters apart (``harness.run.executors.dask``):
+
+    - ``boot_id``: the kernel's (``boot_id()``), shared by every container of one server: the key;
+    - ``machine_id``: ``/etc/machine-id`` where it is the host's, None inside a container (there it
+      is the image's, the same in every container of one image on any server);
+    - ``container``: the marker file found (``container_marker()``), else None.
+    """
+    marker = container_marker(root)
+    return {"boot_id": boot_id(proc_root), "machine_id": None if marker else machine_id(root), "container": marker}
+
+
 def temperatures(sys_root: Path) -> list[dict]:
     """Every readable temperature: thermal zones (``class/thermal/thermal_zoneN``: type, temp) and
     hwmon sensors (``class/hwmon/hwmonN``: name, tempK_label, tempK_input), in degrees Celsius

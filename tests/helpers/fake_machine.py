@@ -20,10 +20,11 @@ def make_fake_machine(root: Path, governors=("powersave", "powersave"), cur_khz=
                       mem_total_kb: int = 16 * 2**20, mem_available_kb: int = 8 * 2**20,
                       thermal: dict[str, int] | None = None, hwmon: dict[str, int] | None = None,
                       processes: dict[int, tuple[str, int]] | None = None,
-                      cpu_model: str | None = None) -> tuple[Path, Path]:
+                      cpu_model: str | None = None, boot_id: str | None = None) -> tuple[Path, Path]:
     """Returns (sys root, proc root). ``thermal``: zone type -> millidegrees; ``hwmon``: label ->
     millidegrees (one chip "coretemp"); ``processes``: pid -> (command name, utime ticks);
-    ``cpu_model``: the "model name" of /proc/cpuinfo (no cpuinfo without it)."""
+    ``cpu_model``: the "model name" of /proc/cpuinfo (no cpuinfo without it); ``boot_id``: the kernel's
+    /proc/sys/kernel/random/boot_id (none without it)."""
     sys_root, proc_root = Path(root) / "sys", Path(root) / "proc"
     cpu = sys_root / "devices/system/cpu"
     cpu.mkdir(parents=True)
@@ -57,6 +58,8 @@ def make_fake_machine(root: Path, governors=("powersave", "powersave"), cur_khz=
            f"MemAvailable:   {mem_available_kb} kB\nSwapTotal:      0 kB\nSwapFree:       0 kB")
     for pid, (name, ticks) in (processes or {}).items():
         set_ticks(proc_root, pid, name, ticks)
+    if boot_id is not None:
+        _write(proc_root / "sys/kernel/random/boot_id", boot_id)
     if cpu_model is not None:
         _write(proc_root / "cpuinfo", f"processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: {cpu_model}")
     return sys_root, proc_root

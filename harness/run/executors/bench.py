@@ -70,10 +70,14 @@ def matrix_sha256(X, y) -> str:
 
 
 def host_facts() -> dict:
-    """The host this process runs on: ``host`` (hostname) plus ``harness.hygiene.provenance.machine_facts()``."""
+    """The host this process runs on: ``host`` (hostname), ``harness.hygiene.provenance.machine_facts()``
+    and the machine's identity (``harness.hygiene.machine.machine_identity()``: ``boot_id``,
+    ``machine_id``, ``container``): containers of one server have hostnames of their own but one
+    kernel ``boot_id``, and share its RAPL packages and GPUs."""
+    from harness.hygiene.machine import machine_identity
     from harness.hygiene.provenance import machine_facts
 
-    return {"host": socket.gethostname(), **machine_facts()}
+    return {"host": socket.gethostname(), **machine_facts(), **machine_identity()}
 
 
 def warmup(seconds: float) -> None:

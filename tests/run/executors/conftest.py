@@ -33,14 +33,15 @@ class DaskProcesses:
             time.sleep(0.1)
         self.address = json.loads(self.file.read_text())["address"]
 
-    def _spawn(self, *args) -> subprocess.Popen:
+    def _spawn(self, *args, env: dict | None = None) -> subprocess.Popen:
         log = open(self.tmp / f"dask-{len(self.procs)}.log", "w")
-        return subprocess.Popen([sys.executable, "-m", "dask", *map(str, args)], cwd=REPO, env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "dask", *map(str, args)], cwd=REPO, env={**self.env, **(env or {})},
                                 stdout=log, stderr=subprocess.STDOUT)
 
-    def add_worker(self, *extra) -> subprocess.Popen:
+    def add_worker(self, *extra, env: dict | None = None) -> subprocess.Popen:
+        """A worker (``extra``: more ``dask worker`` options; ``env``: variables added to its environment)."""
         p = self._spawn("worker", self.address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
-                        "--no-dashboard", *extra)
+                        "--no-dashboard", *extra, env=env)
         self.procs.append(p)
         self.workers.append(p)
         return p

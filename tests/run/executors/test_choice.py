@@ -22,6 +22,7 @@ def spec(**changes):
 
 def probe(host, meter="estimate", estimated=True, **changes):
     p = {"host": host, "cpu_model": "cpu", "cpu_count": 2, "os": "linux", "python": "3", "nthreads": 1,
+         "boot_id": f"boot-of-{host}",  # one kernel per host name here (test_dask_machines: containers)
          "versions": library_versions(),
          "meter": {"name": meter, "estimated": estimated, "summary": f"meter: {meter}", "not_used": {},
                    "describe": {"name": meter}}}

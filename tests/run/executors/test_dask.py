@@ -1,6 +1,8 @@
 """The Dask executor with real ``dask scheduler``/``dask worker`` processes and ``--workers N``:
-the same trials and scores as a local run, nothing lost or duplicated when a worker or the driver
-is killed, and no concurrent trials on a host measured with shared counters."""
+the same trials and scores as a local run, nothing lost or duplicated when a worker (even the only
+one, restarted by its nanny) or the driver is killed, one line and exit 2 when the scheduler goes
+away, and no concurrent trials on a machine measured with shared counters (two containers of one
+server included)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import yaml
 
 from clitools import REPO, start
 from clitools import process as harness  # the driver in its own process, as beside real dask workers
+from fake_machine import make_fake_machine
 from harness.meters.fakes import make_fake_powercap
 
 pytestmark = pytest.mark.slow
@@ -201,3 +204,94 @@ def test_local_cluster_says_nothing_when_dasks_default_dashboard_port_is_taken(t
         holder.close()
     assert proc.returncode == 0, proc.stderr
     assert "already in use" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- two containers of one server, the only worker restarted, the scheduler gone ------------
+
+BOOT = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
+# Gives a process the hostname in $FAKE_HOSTNAME, as a container has its own.
+SITECUSTOMIZE = """import os, socket
+if os.environ.get("FAKE_HOSTNAME"):
+    socket.gethostname = lambda: os.environ["FAKE_HOSTNAME"]
+"""
+# A classifier whose first fit anywhere kills its own process: the worker dies mid-trial (as when
+# its nanny ends it for its memory limit) and the nanny starts a new one.
+SUICIDE = """import os, signal
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+class DiesOnce(ClassifierMixin, BaseEstimator):
+    _parameter_constraints: dict = {}
+    def fit(self, X, y):
+        marker = os.path.join(os.environ["HB_MARK_DIR"], "died")
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.classes_ = np.unique(y)
+        return self
+    def predict(self, X):
+        return np.full(X.shape[0], self.classes_[0])
+"""
+
+
+def test_two_containers_of_one_server_are_refused_with_a_counter_meter(tmp_path, dask_processes):
+    """Hostnames c1 and c2 (two containers), one kernel boot_id, one RAPL package: taken for two hosts
+    before, their trials overlapped on one counter. Refused at start, before anything is written."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/sitecustomize.py").write_text(SITECUSTOMIZE)
+    fake = make_fake_powercap(tmp_path, sockets=1, with_core=False, with_dram=False)
+    fake.start({"package-0": 20.0})
+    try:
+        for name in ("c1", "c2"):
+            _, proc = make_fake_machine(tmp_path / name, boot_id=BOOT)
+            dask_processes.add_worker(env={"FAKE_HOSTNAME": name, "HARNESS_PROCFS_ROOT": str(proc),
+                                           "HARNESS_POWERCAP_ROOT": str(fake.root),
+                                           "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"),
+                                                                          dask_processes.env["PYTHONPATH"]])})
+        with dask_processes.client() as client:
+            client.wait_for_workers(2, timeout=60)
+        spec = quick_spec(tmp_path, algorithms=["decision_tree"], meter="rapl")
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", "--cluster", dask_processes.address,
+                       HARNESS_POWERCAP_ROOT=str(fake.root))
+    finally:
+        fake.stop()
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "2 workers on one machine (hosts c1, c2" in proc.stderr and "boot_id 6f1c2d3e" in proc.stderr
+    assert not (tmp_path / "out/spam-quick").exists()
+
+
+def test_the_only_worker_restarted_by_its_nanny_mid_trial_costs_one_trial(tmp_path, dask_processes):
+    """Before, the workload scattered to the only worker died with it: every remaining trial was
+    cancelled ('already forgotten') and the run ended in a traceback after 1 of 8 rows."""
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods/hb_dies.py").write_text(SUICIDE)
+    env = {"HB_MARK_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "mods"), dask_processes.env["PYTHONPATH"]])}
+    dask_processes.add_worker(env=env)  # with its nanny, which starts a new worker when this one dies
+    spec = quick_spec(tmp_path, algorithms=["decision_tree", {"name": "dies", "class": "hb_dies:DiesOnce"}],
+                      sweeps={"rows": {"row_fractions": [0.5, 1.0]}}, repetitions=2,
+                      hygiene={"warmup_s": 0, "cooldown_s": 0, "baseline_s": 0, "shuffle": False, "threads": 1})
+    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--quiet", "--cluster", dask_processes.address,
+                   "--allow-import", "hb_dies", PYTHONPATH_EXTRA=str(tmp_path / "mods"), HB_MARK_DIR=str(tmp_path))
+    assert (tmp_path / "died").exists(), proc.stderr  # the worker did die mid-trial
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(trials(tmp_path / "out")["trial_id"]) == list(range(8))  # every trial once, the lost one rerun
+
+
+def test_the_scheduler_stopped_mid_run_ends_it_in_one_line(tmp_path, dask_processes):
+    """Before: a FutureCancelledError traceback ('scheduler-connection-lost'), exit 1."""
+    dask_processes.add_worker()
+    spec = quick_spec(tmp_path, algorithms=["decision_tree", "knn"], repetitions=3,
+                      hygiene={"warmup_s": 0, "cooldown_s": 0.3, "baseline_s": 0, "shuffle": False, "threads": 1})
+    proc = start("run", spec, "--results-dir", tmp_path / "out", "--quiet", "--cluster", dask_processes.address)
+    wait_rows(tmp_path / "out/spam-quick/trials.csv", 2, proc)
+    scheduler = dask_processes.procs[0]
+    scheduler.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    _, err = proc.communicate(timeout=120)
+    assert time.monotonic() - stopped < 60  # not left waiting for a scheduler that is gone
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "connection to the Dask scheduler" in err and "run the same command again" in err
+    assert 2 <= len(trials(tmp_path / "out")) < 36  # the rows written are kept
