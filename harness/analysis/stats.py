@@ -22,7 +22,6 @@ from statsmodels.stats.multitest import multipletests
 from harness.errors import UsageError
 
 CONFIG = ["algorithm", "sweep", "row_fraction", "feature_fraction", "treatment"]
-LEVEL = ["sweep", "row_fraction", "feature_fraction"]  # a configuration without its algorithm
 ALPHA = 0.05
 Z_LIMIT = 3.0
 from harness.analysis.defaults import N_RESAMPLES, SEED  # noqa: E402  (--help reads them without scipy)
@@ -194,14 +193,19 @@ def representative_slices(trials: pd.DataFrame) -> dict[str, pd.DataFrame]:
 # ---------------------------------------------------------------- research questions
 
 EXACT_SPEARMAN_MAX_N = 8  # up to 8! = 40320 pairings, enumerated in well under a second
+PERMUTATION_SPEARMAN_MAX_N = 50  # up to here a Monte Carlo permutation p; above, the t-approximation
+SPEARMAN_RESAMPLES = 99_999  # Monte Carlo pairings: standard error of p <= 0.0016, 0.0002 at p = 0.003
 
 
-def spearman(x, y) -> tuple[float, float]:
+def spearman(x, y, seed: int = SEED) -> tuple[float, float]:
     """Spearman (rho, p); NaN for fewer than 3 pairs or a constant input.
 
-    p is scipy's t-approximation, except for n <= ``EXACT_SPEARMAN_MAX_N`` where it is the exact
-    two-sided permutation p (all n! pairings): the approximation gives p = 0 for rho = 1 even with
-    3 points, where the exact p is 1/3.
+    p is two-sided, from the permutation distribution of rho (``scipy.stats.permutation_test``,
+    y's ranks re-paired with x's, ties kept): exact (all n! pairings) for n <=
+    ``EXACT_SPEARMAN_MAX_N``; from ``SPEARMAN_RESAMPLES`` random pairings (seeded by ``seed``) for
+    n <= ``PERMUTATION_SPEARMAN_MAX_N``; scipy's t-approximation above. The approximation gives
+    p = 0 for rho = 1 even with 3 points, where the exact p is 1/3, and at n = 10 it gave 0.0016
+    where the exact p is 0.0029.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -211,7 +215,7 @@ def spearman(x, y) -> tuple[float, float]:
         warnings.simplefilter("ignore")
         res = sps.spearmanr(x, y)
         rho, p = float(res.statistic), float(res.pvalue)
-        if len(x) <= EXACT_SPEARMAN_MAX_N:
+        if len(x) <= PERMUTATION_SPEARMAN_MAX_N:
             rx, ry = sps.rankdata(x), sps.rankdata(y)
 
             cx = rx - rx.mean()
@@ -220,11 +224,30 @@ def spearman(x, y) -> tuple[float, float]:
                 b = b - b.mean(axis=axis, keepdims=True)
                 return (cx * b).sum(axis=axis) / np.sqrt((cx * cx).sum() * (b * b).sum(axis=axis))
 
-            exact = sps.permutation_test((ry,), rank_corr, permutation_type="pairings",
-                                         vectorized=True, n_resamples=np.inf,
-                                         alternative="two-sided")
-            p = float(min(1.0, exact.pvalue))
+            exact = len(x) <= EXACT_SPEARMAN_MAX_N
+            perm = sps.permutation_test((ry,), rank_corr, permutation_type="pairings",
+                                        vectorized=True, alternative="two-sided",
+                                        n_resamples=np.inf if exact else SPEARMAN_RESAMPLES,
+                                        rng=np.random.default_rng(seed))
+            p = float(min(1.0, perm.pvalue))
     return rho, p
+
+
+def spearman_method(n: int) -> str:
+    """How ``spearman`` computes p for n pairs, in words (for table notes)."""
+    if n <= EXACT_SPEARMAN_MAX_N:
+        return "exact permutation"
+    if n <= PERMUTATION_SPEARMAN_MAX_N:
+        return f"permutation, {SPEARMAN_RESAMPLES:,} random pairings"
+    return "t-approximation"
+
+
+def with_holm(corr: pd.DataFrame) -> pd.DataFrame:
+    """A correlation table (RQ2 or RQ3: column ``p``) with ``holm_p``: Holm-adjusted over its own
+    rows, one family per table (every algorithm and factor tested in it), as ``compare`` adjusts
+    over its rows; and ``p_method`` (``spearman_method`` of the row's n)."""
+    return corr.assign(holm_p=holm(corr["p"]) if len(corr) else [],
+                       p_method=[spearman_method(int(n)) for n in corr["n_trials"]])
 
 
 BELOW = "train_below_resolution"
@@ -295,19 +318,38 @@ def rq3(trials: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- trade-off
 
+# Below 5 trials a side no bootstrap CI is given: with n trials the percentile interval of a
+# ratio of medians is the range of a handful of possible ratios (9 with 2 a side); simulated
+# coverage of a nominal 95% interval: 0.69 at n = 2, 0.90 at n = 3, 0.97 at n = 5 (issue 21).
+MIN_BOOTSTRAP_N = 5
+
+
+def small_sample_note(sizes) -> tuple[str, ...]:
+    """The table note that says why a CI is missing, when any of ``sizes`` (trials per side) is
+    below ``MIN_BOOTSTRAP_N``; () otherwise."""
+    sizes = [int(n) for n in sizes if n == n]
+    if not sizes or min(sizes) >= MIN_BOOTSTRAP_N:
+        return ()
+    return (f"No bootstrap CI where a side has fewer than {MIN_BOOTSTRAP_N} trials (here down to "
+            f"{min(sizes)}): a percentile interval from so few is the range of a handful of possible ratios "
+            "(9 with 2 trials a side) and covers far less than 95% (simulated: 69% at 2 trials, 90% at 3). "
+            "Run more repetitions for an interval.",)
+
+
 def bootstrap_median_ratio(a, b, n_resamples: int = N_RESAMPLES, seed: int = SEED,
                            confidence: float = 0.95) -> tuple[float, float, float]:
     """median(a) / median(b) and its percentile bootstrap CI, resampling a and b independently.
 
-    Seeded, so the same input gives the same interval. NaN CI with fewer than 2 values on either
-    side, NaN everything when median(b) <= 0.
+    Seeded, so the same input gives the same interval. NaN CI with fewer than
+    ``MIN_BOOTSTRAP_N`` values on either side (``small_sample_note`` says why), NaN everything when
+    median(b) <= 0.
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if len(a) == 0 or len(b) == 0 or not np.median(b) > 0:
         return math.nan, math.nan, math.nan
     ratio = float(np.median(a) / np.median(b))
-    if len(a) < 2 or len(b) < 2:
+    if min(len(a), len(b)) < MIN_BOOTSTRAP_N:
         return ratio, math.nan, math.nan
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")
@@ -418,7 +460,8 @@ def cliffs_delta(candidate, baseline) -> tuple[float, float]:
 
     delta = 2 U / (n1 n2) - 1 with U the candidate's Mann-Whitney statistic, i.e.
     P(candidate > baseline) - P(candidate < baseline): negative means the candidate's values are
-    lower (for energy: greener). NaN with an empty side.
+    lower (for energy: greener). NaN with an empty side. p: exact (permutation, ties kept) up to 8
+    trials a side, see ``mannwhitney_method``.
     """
     x = np.asarray(candidate, dtype=float)
     y = np.asarray(baseline, dtype=float)
@@ -426,9 +469,25 @@ def cliffs_delta(candidate, baseline) -> tuple[float, float]:
         return math.nan, math.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sps.mannwhitneyu(x, y, alternative="two-sided")
+        res = sps.mannwhitneyu(x, y, alternative="two-sided", method=mannwhitney_method(len(x), len(y)))
     p = float(res.pvalue)
     return 2 * float(res.statistic) / (len(x) * len(y)) - 1, p
+
+
+# Up to C(16, 8) = 12,870 splits (8 trials a side) the permutation distribution of U is enumerated.
+EXACT_MW_MAX_SPLITS = 12_870
+
+
+def mannwhitney_method(n1: int, n2: int):
+    """The ``method`` of ``scipy.stats.mannwhitneyu`` for these sizes: the exact permutation
+    distribution (``PermutationMethod(n_resamples=inf)``: every split of the pooled values, ties
+    kept) when there are at most ``EXACT_MW_MAX_SPLITS`` splits, else scipy's "auto" (exact without
+    ties up to 8 a side, otherwise the normal approximation with tie and continuity corrections).
+    scipy's own exact method ignores ties, and its normal approximation is poor at small n: 2 vs 2
+    trials with a tie gave p = 0.221 where the exact p is 1/3."""
+    if n1 < 1 or n2 < 1 or log_comb(n1 + n2, n1) > math.log(EXACT_MW_MAX_SPLITS):
+        return "auto"
+    return sps.PermutationMethod(n_resamples=np.inf)
 
 
 def cliffs_magnitude(delta: float) -> str:
@@ -461,10 +520,17 @@ def min_mannwhitney_p(n1: int, n2: int) -> float:
     """The smallest two-sided p the exact Mann-Whitney U test can give with n1 and n2 trials:
     2 / C(n1 + n2, n1), reached when the two samples do not overlap (ties only raise it).
     With 2 trials per side it is 1/3, so no test at alpha = 0.05 can succeed. NaN with an empty
-    side."""
+    side. Computed in log space; below the smallest float (about 1e-308: 600 trials a side give
+    about 1e-360) it is 0.0."""
     if n1 < 1 or n2 < 1:
         return math.nan
-    return min(1.0, 2.0 / math.comb(n1 + n2, n1))
+    return min(1.0, math.exp(math.log(2.0) - log_comb(n1 + n2, n1)))
+
+
+def log_comb(n: int, k: int) -> float:
+    """ln C(n, k), through lgamma: C(1200, 600) has 360 digits, more than a float holds (the
+    exact integer's ``2 / math.comb`` raised OverflowError on the paper's 30-repetition design)."""
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
 def minimum_detectable_effect(n1: int, n2: int, alpha: float = ALPHA, power: float = POWER) -> float:
@@ -529,17 +595,129 @@ def _accuracy(f1_diff: float, f1_tolerance: float) -> str:
     return "more accurate" if f1_diff > 0 else "less accurate"
 
 
+LEVEL_PREFIX = "level_"
+
+
+def setting_columns(trials: pd.DataFrame) -> list[str]:
+    """The columns that make up a configuration's treatment: the fractions, ``treatment`` and every
+    ``level_<factor>`` column the trials have. A configuration is an algorithm with one value of
+    each; the sweep only groups configurations (the ICT4S'22 full-data cell is in both sweeps)."""
+    return (["row_fraction", "feature_fraction"] + (["treatment"] if "treatment" in trials.columns else [])
+            + sorted(c for c in trials.columns if c.startswith(LEVEL_PREFIX)))
+
+
+def distinct_configurations(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` with each configuration counted once, and a ``sweeps`` column.
+
+    A configuration (algorithm and ``setting_columns``) that appears in several sweeps is the same
+    computation run again: the plan gives every configuration the same seed per repetition (the
+    ICT4S'22 file: the same iterations, identical F1). Its trials from a later sweep (in name
+    order) whose seed, or repetition where no seed is recorded, already appears in an earlier one
+    are dropped, so a test, a Holm family or a combined test counts it once. ``sweeps`` names every
+    sweep the configuration appears in, comma-separated."""
+    if trials.empty:
+        return trials.assign(sweeps=pd.Series(dtype=object))
+    keys = ["algorithm", *setting_columns(trials)]
+    key = trials[keys].astype(str).agg("\x1f".join, axis=1)
+    ident = (trials["seed"] if "seed" in trials.columns else pd.Series(math.nan, index=trials.index))
+    ident = ident.where(ident.notna(), "rep" + trials["repetition"].astype(str)).astype(str)
+    sweeps = trials.groupby(key)["sweep"].agg(lambda v: ",".join(sorted(set(map(str, v)))))
+    keep = pd.Series(True, index=trials.index)
+    for k, g in trials.groupby(key, sort=False):
+        if g["sweep"].nunique() < 2:
+            continue
+        seen: set[str] = set()
+        for _, h in g.groupby(g["sweep"].astype(str), sort=True):
+            ids = ident.loc[h.index]
+            keep.loc[h.index[ids.isin(seen).to_numpy()]] = False
+            seen.update(ids)
+    return trials[keep].assign(sweeps=key[keep].map(sweeps))
+
+
+VAN_ELTEREN_RESAMPLES = 9_999  # within-configuration permutations where some stratum is small
+SMALL_STRATUM = 5  # a configuration with fewer trials than this on a side: permutation p
+
+
+def van_elteren(strata, n_resamples: int = 0, seed: int = SEED) -> tuple[float, float, float]:
+    """Van Elteren's stratified Wilcoxon rank-sum test (van Elteren 1960; Lehmann, Nonparametrics,
+    1975, ch. 3.3) of a candidate against a baseline over several configurations (strata).
+
+    ``strata``: (candidate values, baseline values) per configuration. Values are ranked within
+    their stratum (midranks for ties), so configurations of very different energies are never
+    ranked against each other. T = sum_s (W_s - E W_s) / (N_s + 1), W_s the candidate's rank sum
+    in stratum s of N_s trials, E W_s = n1 (N_s + 1) / 2, Var W_s = n1 n2 / (N_s (N_s - 1)) x
+    sum (r - (N_s + 1) / 2)^2 (tie-corrected); z = T / sqrt(Var T). With one stratum it is the
+    Mann-Whitney test's normal approximation without continuity correction.
+
+    Returns (z, two-sided p, stratified Cliff's delta). p: 2 Phi(-|z|), or with ``n_resamples`` > 0
+    a Monte Carlo p from that many permutations within each stratum (seeded; (k + 1) / (R + 1),
+    so never below 1 / (R + 1)). The delta is the strata's Cliff's deltas averaged with the test's
+    weights n1 n2 / (N + 1) (= 2 T / sum of weights): negative, candidate lower. NaN for no stratum
+    with both sides, or no variance (every value tied within every stratum).
+    """
+    t_obs, var, weight, parts = 0.0, 0.0, 0.0, []
+    for x, y in strata:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        n1, n2 = len(x), len(y)
+        if n1 == 0 or n2 == 0:
+            continue
+        n = n1 + n2
+        r = sps.rankdata(np.concatenate([x, y]))
+        expect = n1 * (n + 1) / 2
+        t_obs += (r[:n1].sum() - expect) / (n + 1)
+        var += n1 * n2 / (n * (n - 1)) * ((r - (n + 1) / 2) ** 2).sum() / (n + 1) ** 2 if n > 1 else 0.0
+        weight += n1 * n2 / (n + 1)
+        parts.append((r, n1, expect, n))
+    if not parts or not var > 0:
+        return math.nan, math.nan, math.nan
+    z = t_obs / math.sqrt(var)
+    delta = 2 * t_obs / weight
+    if n_resamples <= 0:
+        return z, float(min(1.0, 2 * sps.norm.sf(abs(z)))), delta
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n_resamples)
+    for r, n1, expect, n in parts:
+        perm = rng.permuted(np.tile(r, (n_resamples, 1)), axis=1)
+        total += (perm[:, :n1].sum(axis=1) - expect) / (n + 1)
+    eps = 1e-9 * max(1.0, abs(t_obs))  # equal statistics computed in another order
+    less = (np.count_nonzero(total <= t_obs + eps) + 1) / (n_resamples + 1)
+    greater = (np.count_nonzero(total >= t_obs - eps) + 1) / (n_resamples + 1)
+    return z, float(min(1.0, 2 * min(less, greater))), delta
+
+
+def min_van_elteren_p(sizes) -> float:
+    """The smallest two-sided p of the exact stratified test with these (n1, n2) per stratum:
+    every stratum completely separated, in the same direction: 2 / prod C(N_s, n1_s) (log space;
+    0.0 below the smallest float). 2 trials a side in 3 strata: 2 / 6^3 = 0.0093."""
+    logs = [log_comb(a + b, a) for a, b in sizes if a > 0 and b > 0]
+    if not logs:
+        return math.nan
+    return min(1.0, math.exp(math.log(2.0) - sum(logs)))
+
+
 def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = None,
             f1_tolerance: float = 0.01, n_resamples: int = N_RESAMPLES, seed: int = SEED,
             alpha: float = ALPHA) -> pd.DataFrame:
-    """Candidate versus each baseline, at every configuration level (sweep, fractions) both have
-    and overall (all their trials at those shared levels pooled).
+    """Candidate versus each baseline, at every configuration both have, and combined over them.
 
-    Columns: baseline, scope, level fields, n_candidate, n_baseline, energy_ratio (median
-    candidate / median baseline) with ratio_ci_low/high, mw_p, holm_p (Holm over every row of the
-    table), min_p (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less
-    energy), magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power; NaN when
-    min_p >= alpha), f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises UsageError for an unknown algorithm name.
+    A configuration is the whole treatment (``setting_columns``: fractions, ``treatment`` and every
+    ``level_<factor>``), never pooled across levels; one that appears in several sweeps is counted
+    once (``distinct_configurations``). Per configuration (``scope`` "configuration"): the
+    Mann-Whitney U test (exact up to 8 trials a side, ``mannwhitney_method``), the bootstrap CI of
+    the median ratio (none below ``MIN_BOOTSTRAP_N`` a side) and Cliff's delta. Per baseline with
+    two or more shared configurations, one ``scope`` "combined" row: van Elteren's stratified test
+    (``van_elteren``; permutation p when a configuration has fewer than ``SMALL_STRATUM`` trials a
+    side), whose energy_ratio is the geometric mean of the per-configuration median ratios (no
+    CI), cliffs_delta the stratified delta, f1_diff_pts the median of the per-configuration F1
+    differences.
+
+    Columns: candidate, baseline, scope, sweep (the sweeps the configuration appears in), the
+    ``setting_columns``, configuration (its label), n_candidate, n_baseline, n_*_below_resolution,
+    energy_ratio, ratio_ci_low/high, test, p, holm_p (Holm over every row of the table), min_p
+    (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less energy),
+    magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power, per configuration),
+    f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises UsageError for an
+    unknown algorithm name, or when the candidate shares no configuration with the baselines.
     """
     known = sorted(trials["algorithm"].unique())
     if candidate not in known:
@@ -552,49 +730,111 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     baselines = [b for b in baselines if b != candidate]
     if not baselines:
         raise UsageError("--baselines: name at least one algorithm other than the candidate")
+    settings = setting_columns(trials)
+    trials = distinct_configurations(trials[trials["algorithm"].isin([candidate, *baselines])])
+    key = trials[settings].astype(str).agg("\x1f".join, axis=1)
     cand = trials[trials["algorithm"] == candidate]
     rows = []
     for base_name in baselines:
         base = trials[trials["algorithm"] == base_name]
-        levels = sorted(set(map(tuple, cand[LEVEL].to_numpy().tolist()))
-                        & set(map(tuple, base[LEVEL].to_numpy().tolist())))
-        if not levels:
-            continue
-        pooled_c, pooled_b = [], []
-        for level in levels:
-            c = cand[(cand[LEVEL] == pd.Series(level, index=LEVEL)).all(axis=1)]
-            b = base[(base[LEVEL] == pd.Series(level, index=LEVEL)).all(axis=1)]
-            pooled_c.append(c)
-            pooled_b.append(b)
-            rows.append(_comparison(base_name, "level", dict(zip(LEVEL, level)), c, b,
-                                    n_resamples, seed))
-        rows.append(_comparison(base_name, "overall", dict.fromkeys(LEVEL, math.nan),
-                                pd.concat(pooled_c), pd.concat(pooled_b), n_resamples, seed))
+        shared = sorted(set(key[cand.index]) & set(key[base.index]))
+        strata = []
+        for k in shared:
+            c, b = cand[key[cand.index] == k], base[key[base.index] == k]
+            sweeps = ",".join(sorted(set(c["sweeps"].iloc[0].split(",")) | set(b["sweeps"].iloc[0].split(","))))
+            setting = {col: c[col].iloc[0] for col in settings}
+            rows.append({**_comparison(base_name, "configuration", {"sweep": sweeps, **setting}, c, b,
+                                       n_resamples, seed),
+                         "configuration": configuration_label(setting)})
+            strata.append((c, b))
+        if len(strata) >= 2:
+            rows.append(_combined(base_name, strata, settings, seed))
     if not rows:
-        raise UsageError(f"{candidate} shares no configuration (sweep and fractions) with "
+        raise UsageError(f"{candidate} shares no configuration (fractions and tactic levels) with "
                          f"{', '.join(baselines)}; run them in the same spec")
     table = pd.DataFrame(rows)
-    table["holm_p"] = holm(table["mw_p"])
-    table["min_p"] = [min_mannwhitney_p(a, b) for a, b in zip(table["n_candidate"], table["n_baseline"])]
-    table["mde_cliffs_delta"] = [minimum_detectable_effect(a, b, alpha)
-                                 for a, b in zip(table["n_candidate"], table["n_baseline"])]
-    table["verdict"] = [verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
+    table["holm_p"] = holm(table["p"])
+    table["mde_cliffs_delta"] = [minimum_detectable_effect(a, b, alpha) if s == "configuration" else math.nan
+                                 for s, a, b in zip(table["scope"], table["n_candidate"], table["n_baseline"])]
+    table["verdict"] = [combined_verdict(r, f1_tolerance, alpha) if r.scope == "combined" else
+                        verdict(r.ratio_ci_low, r.ratio_ci_high, r.holm_p, r.f1_diff_pts / 100,
                                 f1_tolerance, alpha, r.min_p) for r in table.itertuples()]
     table.insert(0, "candidate", candidate)
-    cols = ["candidate", "baseline", "scope", *LEVEL, "n_candidate", "n_baseline",
+    cols = ["candidate", "baseline", "scope", "sweep", *settings, "configuration", "n_candidate", "n_baseline",
             "n_candidate_below_resolution", "n_baseline_below_resolution", "energy_ratio",
-            "ratio_ci_low", "ratio_ci_high", "mw_p", "holm_p", "min_p", "cliffs_delta", "magnitude",
+            "ratio_ci_low", "ratio_ci_high", "test", "p", "holm_p", "min_p", "cliffs_delta", "magnitude",
             "mde_cliffs_delta", "f1_diff_pts", "verdict"]
     return table[cols]
+
+
+def configuration_label(setting: dict) -> str:
+    """"rows 10%, features 100%" for the ICT4S'22 pair; the label of the other tactics' levels
+    (``kbits=4``), with the fractions when they are not both 100%."""
+    def pct(x) -> str:
+        return f"{100 * float(x):.0f}%"
+
+    fractions = f"rows {pct(setting['row_fraction'])}, features {pct(setting['feature_fraction'])}"
+    treatment = str(setting.get("treatment", "none"))
+    others = [part for part in treatment.split("+") if part.split("=")[0] not in ("rows", "features", "none")]
+    if not others:
+        return fractions
+    full = math.isclose(float(setting["row_fraction"]), 1.0) and math.isclose(float(setting["feature_fraction"]), 1.0)
+    return "+".join(others) + ("" if full else f" ({fractions})")
 
 
 def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
     ratio, low, high = bootstrap_median_ratio(c["train_energy_j"], b["train_energy_j"], n_resamples, seed)
     delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
+    method = mannwhitney_method(len(c), len(b))
     return {"baseline": base_name, "scope": scope, **level,
             "n_candidate": len(c), "n_baseline": len(b),
             "n_candidate_below_resolution": n_below_resolution(c),
             "n_baseline_below_resolution": n_below_resolution(b),
-            "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high, "mw_p": p,
+            "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high,
+            "test": "Mann-Whitney U, " + ("exact" if method != "auto" else "scipy auto"),
+            "p": p, "min_p": min_mannwhitney_p(len(c), len(b)),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
             "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}
+
+
+def _combined(base_name, strata, settings, seed) -> dict:
+    """The combined row of one baseline: van Elteren over the shared configurations."""
+    pairs = [(c["train_energy_j"], b["train_energy_j"]) for c, b in strata]
+    small = any(min(len(c), len(b)) < SMALL_STRATUM for c, b in strata)
+    z, p, delta = van_elteren(pairs, VAN_ELTEREN_RESAMPLES if small else 0, seed)
+    ratios = [float(np.median(c) / np.median(b)) for c, b in pairs if np.median(b) > 0 and np.median(c) > 0]
+    f1 = [100 * (float(c["f1"].median()) - float(b["f1"].median())) for c, b in strata]
+    below = [n_below_resolution(c) for c, _ in strata], [n_below_resolution(b) for _, b in strata]
+    return {"baseline": base_name, "scope": "combined", "sweep": "",
+            **dict.fromkeys(settings, math.nan),
+            "configuration": f"all {len(strata)} configurations (stratified)",
+            "n_candidate": sum(len(c) for c, _ in strata), "n_baseline": sum(len(b) for _, b in strata),
+            "n_candidate_below_resolution": math.nan if all(math.isnan(v) for v in below[0]) else float(np.nansum(below[0])),
+            "n_baseline_below_resolution": math.nan if all(math.isnan(v) for v in below[1]) else float(np.nansum(below[1])),
+            "energy_ratio": float(np.exp(np.mean(np.log(ratios)))) if ratios else math.nan,
+            "ratio_ci_low": math.nan, "ratio_ci_high": math.nan,
+            "test": "van Elteren, " + (f"{VAN_ELTEREN_RESAMPLES:,} within-configuration permutations"
+                                       if small else "normal approximation"),
+            "p": p, "min_p": min_van_elteren_p([(len(c), len(b)) for c, b in strata]),
+            "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
+            "f1_diff_pts": float(np.median(f1))}
+
+
+def combined_verdict(r, f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str:
+    """The verdict of a combined row: "greener" / "costlier" when van Elteren's Holm p < alpha, by
+    the sign of the stratified delta (no CI: the ratio is a geometric mean of medians); "too few
+    repetitions" when even complete separation in every configuration could not reach alpha. The
+    accuracy word judges the median of the per-configuration F1 differences."""
+    if not math.isnan(r.min_p) and r.min_p >= alpha:
+        energy = f"too few repetitions to test (smallest possible p = {r.min_p:.2g})"
+    elif not math.isnan(r.holm_p) and r.holm_p < alpha and r.cliffs_delta < 0:
+        energy = "greener"
+    elif not math.isnan(r.holm_p) and r.holm_p < alpha and r.cliffs_delta > 0:
+        energy = "costlier"
+    else:
+        energy = "no clear energy difference"
+    accuracy = _accuracy(r.f1_diff_pts / 100, f1_tolerance)
+    opposed = (energy, accuracy) in (("greener", "less accurate"), ("costlier", "more accurate"))
+    joined = (f"{energy}, {accuracy}" if energy not in ("greener", "costlier")
+              else f"{energy} {'but' if opposed else 'and'} {accuracy}")
+    return joined + (" across configurations" if energy in ("greener", "costlier") else "")

@@ -100,8 +100,9 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
         "rq3_f1_spearman", "RQ3: Spearman correlation of F1 with rows and features, "
         "median-energy trial per configuration", stats.rq3(trials), energy=False))
     trade = stats.tradeoff(trials, options.n_resamples, options.seed)
-    tables.append(_tradeoff_table(trade, results.energy_unit))
-    tables.append(_best_table(stats.best_saving(trade, options.f1_tolerance), options.f1_tolerance))
+    small = stats.small_sample_note(trade["n_trials"])  # why a CI is missing
+    tables.append(_noted(_tradeoff_table(trade, results.energy_unit), small))
+    tables.append(_noted(_best_table(stats.best_saving(trade, options.f1_tolerance), options.f1_tolerance), small))
     cells = factors.factorial_cells(trials)
     if len(cells):
         tables.append(_factorial_table(cells))
@@ -117,6 +118,7 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
                               "median-energy trial per level", factors.correlations(trials, "f1", True, tactics),
                               energy=False)]
     trade = factors.tradeoff(trials, options.n_resamples, options.seed)
+    small = stats.small_sample_note(trade["n_trials"])  # why a CI is missing
     display = pd.DataFrame({
         "algorithm": trade["algorithm"], "factor": trade["factor"], "level": trade["level"],
         "trials": trade["n_trials"].astype(str),
@@ -130,7 +132,7 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
     out.append(Table("tradeoff", "Trade-off per factor and level: training-energy saving versus the untreated "
                      "trials (none) and F1 change", trade, display,
                      notes=("Saving = 100 x (1 - median training energy at the level / median untreated); CI: "
-                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).",)))
+                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).", *small)))
     best = factors.best_tactic(trade, options.f1_tolerance)
     tol = options.f1_tolerance
     display = pd.DataFrame({
@@ -143,7 +145,7 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
         "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
     })
     notes = ("'nothing saves': every level within the F1 tolerance costs more training energy than the untreated "
-             "trials; 'none qualifies': no level keeps F1 within it.",)
+             "trials; 'none qualifies': no level keeps F1 within it.", *small)
     out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
                      f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
                      best.assign(f1_tolerance=tol), display, notes=notes))
@@ -167,6 +169,10 @@ def _factorial_table(cells: pd.DataFrame) -> Table:
     return Table("factorial_cells", "Every cell of the factorial sweeps: saving versus untreated and F1 change",
                  cells, display, notes=("Saving and F1 change against the algorithm's untreated trials "
                                         "(every factor off).",))
+
+
+def _noted(table: Table, notes: tuple[str, ...]) -> Table:
+    return dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table
 
 
 def _with_notes(table: Table, results: Results) -> Table:
@@ -294,6 +300,7 @@ def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
 
 
 def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool = True) -> Table:
+    corr = stats.with_holm(corr)
     display = pd.DataFrame({
         "algorithm": corr["algorithm"],
         "factor": corr["factor"],
@@ -302,8 +309,14 @@ def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool =
         "trials": corr["n_trials"].astype(str),
         "rho": [num(x, 3) for x in corr["rho"]],
         "p": [pval(x) for x in corr["p"]],
+        "Holm p": [pval(x) for x in corr["holm_p"]],
     })
-    notes = ["rho is undefined when either variable is constant or there are fewer than 3 trials."]
+    tested = int(corr["p"].notna().sum())
+    methods = ", ".join(sorted(set(corr.loc[corr["p"].notna(), "p_method"])))
+    notes = ["rho is undefined when either variable is constant or there are fewer than 3 trials.",
+             f"{tested} test(s) in this table, one family: Holm p adjusts each p for all of them. p two-sided"
+             + (f" ({methods}; exact up to {stats.EXACT_SPEARMAN_MAX_N} pairs, permutation up to "
+                f"{stats.PERMUTATION_SPEARMAN_MAX_N}, t-approximation above)." if methods else ".")]
     if (corr["variable"] == "bits").any():
         notes.append("bits: bits per feature value at the level (dtype float32 = 32, kbits 8 = 8; none = 64, the "
                      "float64 features).")
@@ -361,36 +374,52 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
     trials, _ = stats.analysed(results.trials, options.clean)
     table = stats.compare(trials, candidate, baselines, options.f1_tolerance, options.n_resamples,
                           options.seed, options.alpha)
-    scope = ["overall" if s == "overall" else
-             f"{sw}: rows {fraction(r)}, features {fraction(f)}"
-             for s, sw, r, f in zip(table["scope"], table["sweep"], table["row_fraction"],
-                                    table["feature_fraction"])]
+    combined = table["scope"] == "combined"
+    scope = [label if s == "combined" else f"{sw}: {label}"
+             for s, sw, label in zip(table["scope"], table["sweep"], table["configuration"])]
     display = pd.DataFrame({
         "baseline": table["baseline"],
         "configuration": scope,
         "n": [f"{a}/{b}" for a, b in zip(table["n_candidate"], table["n_baseline"])],
         "energy ratio": [num(x, 3) for x in table["energy_ratio"]],
-        "95% CI": [ci(lo, hi, lambda v: num(v, 3)) for lo, hi in
-                   zip(table["ratio_ci_low"], table["ratio_ci_high"])],
-        "MW p": [pval(x) for x in table["mw_p"]],
+        "95% CI": [NO_CI if c else ci(lo, hi, lambda v: num(v, 3)) for c, lo, hi in
+                   zip(combined, table["ratio_ci_low"], table["ratio_ci_high"])],
+        "test": table["test"],
+        "p": [pval(x) for x in table["p"]],
         "Holm p": [pval(x) for x in table["holm_p"]],
         "smallest possible p": [pval(x) for x in table["min_p"]],
         "Cliff's delta": [num(x, 3) for x in table["cliffs_delta"]],
         "magnitude": table["magnitude"],
-        "detectable |delta|": ["none" if math.isnan(x) else num(x, 2) for x in table["mde_cliffs_delta"]],
+        "detectable |delta|": [NO_CI if c else "none" if math.isnan(x) else num(x, 2)
+                               for c, x in zip(combined, table["mde_cliffs_delta"])],
         "F1 diff (pts)": [pct(x, 2) for x in table["f1_diff_pts"]],
         "verdict": table["verdict"],
     })
+    repeated = table[(~combined) & table["sweep"].astype(str).str.contains(",")]
     notes = (f"Energy ratio = median training energy of {candidate} / baseline (below 1: "
-             f"{candidate} uses less); CI: percentile bootstrap. Mann-Whitney U two-sided, Holm over "
-             f"all {len(table)} rows. Cliff's delta < 0: {candidate} lower energy. Greener: CI upper "
-             f"bound < 1 and Holm p < {options.alpha:g}; as accurate: |median F1 difference| <= "
-             f"{100 * options.f1_tolerance:g} points. Overall pools the trials of all shared configurations. "
-             f"Smallest possible p: what the exact Mann-Whitney test gives when the samples do not "
-             f"overlap at all, 2 / C(n1 + n2, n1); when it is >= {options.alpha:g} no test can find a "
-             f"difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
+             f"{candidate} uses less); CI: percentile bootstrap. One row per configuration: every "
+             "tactic level and fraction apart, never pooled; a configuration in several sweeps (e.g. full data "
+             "in the rows and features sweeps) is one configuration run again with the same seeds, counted once "
+             "(the trials of its first sweep). Mann-Whitney U two-sided, exact (every split, ties kept) up to 8 "
+             f"trials a side; Holm over all {len(table)} rows. Cliff's delta < 0: {candidate} lower energy. "
+             f"Greener: CI upper bound < 1 and Holm p < {options.alpha:g}; as accurate: |median F1 difference| "
+             f"<= {100 * options.f1_tolerance:g} points. Smallest possible p: what the exact test gives when the "
+             f"samples do not overlap at all, 2 / C(n1 + n2, n1); when it is >= {options.alpha:g} no test can "
+             f"find a difference, whatever the energies (2 trials per side: 0.33). Detectable |delta|: the "
              f"smallest Cliff's delta found with 80% power at these sizes (t-test power scaled by "
              f"U's efficiency 3/pi, normal shift); 'none' when no difference can be detected.",)
+    if combined.any():
+        notes += ("'all N configurations (stratified)': van Elteren's stratified Wilcoxon test, trials ranked "
+                  "within their own configuration (never the candidate at 10% rows against the baseline at 100%), "
+                  "weighted 1 / (trials + 1) per configuration; its p is a permutation p within configurations "
+                  f"when one has fewer than {stats.SMALL_STRATUM} trials a side. Its energy ratio is the geometric "
+                  "mean of the per-configuration ratios (no CI), its delta the configurations' deltas averaged "
+                  "with the test's weights, its F1 difference their median; greener or costlier by the sign of "
+                  "that delta when its Holm p is below alpha.",)
+    if len(repeated):
+        notes += (f"{len(repeated)} row(s) name several sweeps: that configuration appears in each and is "
+                  "counted once.",)
+    notes += stats.small_sample_note(list(table.loc[~combined, "n_candidate"]) + list(table.loc[~combined, "n_baseline"]))
     if not (table["n_candidate_below_resolution"].isna().all() and table["n_baseline_below_resolution"].isna().all()):
         display.insert(display.columns.get_loc("energy ratio"), BELOW_COLUMN, [
             f"{c}/{b}" for c, b in zip(_below(table["n_candidate_below_resolution"], table["n_candidate"]),

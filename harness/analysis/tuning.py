@@ -215,7 +215,7 @@ def strategy_comparison(per_search: pd.DataFrame, n_resamples: int = stats.N_RES
 def _min_p(n1: int, n2: int) -> float:
     """Smallest two-sided Mann-Whitney p possible with these sample sizes (exact, no ties):
     2 / C(n1 + n2, n1). With 2 per side it is 0.33: no test can reach 0.05."""
-    return min(1.0, 2 / math.comb(n1 + n2, n1)) if n1 and n2 else math.nan
+    return stats.min_mannwhitney_p(n1, n2)  # in log space: math.comb(1200, 600) overflows a float
 
 
 def _level(r) -> str:

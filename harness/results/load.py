@@ -103,6 +103,8 @@ class Results:
     replication: str = "none"
     tactics: dict = dataclasses.field(default_factory=dict)  # factor -> built-in tactic (manifest's spec)
     torn_bytes: int = 0  # length of a torn last line of trials.csv, left out (store.recover_trials cuts it)
+    executors: tuple = ()  # how each session ran its trials ("local", "dask, 2 workers"), from the manifest
+    dataset_sha256: str | None = None  # the manifest's dataset file checksum (None: not recorded)
     host: str | None = None  # the one host kept (analyze --host), harness.analysis.hosts
     hosts_note: str = ""  # which hosts the trials come from, and whether they were pooled: for the header
 
@@ -261,10 +263,20 @@ def _from_trials_csv(path: Path, manifest: Path | None, content: bytes | None = 
     replication = spec.get("replication") or "none"
     tactics = {name: t["tactic"] for name, t in (spec.get("tactics") or {}).items()
                if isinstance(t, dict) and isinstance(t.get("tactic"), str)}
+    executors = tuple(sorted({_executor_label(s.get("executor")) for s in data.get("sessions") or []
+                              if isinstance(s, dict) and isinstance(s.get("executor"), dict)}))
+    dataset = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
                    unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
                    versions=versions, algorithm_classes=classes, replication=replication, tactics=tactics,
-                   torn_bytes=torn)
+                   torn_bytes=torn, executors=executors, dataset_sha256=dataset.get("sha256") or None)
+
+
+def _executor_label(described: dict) -> str:
+    """A session's executor (``Executor.describe()``) in words: "local", "dask, 2 workers"."""
+    kind = str(described.get("kind", "unknown"))
+    workers = described.get("workers")
+    return f"{kind}, {workers} worker{'s' if workers != 1 else ''}" if workers is not None else kind
 
 
 def _ict4s22_classes(names) -> dict:
@@ -283,9 +295,11 @@ def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, l
     """Several runs analysed as one: their trials concatenated (each keeps its ``run``).
 
     Raises ResultsError when they cannot be pooled: the published ICT4S'22 file with runs (its
-    'energy' is scaled emissions, not joules), or library versions that move results
+    'energy' is scaled emissions, not joules), runs on different datasets or protocols
+    (``check_same_design``), or library versions that move results
     (``harness.models.versions.check_poolable``) unless ``mixed_versions``. Returns the pooled results
-    and any warnings to print. One part is returned as it is.
+    and the lines to print: version warnings, and notes where executors, hosts or meters differ
+    (``differences``). One part is returned as it is.
     """
     from harness.models.versions import check_poolable
 
@@ -297,6 +311,8 @@ def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, l
     if len(layouts) > 1:
         raise ResultsError("cannot pool the published ICT4S'22 file with harness runs: its 'energy' is "
                            "CodeCarbon emissions x3.6e6, not joules; analyse them separately")
+    check_same_design(parts)
+    warnings = [*warnings, *differences(parts)]
     trials = pd.concat([p.trials for p in parts], ignore_index=True)
     classes = {k: v for p in parts for k, v in p.algorithm_classes.items()}
     tactics = {k: v for p in parts for k, v in p.tactics.items()}
@@ -304,9 +320,50 @@ def pool(parts: list[Results], mixed_versions: bool = False) -> tuple[Results, l
     pooled = Results(trials=trials, source=parts[0].source, layout=parts[0].layout,
                      baseline=None, manifest=None, unverified=sum(p.unverified for p in parts), versions=tuple(sources), algorithm_classes=classes,
                      replication=replications.pop() if len(replications) == 1 else "mixed", tactics=tactics,
+                     executors=tuple(sorted({e for p in parts for e in p.executors})),
                      planned_trials=(sum(p.planned_trials for p in parts)
                                      if all(p.planned_trials is not None for p in parts) else None))
     return pooled, warnings
+
+
+def _values(part: Results, column: str) -> str:
+    """The distinct values of a column of a part's trials, as text ("not recorded" if none)."""
+    t = part.trials
+    seen = sorted(t[column].dropna().astype(str).unique()) if column in t.columns else []
+    return ", ".join(seen) or "not recorded"
+
+
+def check_same_design(parts: list[Results]) -> None:
+    """Raise ResultsError, naming the first two runs that differ, when ``parts`` were run on
+    different datasets (the trials' ``dataset`` names, or the manifests' dataset sha256 where both
+    recorded one) or under different protocols (``protocol``): their trials answer different
+    questions, and a pooled median over them describes neither."""
+    first = parts[0]
+    for other in parts[1:]:
+        for column in ("dataset", "protocol"):
+            a, b = _values(first, column), _values(other, column)
+            if a != b:
+                raise ResultsError(f"cannot pool runs of different {column}s: {first.source} ({column} {a}) and "
+                                   f"{other.source} ({column} {b}); analyse them separately")
+        if first.dataset_sha256 and other.dataset_sha256 and first.dataset_sha256 != other.dataset_sha256:
+            raise ResultsError(f"cannot pool runs of different datasets: {first.source} and {other.source} both "
+                               f"name dataset {_values(first, 'dataset')} but read different files (sha256 "
+                               f"{first.dataset_sha256[:12]}... and {other.dataset_sha256[:12]}...); analyse them "
+                               "separately")
+
+
+def differences(parts: list[Results]) -> list[str]:
+    """One note per way the runs to be pooled differ without being refused: executors (trials run
+    one at a time or several at once: energy estimated under concurrency differs), hosts, meters."""
+    notes = []
+    for what, of in (("executors", lambda p: ", ".join(p.executors) or "not recorded"),
+                     ("hosts", lambda p: _values(p, "host")), ("meters", lambda p: _values(p, "meter"))):
+        seen = {str(p.source): of(p) for p in parts}
+        if len(set(seen.values())) > 1:
+            detail = "; ".join(f"{src}: {v}" for src, v in seen.items())
+            notes.append(f"note: pooling runs with different {what} ({detail}); their energies and times "
+                         "may not be one sample")
+    return notes
 
 
 def _as_bool(col: pd.Series) -> pd.Series:

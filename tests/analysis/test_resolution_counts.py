@@ -47,8 +47,9 @@ def test_tables_say_so_beside_the_medians(tmp_path):
     assert "rests on those readings" in to_markdown(tables["rq1_energy"])
     assert "4 of 4" in tables["tradeoff"].display[BELOW_COLUMN].tolist()
     cmp = compare_table(results, "knn", ["svm"], FAST).display
-    overall = cmp[cmp["configuration"] == "overall"][BELOW_COLUMN].item()
-    assert overall == "10 of 80/0 of 80"  # 20 configurations x 4 repetitions each
+    combined = cmp[cmp["configuration"] == "all 19 configurations (stratified)"][BELOW_COLUMN].item()
+    # 19 distinct configurations x 4 repetitions: full data (in both sweeps) counted once
+    assert combined == "7 of 76/0 of 76"
 
 
 def test_runs_without_flags_show_no_count(tmp_path):

@@ -20,7 +20,7 @@ def test_energy_exactly_linear_in_rows_gives_rho_one():
     table = stats.rq2(trials)
     assert set(table["factor"]) == {"rows", "features"}
     assert np.allclose(table["rho"], 1.0)
-    assert (table["p"] < 1e-6).all()
+    assert (table["p"] <= 2 / (stats.SPEARMAN_RESAMPLES + 1)).all()  # 30 pairs: permutation p, its floor
     assert (table["n_levels"] == 10).all()
 
 
@@ -94,8 +94,8 @@ def test_constant_f1_gives_undefined_without_warnings():
 
 def test_spearman_p_is_exact_for_few_points():
     assert stats.spearman([1, 2, 3], [10, 20, 30]) == pytest.approx((1.0, 1 / 3))
-    rho, p = stats.spearman(range(10), range(10))
-    assert rho == pytest.approx(1.0) and p < 1e-6
+    rho, p = stats.spearman(range(10), range(10))  # 10 pairs: permutation p, at its floor
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / (stats.SPEARMAN_RESAMPLES + 1))
     assert all(math.isnan(v) for v in stats.spearman([1, 2], [1, 2]))
 
 
@@ -119,7 +119,7 @@ def test_rq1_time_ratio_is_its_own_smallest_median():
 
 def test_tradeoff_saving_and_best_within_tolerance():
     f1 = {"svm": lambda r, f: 0.9 if r * f >= 0.5 else 0.5}
-    trials = fabricate(algorithms={"svm": 1.0}, noise=0.0, repetitions=3, f1=f1)
+    trials = fabricate(algorithms={"svm": 1.0}, noise=0.0, repetitions=5, f1=f1)  # 5: a CI is given
     trade = stats.tradeoff(trials, n_resamples=200)
     rows = trade[trade["factor"] == "rows"].set_index("fraction")
     assert rows.loc[0.1, "saving_pct"] == pytest.approx(90.0)
@@ -171,17 +171,19 @@ def test_bootstrap_is_seeded():
 def test_ten_times_cheaper_candidate():
     trials = fabricate(algorithms={"cheap": 0.1, "base": 1.0}, repetitions=10, noise=0.05, seed=4)
     table = stats.compare(trials, "cheap", ["base"], n_resamples=500)
-    overall = table[table["scope"] == "overall"].iloc[0]
-    assert overall["ratio_ci_low"] <= 0.1 <= overall["ratio_ci_high"]
-    assert overall["energy_ratio"] == pytest.approx(0.1, rel=0.1)
-    assert overall["cliffs_delta"] < -0.474 and overall["magnitude"] == "large"
-    assert overall["verdict"] == "greener and as accurate"
-    level = table[(table["scope"] == "level") & (table["row_fraction"] == 1.0)
-                  & (table["feature_fraction"] == 1.0) & (table["sweep"] == "rows")].iloc[0]
-    assert level["cliffs_delta"] == -1.0
+    combined = table[table["scope"] == "combined"].iloc[0]
+    assert combined["test"] == "van Elteren, normal approximation"
+    assert combined["energy_ratio"] == pytest.approx(0.1, rel=0.1)
+    assert combined["cliffs_delta"] == -1.0 and combined["magnitude"] == "large"
+    assert combined["verdict"] == "greener and as accurate across configurations"
+    full = table[(table["scope"] == "configuration") & (table["row_fraction"] == 1.0)
+                 & (table["feature_fraction"] == 1.0)]
+    assert len(full) == 1 and full["sweep"].item() == "features,rows"  # in both sweeps, counted once
+    level = full.iloc[0]
+    assert level["cliffs_delta"] == -1.0 and level["n_candidate"] == 10
     assert level["ratio_ci_low"] <= 0.1 <= level["ratio_ci_high"]
-    assert len(table) == 21  # 20 shared levels + overall
-    assert (table["holm_p"] >= table["mw_p"]).all()
+    assert len(table) == 20  # 19 distinct configurations + combined
+    assert (table["holm_p"] >= table["p"]).all()
 
 
 def test_compare_rejects_unknown_names():
@@ -260,15 +262,17 @@ def test_minimum_detectable_effect_shrinks_with_repetitions_and_is_none_when_unt
 
 
 def test_two_repetitions_say_too_few_instead_of_no_clear_difference():
-    # ten times cheaper, but 2 trials per side: the level rows cannot reach p < 0.05 at all
+    # ten times cheaper, but 2 trials per side: the configuration rows cannot reach p < 0.05 at all
     trials = fabricate(algorithms={"cheap": 0.1, "base": 1.0}, repetitions=2, noise=0.05, seed=4)
     table = stats.compare(trials, "cheap", ["base"], n_resamples=200)
-    levels = table[table["scope"] == "level"]
+    levels = table[table["scope"] == "configuration"]
     assert levels["verdict"].str.startswith("too few repetitions to test (smallest possible p = 0.33)").all()
     assert levels["mde_cliffs_delta"].isna().all()
-    overall = table[table["scope"] == "overall"].iloc[0]
-    assert overall["min_p"] < 0.05 and 0 < overall["mde_cliffs_delta"] < 1
-    assert not overall["verdict"].startswith("too few")
+    assert levels["ratio_ci_low"].isna().all()  # no bootstrap CI from 2 trials
+    combined = table[table["scope"] == "combined"].iloc[0]
+    assert combined["min_p"] == pytest.approx(2 / 6 ** 19)  # 19 strata of 2 vs 2, all separated
+    assert combined["test"].startswith("van Elteren, 9,999 within-configuration permutations")
+    assert combined["verdict"] == "greener and as accurate across configurations"
 
 
 def test_verdict_says_too_few_repetitions():
