@@ -90,6 +90,43 @@ def test_dict_spec_and_the_same_spec_as_a_file_are_one_run(tiny, tmp_path, monke
     assert "8 of 8 trials already done, 0 to go" in out.getvalue()  # same design: resumed, nothing redone
 
 
+INTERRUPTING = """
+import os, signal
+from pathlib import Path
+from sklearn.tree import DecisionTreeClassifier
+
+
+class InterruptingTree(DecisionTreeClassifier):
+    # Ctrl-C during its second fit, as a user pressing it in a notebook
+    def fit(self, X, y, sample_weight=None):
+        count = Path(os.environ["FITS_FILE"])
+        n = int(count.read_text()) + 1 if count.exists() else 1
+        count.write_text(str(n))
+        if n == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().fit(X, y, sample_weight=sample_weight)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_finished_trials_raises_and_the_same_call_resumes(tiny, tmp_path, monkeypatch):
+    spec, data = tiny
+    (tmp_path / "interrupting.py").write_text(INTERRUPTING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("FITS_FILE", str(tmp_path / "fits"))
+    spec = {**spec, "algorithms": [{"name": "tree", "class": "interrupting:InterruptingTree"}],
+            "hygiene": {**spec["hygiene"], "shuffle": False}}
+    call = dict(base_dir=data, results_dir=tmp_path / "out", progress=False, out=io.StringIO(),
+                allow_import=["interrupting"])
+    with pytest.raises(KeyboardInterrupt):
+        harness.run_spec(spec, **call)
+    assert len(pd.read_csv(tmp_path / "out/tiny/trials.csv")) == 1  # the first trial, kept
+    out = io.StringIO()
+    assert harness.run_spec(spec, **{**call, "out": out}) == tmp_path / "out/tiny"
+    assert "1 of 4 trials already done, 3 to go" in out.getvalue()
+    assert len(pd.read_csv(tmp_path / "out/tiny/trials.csv")) == 4
+
+
 @pytest.mark.parametrize("change", [{"repetitions": "2"}, {"algoritms": ["knn"]}, {"seed": True},
                                     {"sweeps": {"rows": {"row_fractions": [1.5]}}}, {"meter": "rapl+pyrapl"}])
 def test_a_dict_spec_is_validated_as_the_yaml_file_is(tiny, tmp_path, change):
