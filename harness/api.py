@@ -67,10 +67,10 @@ class EstimatedEnergyWarning(HarnessWarning):
 
 
 def run_spec(spec: PathLike | Mapping[str, Any], *, base_dir: PathLike | None = None,
-        results_dir: PathLike = "results", name: str | None = None, fresh: bool = False,
-        meter: str | None = None, dry_run: bool = False, workers: int | None = None,
-        cluster: str | None = None, allow_import: Iterable[str] = (), progress: bool = True,
-        out=None) -> Path:
+             results_dir: PathLike = "results", name: str | None = None, fresh: bool = False,
+             meter: str | None = None, dry_run: bool = False, workers: int | None = None,
+             cluster: str | None = None, allow_import: Iterable[str] = (), progress: bool = True,
+             out=None) -> Path:
     """Run (or resume) every trial of a spec, as ``python -m harness run`` does; return its run directory.
 
     Parameters
