@@ -97,15 +97,20 @@ class Checked:
     protocol: Any = None
     run_dir: Path | None = None
     machine_state: dict | None = None
+    spec_dir: Path | None = None  # where a relative dataset path resolves: the spec file's folder
 
 
-def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
+def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
              workers: int | None = None, cluster: str | None = None, out=None,
-             allow_import: tuple[str, ...] = ()) -> int:
+             allow_import: tuple[str, ...] = (), spec_dir: str | Path | None = None) -> int:
     """Run (or resume) every unit of a spec: its trials, or its tuning searches. Returns the exit
     code. ``allow_import``: packages, beyond the defaults, whose classes the spec may name
     (``harness.imports``).
+
+    ``spec_path`` is a YAML file, or a :class:`Spec` already validated (``parse_spec``: the Python
+    API's dict spec), whose relative dataset path resolves against ``spec_dir`` (default: the
+    current folder) as a file's resolves against the file's folder.
 
     ``workers`` (a local Dask cluster) or ``cluster`` (a scheduler address, or slurm, pbs, sge,
     lsf) choose where units run (``harness.run.executors``); neither: here, one after another.
@@ -116,12 +121,12 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
     The steps: check (read-only), lock (a costly executor starts after it), open, execute, close."""
     out = out or sys.stdout
     options = dict(results_dir=results_dir, name=name, fresh=fresh, quiet=quiet, meter=meter, workers=workers,
-                   cluster=cluster, out=out, allow_import=allow_import)
+                   cluster=cluster, out=out, allow_import=allow_import, spec_dir=spec_dir)
     if dry_run:
         return dry_run_spec(spec_path, **options)
-    c = _design(spec_path, meter, workers, cluster, allow_import)
+    c = _design(spec_path, meter, workers, cluster, allow_import, spec_dir)
     try:
-        check(c, spec_path, results_dir, name, workers, cluster, quiet, allow_import, out)
+        check(c, results_dir, name, workers, cluster, quiet, allow_import, out)
         run = lock(c, fresh, workers, cluster, quiet, out)
         try:
             study = open_study(c, run)
@@ -135,16 +140,17 @@ def run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name
         c.executor.close()
 
 
-def dry_run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", name: str | None = None,
+def dry_run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results", name: str | None = None,
                  fresh: bool = False, quiet: bool = False, meter: str | None = None, workers: int | None = None,
-                 cluster: str | None = None, out=None, allow_import: tuple[str, ...] = ()) -> int:
+                 cluster: str | None = None, out=None, allow_import: tuple[str, ...] = (),
+                 spec_dir: str | Path | None = None) -> int:
     """``run --dry-run``: the plan first (before the checks that need the data: seconds for pandas,
     scikit-learn and a timed trial), then every check a real run makes, with the meter opened here
     (no cluster is started), the duration estimate and what would be written; writes nothing."""
     from harness.meters import open_meter
 
     out = out or sys.stdout
-    c = _design(spec_path, meter, workers, cluster, allow_import)
+    c = _design(spec_path, meter, workers, cluster, allow_import, spec_dir)
     spec = c.spec
     try:
         _print_plan(spec, c.plan, cluster, out)
@@ -155,7 +161,7 @@ def dry_run_spec(spec_path: str | Path, *, results_dir: str | Path = "results", 
             if not dry_meter.meter.estimated:  # auto may have picked counters: --workers N would share them
                 check_local_workers(workers, [dry_meter.meter.name])
             c.machine_state = machine_notes(spec, workers, cluster, c.notes, out)
-            _check_inputs(c, spec_path, allow_import, True, out)
+            _check_inputs(c, allow_import, True, out)
             c.run_dir = Path(results_dir) / (name or spec.name)
             check_writable(Path(results_dir), create=False)
             return _dry_run(spec, c.plan, c.run_dir, fresh, dry_meter.meter.name, c.dataset, c.features, c.protocol,
@@ -178,10 +184,13 @@ def _meter_override(meter: str) -> tuple[str | list[str], list | None]:
     return (names if len(names) > 1 else names[0]), gpus
 
 
-def _design(spec_path, meter: str | None, workers, cluster, allow_import) -> Checked:
+def _design(spec_path, meter: str | None, workers, cluster, allow_import, spec_dir=None) -> Checked:
     """The spec (with ``--meter`` applied), its plan, the version notes, the user tactics imported
     and checked, and the executor chosen (nothing started). Raises SpecError, ExecutorError."""
-    spec = load_spec(spec_path)
+    if isinstance(spec_path, Spec):
+        spec, spec_dir = spec_path, Path(spec_dir if spec_dir is not None else ".").resolve()
+    else:
+        spec, spec_dir = load_spec(spec_path), Path(spec_path).resolve().parent
     if meter is not None:
         override, gpus = _meter_override(meter)
         given = spec.model_dump(by_alias=True, exclude_unset=True)
@@ -194,7 +203,8 @@ def _design(spec_path, meter: str | None, workers, cluster, allow_import) -> Che
     plan = make_plan(spec)
     notes = version_notes(library_versions(), replication.algorithm_specs(spec), spec.replication)
     factors = resolve_tactics(spec, allowed_packages(allow_import))  # imports and checks user tactics, in --dry-run too
-    return Checked(spec, plan, notes, factors, make_executor(spec, workers, cluster))  # checks the choice; starts nothing
+    return Checked(spec, plan, notes, factors, make_executor(spec, workers, cluster),  # checks the choice; starts nothing
+                   spec_dir=spec_dir)
 
 
 def _print_plan(spec: Spec, plan: list[Trial], cluster: str | None, out) -> None:
@@ -224,7 +234,7 @@ def _start_executor(c: Checked, workers, cluster, quiet: bool, out) -> None:
     c.machine_state = machine_notes(c.spec, workers, cluster, c.notes, out)
 
 
-def check(c: Checked, spec_path, results_dir, name, workers, cluster, quiet: bool, allow_import, out) -> None:
+def check(c: Checked, results_dir, name, workers, cluster, quiet: bool, allow_import, out) -> None:
     """Every read-only check of a run, filling in ``c``: the executor started here unless its start
     is costly (a Dask cluster starts only after every check and the run's lock: bad input must not
     wait for a scheduler or a batch queue, nor submit jobs), the dataset, algorithms, features,
@@ -232,12 +242,12 @@ def check(c: Checked, spec_path, results_dir, name, workers, cluster, quiet: boo
     _check_name(name)
     if not c.executor.costly_start:
         _start_executor(c, workers, cluster, quiet, out)
-    _check_inputs(c, spec_path, allow_import, False, out)
+    _check_inputs(c, allow_import, False, out)
     c.run_dir = Path(results_dir) / (name or c.spec.name)
     check_writable(Path(results_dir), create=not c.executor.costly_start)
 
 
-def _check_inputs(c: Checked, spec_path, allow_import, dry_run: bool, out) -> None:
+def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
     """The dataset, the split sizes, the algorithms, the features (cached unless ``dry_run``), the
     protocol over them and every (row level, repetition) and treatment; a tuning study's spaces."""
     # pandas and scikit-learn load here, not at import: --help starts fast
@@ -247,7 +257,7 @@ def _check_inputs(c: Checked, spec_path, allow_import, dry_run: bool, out) -> No
     from harness.plan.protocols import PROTOCOLS
 
     spec, plan = c.spec, c.plan
-    dataset = load_dataset(spec.dataset, Path(spec_path).resolve().parent, replication.quoting(spec))
+    dataset = load_dataset(spec.dataset, c.spec_dir, replication.quoting(spec))
     check_split_sizes(dataset, spec)
     allowed = allowed_packages(allow_import)
     algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
