@@ -34,6 +34,7 @@ nvidia-ml-py and the harness on the path: the harness modules it uses import not
 
 from __future__ import annotations
 
+import importlib
 import argparse
 import json
 import math
@@ -484,7 +485,7 @@ def harness_meters_view(seconds: float = 1.0) -> list[str]:
     If the import fails, the nvml meter's own ``describe()`` is shown instead, and the lines say so.
     """
     try:
-        from harness.cli import meters as meters_command
+        meters_command = importlib.import_module("harness.cli.meters")
     except ImportError as e:
         return [f"(the `meters` command's code does not import: {e}; the nvml meter's own describe() instead)",
                 *_describe_lines()]
