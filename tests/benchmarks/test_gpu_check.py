@@ -41,7 +41,7 @@ gpu_check = _load()
 
 @pytest.fixture
 def pynvml(monkeypatch):
-    """``pynvml(**options)``: a fake pynvml (see tests/fake_pynvml_profile.py) installed as the module
+    """``pynvml(**options)``: a fake pynvml (see tests/helpers/fake_pynvml_profile.py) installed as the module
     the harness's nvml meter imports."""
 
     def install(**kw):
@@ -269,7 +269,7 @@ def test_the_check_runs_with_only_a_gpu_machines_packages():
                 pass
             else:
                 raise SystemExit(f"the blocker let {{name}} through")
-        sys.path.insert(0, {str(REPO / "tests")!r})
+        sys.path.insert(0, {str(REPO / "tests" / "helpers")!r})
         import fake_pynvml_profile
         fake = fake_pynvml_profile.make_fake_pynvml({IDLE_W})
         sys.modules["pynvml"] = fake
