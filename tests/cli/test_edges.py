@@ -73,7 +73,7 @@ def test_a_dask_executor_gives_dasks_log_levels_back():
     try:
         ex = dask_executor.DaskExecutor(spec=None, workers=1)
         ex._log_levels = dask_executor._silence()  # what start() does first
-        assert logger.level == logging.ERROR
+        assert logger.level >= logging.ERROR  # CRITICAL while a cluster runs: its reconnect errors stay off stderr
         ex.close()
         assert logger.level == logging.DEBUG
     finally:
