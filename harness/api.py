@@ -180,27 +180,15 @@ def _paths(path: PathLike | Sequence[PathLike]) -> list[Path]:
 
 
 def _results(path, *, host: str | None, pool_hosts: bool, net: bool, mixed_versions: bool):
-    """What ``analyze`` reads: the runs loaded and checked (``load_results``), pooled, one host kept or
-    the hosts checked, net of the idle baseline if asked; its notes as HarnessWarnings."""
-    from harness.analysis.hosts import check_hosts
-    from harness.results.load import load_results, net_of_baseline, pool, torn_line_note
+    """What ``analyze`` reads (``harness.analysis.runs.load_runs``); its notes as HarnessWarnings."""
+    from harness.analysis.runs import load_runs
 
-    paths = _paths(path)
-    if net and len(paths) > 1:
-        raise UsageError("net subtracts one run's idle baseline; analyse the runs one at a time with net=True")
-    parts = [load_results(p) for p in paths]
-    for part in parts:
-        if part.torn_bytes:
-            where = part.source / "trials.csv" if part.source.is_dir() else part.source
-            warnings.warn(torn_line_note(where, part.torn_bytes), HarnessWarning, stacklevel=3)
-    results, notes = pool(parts, mixed_versions)
-    for note in notes:
-        warnings.warn(note, HarnessWarning, stacklevel=3)
-    if results.unverified:
-        warnings.warn(f"{results.unverified} of {len(results.trials)} rows have no row_sha256 (written before "
-                      "per-row checksums): their values are unverified", HarnessWarning, stacklevel=3)
-    results = check_hosts(results, host, pool_hosts)
-    return net_of_baseline(results) if net else results
+    results, notes = load_runs(_paths(path), host=host, pool_hosts=pool_hosts, net=net,
+                               mixed_versions=mixed_versions)
+    for note in (*notes.torn, *notes.pooling, notes.unverified_note()):
+        if note:
+            warnings.warn(note, HarnessWarning, stacklevel=3)
+    return results
 
 
 def load_trials(path: PathLike | Sequence[PathLike], *, host: str | None = None, pool_hosts: bool = False,

@@ -146,35 +146,24 @@ def _load(args) -> Results:
         raise UsageError(f"{first}: a tuning run (searches.csv); 'analyze', 'figures', 'report' and 'export "
                          "mlflow' cover it, this command covers data-reduction runs (trials.csv) only")
 
-    from harness.analysis.hosts import check_hosts
-    from harness.results.load import load_results, net_of_baseline, pool
+    from harness.analysis.runs import load_runs
 
     paths = getattr(args, "paths", None) or [args.path]
-    if args.net and len(paths) > 1:
-        raise UsageError("--net subtracts one run's idle baseline; analyse the runs one at a time with --net")
-    from harness.results.load import torn_line_note
-
-    parts = [load_results(p) for p in paths]
-    published = [part.source for part in parts if part.layout == "ict4s22"]
-    if published and getattr(args, "intensity", None) is not None:
+    # report and export reuse this loader; their parsers may not have the host options
+    results, notes = load_runs(paths, host=getattr(args, "host", None), pool_hosts=getattr(args, "pool_hosts", False),
+                               net=args.net, mixed_versions=getattr(args, "mixed_versions", False))
+    if results.layout == "ict4s22" and getattr(args, "intensity", None) is not None:
         # its 'energy' is CodeCarbon's kgCO2e x3.6e6: x grid intensity it would be carbon squared
-        raise UsageError(f"--intensity: {published[0]} is the published ICT4S'22 file, whose 'energy' is "
+        raise UsageError(f"--intensity: {results.source} is the published ICT4S'22 file, whose 'energy' is "
                          "already CodeCarbon emissions (kgCO2e x3.6e6), not joules; drop the carbon options "
                          "(--intensity, --pue, --embodied-kg, --lifetime-years)")
-    for part in parts:  # said once per file, on stderr: the tables below leave that line out
-        if part.torn_bytes:
-            print(torn_line_note(part.source / "trials.csv" if part.source.is_dir() else part.source,
-                                 part.torn_bytes), file=sys.stderr)
-    results, warnings = pool(parts, getattr(args, "mixed_versions", False))
-    for w in warnings:
-        print(w)
-    if results.unverified:
-        print(f"harness: note: {results.unverified} of {len(results.trials)} rows have no row_sha256 (written "
-              "before per-row checksums, or an export without that column): their values are unverified",
-              file=sys.stderr)
-    # report and export reuse this loader; their parsers may not have the host options
-    results = check_hosts(results, getattr(args, "host", None), getattr(args, "pool_hosts", False))
-    return net_of_baseline(results) if args.net else results
+    for note in notes.torn:  # said once per file, on stderr: the tables below leave that line out
+        print(note, file=sys.stderr)
+    for note in notes.pooling:
+        print(note)
+    if notes.unverified:
+        print(f"harness: note: {notes.unverified_note()}", file=sys.stderr)
+    return results
 
 
 def _out(args, default_dir: str) -> Path:
