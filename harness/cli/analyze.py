@@ -212,6 +212,8 @@ def header(results: Results, options: Options) -> str:
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
              *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []),
+             *([f"Repetitions: {_adaptive_rule(results)}; each configuration's n is its own (see the first table)."]
+               if results.adaptive is not None else []),
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".",
              "F1: the trade-off tables give the median F1 of each configuration and, as the paper's "
@@ -220,6 +222,13 @@ def header(results: Results, options: Options) -> str:
     if versions:
         lines += [*versions, ""]
     return "\n".join(lines)
+
+
+def _adaptive_rule(results: Results) -> str:
+    from harness.analysis.adaptive import rule_line
+    from harness.spec import AdaptiveRepetitions
+
+    return rule_line(AdaptiveRepetitions(**results.adaptive["rule"]))
 
 
 def _incomplete_line(results: Results) -> str:
@@ -280,6 +289,10 @@ def run_analyze(args) -> int:
     inputs = carbon_inputs(args)
     results = _load(args)
     tables, trials = analysis_tables(results, options)
+    from harness.analysis.adaptive import adaptive_table
+
+    adaptive = adaptive_table(results)  # what each configuration of an adaptive run reached, first
+    tables = [adaptive, *tables] if adaptive is not None else tables
     if inputs is not None:
         from harness.analysis.carbon_tables import carbon_tables
 

@@ -67,7 +67,7 @@ def _fraction(spec, levels: tuple, tactics_kept: tuple) -> float:
 def make_plan(spec) -> list[Trial]:
     from harness.tactics.registry import FEATURE_FRACTION_TACTICS, ROW_FRACTION_TACTICS
 
-    seeds = [repetition_seed(spec.seed, r) for r in range(spec.repetitions)]
+    seeds = [repetition_seed(spec.seed, r) for r in range(spec.max_repetitions)]
     trials: list[Trial] = []
     config_id = 0
     for alg in spec.algorithms:

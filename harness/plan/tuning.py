@@ -27,7 +27,7 @@ class TuningTrial:
 
 
 def make_tuning_plan(spec) -> list[TuningTrial]:
-    seeds = [repetition_seed(spec.seed, r) for r in range(spec.repetitions)]
+    seeds = [repetition_seed(spec.seed, r) for r in range(spec.max_repetitions)]
     trials: list[TuningTrial] = []
     config_id = 0
     for alg in spec.algorithms:

@@ -107,6 +107,7 @@ class Results:
     dataset_sha256: str | None = None  # the manifest's dataset file checksum (None: not recorded)
     host: str | None = None  # the one host kept (analyze --host), harness.analysis.hosts
     hosts_note: str = ""  # which hosts the trials come from, and whether they were pooled: for the header
+    adaptive: dict | None = None  # the manifest's ``adaptive`` entry (harness.plan.adaptive.summary), if any
 
     @property
     def energy_unit(self) -> str:
@@ -122,6 +123,9 @@ class Results:
         """"incomplete run: 40 of 72 planned trials" for a run that has not finished, else ""."""
         if not self.incomplete:
             return ""
+        if self.adaptive is not None:
+            return (f"incomplete run: {len(self.trials)} trials, adaptive repetitions still open (at most "
+                    f"{self.planned_trials} planned)")
         return f"incomplete run: {len(self.trials)} of {self.planned_trials} planned trials"
 
     @property
@@ -266,10 +270,14 @@ def _from_trials_csv(path: Path, manifest: Path | None, content: bytes | None = 
     executors = tuple(sorted({_executor_label(s.get("executor")) for s in data.get("sessions") or []
                               if isinstance(s, dict) and isinstance(s.get("executor"), dict)}))
     dataset = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
+    adaptive = data.get("adaptive") if isinstance(data.get("adaptive"), dict) else None
+    if adaptive is not None and adaptive.get("finished"):  # every configuration stopped: nothing more planned
+        planned = len(trials)
     return Results(trials=trials, source=source, layout="run", baseline=baseline, manifest=manifest,
                    unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
                    versions=versions, algorithm_classes=classes, replication=replication, tactics=tactics,
-                   torn_bytes=torn, executors=executors, dataset_sha256=dataset.get("sha256") or None)
+                   torn_bytes=torn, executors=executors, dataset_sha256=dataset.get("sha256") or None,
+                   adaptive=adaptive)
 
 
 def _executor_label(described: dict) -> str:

@@ -141,6 +141,7 @@ class Run:
         scan = recover_trials(self.trials_path, columns)
         self.done, self.unverified = scan.trial_ids, scan.unverified
         check_rows_match_plan(scan, plan, TRIAL_FIELDS)
+        self.scan = scan  # the rows already there: an adaptive run judges its configurations on them
         return TrialWriter(self.trials_path, columns)
 
     def save_manifest(self) -> None:

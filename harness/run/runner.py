@@ -34,6 +34,7 @@ from harness.plan import Trial, execution_order, make_plan
 from harness.hygiene.provenance import library_versions
 from harness.results.rundir import Run, check_writable, preview
 from harness.run.session import close_session, machine_notes, merge_hosts, start_session
+from harness.run.adaptive import Rounds
 from harness.run.study import Study, open_trials
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.tactics import TacticPipeline, data_context
@@ -56,7 +57,13 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
 
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
-    lines = [f"spec {spec.name}: {len(plan)} trials = {n_configs} configurations x {spec.repetitions} repetitions",
+    a = spec.adaptive
+    reps = f"{a.min}-{a.max}" if a is not None else f"{spec.repetitions}"
+    size = (f"{n_configs * a.min}-{len(plan)} trials = {n_configs} configurations x {reps} repetitions (adaptive: each "
+            f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
+            f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
+            f"{a.max})" if a is not None else f"{len(plan)} trials = {n_configs} configurations x {reps} repetitions")
+    lines = [f"spec {spec.name}: {size}",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
                 f"seed {replication.ICT4S22_SPLIT_SEED} in every repetition)" if spec.replication != "none" else ""),
@@ -68,8 +75,10 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         levels = {f: v for f, v in spec.sweep_levels(name).items() if v != [None]}
         n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
+        cells = n * len(spec.algorithms)
+        total = f"{cells * a.min}-{cells * a.max}" if a is not None else f"{cells * spec.repetitions}"
         lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
-                     f"{spec.repetitions} repetitions = {n * len(spec.algorithms) * spec.repetitions} trials")
+                     f"{reps} repetitions = {total} trials")
     h = spec.hygiene
     cool = f"{h.cooldown_s} s per trial"
     if h.cooldown is not None and h.cooldown.until_idle:
@@ -327,6 +336,12 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
+    if spec.adaptive is not None:  # at least min repetitions of every configuration, at most max
+        fewest = [t for t in todo if t.repetition < spec.adaptive.min]
+        low = compute_estimate_s(fewest, timed, plan) + hygiene_s(spec, len(fewest))
+        print(f"duration (adaptive): between about {format_duration(low)} ({len(fewest)} trials, if every "
+              f"configuration is precise at {spec.adaptive.min} repetitions) and the following, at "
+              f"{spec.adaptive.max}:", file=out)
     print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
           f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "
           f"each trial) + about {format_duration(compute)} of trials (one trial of each algorithm at its "
@@ -346,7 +361,10 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
 
     spec, executor, plan = c.spec, c.executor, study.plan
     todo = [t for t in execution_order(plan, spec.hygiene.shuffle, spec.seed) if t.trial_id not in study.done]
-    m, session = _open_session(c, run, study, len(todo), out)
+    # adaptive repetitions: one round at a time, each judged on every row so far (harness.run.adaptive)
+    rounds = Rounds(spec, plan, getattr(run, "scan", None)) if spec.adaptive is not None else None
+    m, session = _open_session(c, run, study, len(todo) if rounds is None else rounds.at_most(), out,
+                               adaptive=rounds is not None)
     workload = Workload(spec, run.dir.name, c.features.X, c.features.y, matrix_sha256(c.features.X, c.features.y),
                         uuid.uuid4().hex, c.protocol, c.algorithms)
     stopped: KeyboardInterrupt | None = None
@@ -354,18 +372,26 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
                file=sys.stderr, dynamic_ncols=True)
     written: set[int] = set()
     session["ended_by"] = "error"
+    announce = lambda line: print(line, file=out, flush=True)  # noqa: E731 - the executor's first line
     try:
-        for rows in executor.map(workload, todo, known_baseline=m.get("baseline") if executor.kind == "local" else None,
-                                 announce=lambda line: print(line, file=out, flush=True)):
-            if rows.row["trial_id"] in written:  # a task the scheduler ran twice: the rows are already stored
-                continue
-            with signals.held():  # the rows on disk and the count in the manifest must agree
-                study.append(rows)  # a write that fails (disk full, read-only) raises ResultsError: one line
-                written.add(rows.row["trial_id"])
-            if merge_hosts(m, executor.hosts):
+        for batch in (rounds if rounds is not None else [todo]):
+            for rows in executor.map(workload, batch, announce=announce,
+                                     known_baseline=m.get("baseline") if executor.kind == "local" else None):
+                if rows.row["trial_id"] in written:  # a task the scheduler ran twice: the rows are already stored
+                    continue
+                with signals.held():  # the rows on disk and the count in the manifest must agree
+                    study.append(rows)  # a write that fails (disk full, read-only) raises ResultsError: one line
+                    written.add(rows.row["trial_id"])
+                if rounds is not None:
+                    rounds.record(rows.row)
+                if merge_hosts(m, executor.hosts):
+                    run.save_manifest()
+                bar.set_postfix_str(executor.activity(), refresh=False)
+                bar.update()
+            announce = None
+            if rounds is not None:  # the round's end: where each configuration stands
+                m["adaptive"] = rounds.summary()
                 run.save_manifest()
-            bar.set_postfix_str(executor.activity(), refresh=False)
-            bar.update()
         session["ended_by"] = "completed"
     except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the units under way are abandoned
         stopped = e
@@ -375,16 +401,20 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
             bar.close()
             done = len(study.done) + len(written)
             merge_hosts(m, executor.hosts)
-            close_session(run, m, session, done, len(plan))
+            n_planned = len(plan)
+            if rounds is not None:
+                m["adaptive"] = rounds.summary()
+                n_planned = done if m["adaptive"]["finished"] else n_planned
+            close_session(run, m, session, done, n_planned)
     if stopped is not None:
         print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} {study.units} saved in "
               f"{study.path}; run the same command again to resume", file=sys.stderr)
         return signals.exit_code(stopped)
-    print(study.done_line, file=out)
+    print(rounds.done_line(study.path) if rounds is not None else study.done_line, file=out)
     return 0
 
 
-def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out) -> tuple[dict, dict]:
+def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out, adaptive: bool = False) -> tuple[dict, dict]:
     """Open this process's session in the manifest and say where the run stands."""
     spec, plan = c.spec, study.plan
     m, session = start_session(spec, run, len(plan), len(study.done), c.algorithms, c.executor, c.dataset,
@@ -392,7 +422,9 @@ def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out) -> tuple
     if study.manifest:
         m.update(study.manifest)
         run.save_manifest()
-    line = f"run {run.dir}: {len(study.done)} of {len(plan)} {study.units} already done, {n_todo} to go"
+    line = (f"run {run.dir}: {len(study.done)} of at most {len(plan)} {study.units} already done, at most {n_todo} "
+            "to go (adaptive repetitions)" if adaptive else
+            f"run {run.dir}: {len(study.done)} of {len(plan)} {study.units} already done, {n_todo} to go")
     print(line + (f"; {c.features.n_features} features" if study.unit == "trial" else ""), file=out, flush=True)
     for note in study.notes:
         print(note, file=out, flush=True)

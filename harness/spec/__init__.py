@@ -229,6 +229,33 @@ class Validation(_Model):
         return f"{self.folds}-fold CV" if self.folds else f"{self.split:.0%} validation split"
 
 
+class AdaptiveRepetitions(_Model):
+    """``repetitions: {min: 6, max: 30, ...}``: repeat each configuration until its own estimates are
+    precise, between ``min`` and ``max`` repetitions (``harness.plan.adaptive``).
+
+    A configuration stops once the distribution-free ``confidence`` interval of its median energy (from
+    order statistics: ``scipy.stats.quantile_test``) has a half-width of at most ``energy_half_width``
+    of the median (relative), and that of its median F1 at most ``f1_half_width`` points (absolute, F1
+    in 0-100); or at ``max``. ``energy`` names the energy the rule watches: ``trial`` (preprocess +
+    train + predict) or ``train``. Trials run in rounds over every configuration still open; repetition
+    r keeps the seed it has in a fixed design of ``max`` repetitions, so an adaptive run's trials are a
+    subset of that design's. The rule looks at a configuration's own precision, never at a comparison.
+    A 95% interval of a median needs at least 6 values: below that no configuration can stop."""
+
+    min: int = Field(default=6, ge=2)
+    max: int = Field(default=30, ge=2, le=MAX_TRIALS)
+    energy: Literal["trial", "train"] = "trial"
+    energy_half_width: float = Field(default=0.05, gt=0, lt=1)
+    f1_half_width: float = Field(default=1.0, gt=0, le=100)
+    confidence: float = Field(default=0.95, ge=0.5, lt=1)
+
+    @model_validator(mode="after")
+    def _min_at_most_max(self) -> "AdaptiveRepetitions":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be at most max ({self.max})")
+        return self
+
+
 class Tuning(_Model):
     """A tuning study: every algorithm with a space is searched by every strategy.
 
@@ -305,7 +332,11 @@ class Spec(_Model):
     replication: Literal["none", "ict4s22"] = "none"  # harness.spec.replication: the paper's design exactly
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, lt=2**32)
-    repetitions: int = Field(default=30, ge=1, le=MAX_TRIALS)
+    repetitions: Annotated[  # a number, or {min, max, ...}: harness.plan.adaptive
+        Union[Annotated[Annotated[int, Field(ge=1, le=MAX_TRIALS)], Tag("fixed")],
+              Annotated[AdaptiveRepetitions, Tag("adaptive")]],
+        Discriminator(lambda v: "adaptive" if isinstance(v, (dict, AdaptiveRepetitions)) else "fixed"),
+    ] = 30
     algorithms: list[AlgorithmSpec] = Field(min_length=1)
     sweeps: dict[str, Sweep] = Field(min_length=1)
     tactics: dict[str, TacticSpec] | None = None  # the treatment's steps in order; None: rows (stratified), features (chi2)
@@ -353,10 +384,27 @@ class Spec(_Model):
     @model_validator(mode="after")
     def _bounded_plan(self) -> "Spec":
         levels = sum(len(s.row_fractions) * len(s.feature_fractions) for s in self.sweeps.values())
-        n = len(self.algorithms) * levels * self.repetitions
+        n = len(self.algorithms) * levels * self.max_repetitions
         if n > MAX_TRIALS:
             raise ValueError(f"repetitions: the plan would hold {n:,} trials (algorithms x levels x repetitions), "
                              f"more than {MAX_TRIALS:,}; split it into several specs")
+        return self
+
+    @property
+    def adaptive(self) -> AdaptiveRepetitions | None:
+        """The stopping rule of ``repetitions: {min, max, ...}``, or None for a fixed number."""
+        return self.repetitions if isinstance(self.repetitions, AdaptiveRepetitions) else None
+
+    @property
+    def max_repetitions(self) -> int:
+        """Repetitions of the plan: the fixed number, or an adaptive design's ``max``."""
+        return self.repetitions.max if isinstance(self.repetitions, AdaptiveRepetitions) else self.repetitions
+
+    @model_validator(mode="after")
+    def _adaptive_fits(self) -> "Spec":
+        if self.adaptive is not None and self.tuning is not None:
+            raise ValueError("repetitions: adaptive repetitions ({min, max, ...}) are for studies of trials; "
+                             "a tuning study takes a number")
         return self
 
     @field_validator("meter")
@@ -456,7 +504,7 @@ def _kind(t: TacticSpec) -> str | None:
     return BUILTIN[t.tactic].kind if t.tactic else None
 
 
-_UNION_TAGS = {"builtin", "csv"}
+_UNION_TAGS = {"builtin", "csv", "fixed", "adaptive"}
 _STRICT_KINDS = {"int_type": "an integer written without quotes (a boolean is not one)",
                  "float_type": "a number written without quotes (YAML reads 1e3 as text: write 1.0e+3; "
                                "a boolean is not one)",
