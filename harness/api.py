@@ -326,7 +326,7 @@ def analyze(path: PathLike | Sequence[PathLike], *, clean: bool = True, f1_toler
     if target_f1 is not None or target_fraction != 0.95:
         raise UsageError(f"target_f1 and target_fraction apply to tuning runs (a searches.csv) only; {paths[0]} is "
                          "a data-reduction run")
-    from harness.analysis.tables import analysis_tables
+    from harness.analysis.study_tables import study_tables
 
     inputs = None
     if intensity is not None:
@@ -340,11 +340,7 @@ def analyze(path: PathLike | Sequence[PathLike], *, clean: bool = True, f1_toler
         raise UsageError("pue, embodied_kg and lifetime_years need intensity (gCO2e/kWh or a country code such "
                          "as DEU)")
     results = _results(paths, host=host, pool_hosts=pool_hosts, net=net, mixed_versions=mixed_versions)
-    tables, trials = analysis_tables(results, options)
-    if inputs is not None:
-        from harness.analysis.carbon_tables import carbon_tables
-
-        tables += carbon_tables(results, trials, inputs)
+    tables, trials = study_tables(results, options, inputs)
     return _frames(tables)
 
 

@@ -274,7 +274,8 @@ def _run_tuning_analyze(args, options) -> int:
 
 
 def run_analyze(args) -> int:
-    from harness.analysis.tables import analysis_tables, to_markdown, write_tables
+    from harness.analysis.study_tables import study_tables
+    from harness.analysis.tables import to_markdown, write_tables
 
     options = _options(args)
     from harness.analysis.tuning import is_tuning_run
@@ -288,15 +289,7 @@ def run_analyze(args) -> int:
                          f"data-reduction run: drop {given[0]}")
     inputs = carbon_inputs(args)
     results = _load(args)
-    tables, trials = analysis_tables(results, options)
-    from harness.analysis.adaptive import adaptive_table
-
-    adaptive = adaptive_table(results)  # what each configuration of an adaptive run reached, first
-    tables = [adaptive, *tables] if adaptive is not None else tables
-    if inputs is not None:
-        from harness.analysis.carbon_tables import carbon_tables
-
-        tables += carbon_tables(results, trials, inputs)
+    tables, trials = study_tables(results, options, inputs)
     out = _out(args, "analysis")
     write_tables(tables, out)
     # Per-configuration normality and per-trial carbon are long: they go to their files only.

@@ -108,6 +108,7 @@ class Results:
     host: str | None = None  # the one host kept (analyze --host), harness.analysis.hosts
     hosts_note: str = ""  # which hosts the trials come from, and whether they were pooled: for the header
     adaptive: dict | None = None  # the manifest's ``adaptive`` entry (harness.plan.adaptive.summary), if any
+    footprint: dict | None = None  # the manifest's ``footprint``: what the run itself cost (harness.run.footprint)
 
     @property
     def energy_unit(self) -> str:
@@ -277,7 +278,8 @@ def _from_trials_csv(path: Path, manifest: Path | None, content: bytes | None = 
                    unverified=unverified, planned_trials=int(planned) if isinstance(planned, (int, float)) else None,
                    versions=versions, algorithm_classes=classes, replication=replication, tactics=tactics,
                    torn_bytes=torn, executors=executors, dataset_sha256=dataset.get("sha256") or None,
-                   adaptive=adaptive)
+                   adaptive=adaptive,
+                   footprint=data.get("footprint") if isinstance(data.get("footprint"), dict) else None)
 
 
 def _executor_label(described: dict) -> str:

@@ -18,6 +18,7 @@ warm-up, cool-down, progress, signals); this process alone appends and fsyncs it
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from harness.hygiene.provenance import library_versions
 from harness.results.rundir import Run, check_writable, preview
 from harness.run.session import close_session, machine_notes, merge_hosts, start_session
 from harness.run.adaptive import Rounds
+from harness.run.footprint import Footprint, combine
 from harness.run.study import Study, open_trials
 from harness.spec import Spec, load_spec, parse_spec, run_name_problem
 from harness.tactics import TacticPipeline, data_context
@@ -107,6 +109,7 @@ class Checked:
     run_dir: Path | None = None
     machine_state: dict | None = None
     spec_dir: Path | None = None  # where a relative dataset path resolves: the spec file's folder
+    footprint: Any = None  # harness.run.footprint.Footprint, from the end of the checks
 
 
 def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results", name: str | None = None,
@@ -133,9 +136,11 @@ def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results
                    cluster=cluster, out=out, allow_import=allow_import, spec_dir=spec_dir)
     if dry_run:
         return dry_run_spec(spec_path, **options)
+    began = time.perf_counter()
     c = _design(spec_path, meter, workers, cluster, allow_import, spec_dir)
     try:
         check(c, results_dir, name, workers, cluster, quiet, allow_import, out)
+        c.footprint = _footprint(c, setup_s=time.perf_counter() - began)  # the study's own cost from here on
         run = lock(c, fresh, workers, cluster, quiet, out)
         try:
             study = open_study(c, run)
@@ -373,6 +378,7 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
     written: set[int] = set()
     session["ended_by"] = "error"
     announce = lambda line: print(line, file=out, flush=True)  # noqa: E731 - the executor's first line
+    footprint = c.footprint or _footprint(c)
     try:
         for batch in (rounds if rounds is not None else [todo]):
             for rows in executor.map(workload, batch, announce=announce,
@@ -384,6 +390,8 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
                     written.add(rows.row["trial_id"])
                 if rounds is not None:
                     rounds.record(rows.row)
+                footprint.tick()
+                footprint.unit(rows.row)
                 if merge_hosts(m, executor.hosts):
                     run.save_manifest()
                 bar.set_postfix_str(executor.activity(), refresh=False)
@@ -401,6 +409,8 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
             bar.close()
             done = len(study.done) + len(written)
             merge_hosts(m, executor.hosts)
+            session["footprint"] = footprint.close(executor.hygiene_seconds(), _slots(executor))
+            m["footprint"] = combine(m["sessions"])
             n_planned = len(plan)
             if rounds is not None:
                 m["adaptive"] = rounds.summary()
@@ -412,6 +422,22 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
         return signals.exit_code(stopped)
     print(rounds.done_line(study.path) if rounds is not None else study.done_line, file=out)
     return 0
+
+
+def _footprint(c: Checked, setup_s: float = 0.0) -> Footprint:
+    """The session's footprint (``harness.run.footprint``): one chain of windows on the run's meter
+    when the units run in this process; ``setup_s``: what the checks before it took (time only)."""
+    local = c.executor.kind == "local" and c.executor.meter_name is not None
+    meter = c.executor.reference_meter() if local else None
+    estimated = bool(getattr(c.executor, "meter_info", {}).get("estimated")) if local else False
+    return Footprint(meter, estimated, setup_s)
+
+
+def _slots(executor) -> int:
+    """Units the executor ran at once: its hosts' concurrent trials added up (1 locally)."""
+    hosts = getattr(executor, "hosts", {}) or {}
+    return max(1, sum(int(h.get("concurrent_trials") or h.get("workers") or 1) for h in hosts.values()
+                      if isinstance(h, dict))) if executor.kind != "local" else 1
 
 
 def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out, adaptive: bool = False) -> tuple[dict, dict]:

@@ -27,7 +27,9 @@ sweeps:
 meter: [estimate, nvml]
 hygiene: {warmup_s: 0, cooldown_s: 0, baseline_s: 0, shuffle: false, threads: 1}
 """
-RESET_AT = 5  # reads: 1 when the meter opens, then preprocess begin, end, train begin, train END (reset)
+# reads: 1 when the meter opens, 1 as the session's footprint chain begins (harness.run.footprint), then
+# preprocess begin, end, train begin, train END (reset)
+RESET_AT = 6
 
 
 @pytest.fixture
@@ -54,10 +56,12 @@ def test_a_reset_inside_train_is_nan_with_a_reason_and_counted(tmp_path, resetti
     assert proc.returncode == 0, proc.stderr
     rows = pd.read_csv(tmp_path / "gpu/trials.csv", keep_default_na=False)
     first = rows[rows["trial_id"] == 0].iloc[0]
-    assert first["energy_invalid"].startswith("train: gpu0 counter went backwards (4000 -> 10 mJ")
+    assert first["energy_invalid"].startswith("train: gpu0 counter went backwards (5000 -> 10 mJ")
     assert math.isnan(float(first["train_energy_j"]))  # NaN, never -3.99 J
     assert math.isnan(json.loads(first["train_domains_j"])["gpu0"])
     assert float(first["predict_energy_j"]) >= 0 and float(first["preprocess_energy_j"]) >= 0
+    footprint = json.loads((tmp_path / "gpu/manifest.json").read_text())["sessions"][-1]["footprint"]
+    assert footprint["energy_j"] is None and "not a measurement" in footprint["energy_note"]  # the reset is in it
     assert (rows[rows["trial_id"] != 0]["energy_invalid"] == "").all()
     out = harness("analyze", tmp_path / "gpu", "--out", tmp_path / "analysis")
     assert out.returncode == 0, out.stderr

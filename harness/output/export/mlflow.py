@@ -128,6 +128,19 @@ def configuration_metrics(group, carbon=None) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
+def footprint_metrics(results: Results) -> list:
+    """The run's own footprint (``harness.run.footprint``) as parent-run metrics: ``footprint_<part>_s``
+    and ``footprint_energy_j``/``footprint_phases_energy_j`` where recorded (an energy not measured
+    is left out, never logged as 0)."""
+    from mlflow.entities import Metric
+
+    f = results.footprint or {}
+    names = ("wall_s", "setup_s", "phases_s", "cooldown_s", "baseline_s", "warmup_s", "other_s", "energy_j",
+             "phases_energy_j", "measured_share")
+    return [Metric(f"footprint_{k}", float(f[k]), 0, 0) for k in names if isinstance(f.get(k), (int, float))
+            and not isinstance(f.get(k), bool) and f[k] == f[k]]
+
+
 def export_run(results: Results, tracking_uri: str, experiment: str | None = None,
                trials=None, carbon=None, artifacts: list[Path] = (), artifact_dirs: dict[str, Path] = None) -> dict:
     """Export ``results`` (analysed ``trials``, default all) to MLflow; returns
@@ -151,7 +164,9 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
                      tags=[RunTag("harness.energy", notes),
                            RunTag("harness.trials", f"{len(results.trials)} of "
                                   f"{results.planned_trials if results.planned_trials is not None else 'unknown'} planned")],
-                     metrics=[Metric("n_trials", float(len(results.trials)), 0, 0)])
+                     metrics=[Metric("n_trials", float(len(results.trials)), 0, 0), *footprint_metrics(results)])
+    if results.footprint:
+        client.set_tag(parent, "harness.footprint_energy", results.footprint.get("energy_note", ""))
     _log_artifacts(client, parent, artifacts, artifact_dirs)
 
     runs = {}

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from harness.output import draw
 from harness.results.load import Results
-from harness.analysis.tables import Options, Table, analysis_tables, write_tables
+from harness.analysis.study_tables import study_tables
+from harness.analysis.tables import Options, Table, write_tables
 from harness.errors import ResultsError
 from harness.output.report.page import Page, render
 
@@ -24,12 +25,8 @@ def write_report(results: Results, out_html: Path, analysis_dir: Path, figures_d
     ``carbon``: a ``harness.data.carbon.CarbonInputs`` or None (no carbon computed). The HTML is
     written to a temporary file and renamed, so a crash never leaves half a report.
     """
-    tables, trials = analysis_tables(results, options)
-    if carbon is not None:
-        from harness.analysis.carbon_tables import carbon_tables
-
-        tables += carbon_tables(results, trials, carbon)
-    else:  # carbon tables of an earlier call would carry inputs this report does not state
+    tables, trials = study_tables(results, options, carbon)
+    if carbon is None:  # carbon tables of an earlier call would carry inputs this report does not state
         for name in ("carbon", "carbon_trials"):
             for suffix in (".md", ".tex", ".csv"):
                 (analysis_dir / f"{name}{suffix}").unlink(missing_ok=True)

@@ -51,6 +51,11 @@ class Executor(ABC):
         trials are measured elsewhere."""
         return _Unresolved()
 
+    def hygiene_seconds(self) -> dict | None:
+        """Seconds this process spent on the idle baseline and the warm-up (``baseline_s``,
+        ``warmup_s``), or None when they ran elsewhere (a cluster's workers)."""
+        return None
+
     def activity(self) -> str:
         """A few words on what the executor is doing now, for the progress bar."""
         return ""

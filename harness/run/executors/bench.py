@@ -122,6 +122,7 @@ class Bench:
         self.waited = None  # the cool-down before the next trial (harness.hygiene.session)
         self.prepared = False
         self.trials_run = 0
+        self.hygiene_s = {"baseline_s": 0.0, "warmup_s": 0.0}  # s spent on the idle baseline and warm-up here
 
     def prepare(self, known_baseline: dict | None = None) -> None:
         """Idle baseline (unless ``known_baseline`` is given or the spec asks for none), then warm-up.
@@ -132,10 +133,14 @@ class Bench:
 
         h = self.workload.spec.hygiene
         self.baseline = known_baseline
+        start = time.perf_counter()
         if self.baseline is None and h.baseline_s > 0:
             self.baseline = hygiene_session.measure_idle_baseline(self.meter, h)
+        self.hygiene_s["baseline_s"] = time.perf_counter() - start  # the study's footprint (harness.run.footprint)
+        start = time.perf_counter()
         if h.warmup_s > 0:
             warmup(h.warmup_s)
+        self.hygiene_s["warmup_s"] = time.perf_counter() - start
         self.cooldown = hygiene_session.Cooldown(h, self.meter, self.baseline)
         self.waited = hygiene_session.FIRST
         self.prepared = True

@@ -53,6 +53,9 @@ class LocalExecutor(Executor):
     def reference_meter(self):
         return self.selection.meter
 
+    def hygiene_seconds(self) -> dict | None:
+        return dict(self.bench.hygiene_s) if self.bench is not None else {"baseline_s": 0.0, "warmup_s": 0.0}
+
     def activity(self) -> str:
         return self._current
 

@@ -1,0 +1,25 @@
+"""Every table of ``analyze``, the report and the Python API, in the order shown: what an adaptive run
+reached, what the study itself cost, the analysis proper (``harness.analysis.tables``), and the
+carbon tables when carbon inputs are given."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.analysis.adaptive import adaptive_table
+from harness.analysis.footprint import footprint_table
+from harness.analysis.tables import Options, Table, analysis_tables
+from harness.results.load import Results
+
+
+def study_tables(results: Results, options: Options = Options(), carbon=None) -> tuple[list[Table], pd.DataFrame]:
+    """The tables, and the trials they were computed from (after cleaning); ``carbon``:
+    ``harness.data.carbon.CarbonInputs`` or None. Raises ResultsError as ``analysis_tables``."""
+    tables, trials = analysis_tables(results, options)
+    first = [t for t in (adaptive_table(results), footprint_table(results, carbon)) if t is not None]
+    tables = [*first, *tables]
+    if carbon is not None:
+        from harness.analysis.carbon_tables import carbon_tables
+
+        tables += carbon_tables(results, trials, carbon)
+    return tables, trials

@@ -1,0 +1,75 @@
+"""The study's own footprint (harness.run.footprint): every session of a run records its time split
+into parts that add up to the session's wall time, its energy over the whole session on the run's
+meter (a fake RAPL tree here: the counter's own watts), and analyze, the API and MLflow show it."""
+
+import datetime as dt
+import json
+import math
+
+import pytest
+from clitools import harness
+from faultkit import make_run
+from fake_powercap import no_real_powercap, powercap  # noqa: F401 (fixtures)
+
+PARTS = ("phases_s", "cooldown_s", "baseline_s", "warmup_s", "other_s")
+
+
+def _session_wall(session) -> float:
+    start, end = (dt.datetime.fromisoformat(session[k]) for k in ("started_at", "finished_at"))
+    return (end - start).total_seconds()
+
+
+def test_parts_add_up_to_the_session_and_analyze_shows_them(tmp_path):
+    spec = make_run(tmp_path, repetitions=2, cooldown=0.05)
+    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((tmp_path / "out/tiny/manifest.json").read_text())
+    f = m["sessions"][-1]["footprint"]
+    assert f["units"] == 12 and f["cooldown_s"] >= 11 * 0.05 * 0.9  # 11 cool-downs (none before the first)
+    assert sum(f[p] for p in PARTS) == pytest.approx(f["wall_s"], rel=1e-9) and f["other_s"] >= 0
+    assert f["wall_s"] == pytest.approx(_session_wall(m["sessions"][-1]), rel=0.02, abs=0.02)
+    assert f["energy_estimated"] and f["energy_j"] >= f["phases_energy_j"] > 0  # busy CPU of the session
+    assert "waits" in f["energy_note"] and "no estimated energy" in f["energy_note"]
+    assert m["footprint"]["units"] == 12 and m["footprint"]["sessions"] == 1
+    out = harness("analyze", tmp_path / "out/tiny", "--out", tmp_path / "an", "--intensity", "100")
+    assert out.returncode == 0, out.stderr
+    assert "Footprint: what this study itself cost" in out.stdout and "Carbon of the total" in out.stdout
+
+
+def test_a_resumed_run_adds_its_sessions(tmp_path):
+    spec = make_run(tmp_path, repetitions=2)
+    assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
+    path = tmp_path / "tiny/trials.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:1 + 5]))
+    assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
+    m = json.loads((tmp_path / "tiny/manifest.json").read_text())
+    assert [s["footprint"]["units"] for s in m["sessions"]] == [12, 7]
+    assert m["footprint"]["units"] == 19 and m["footprint"]["sessions"] == 2
+    assert m["footprint"]["wall_s"] == pytest.approx(sum(s["footprint"]["wall_s"] for s in m["sessions"]))
+
+
+@pytest.mark.slow
+def test_a_counter_meter_measures_the_whole_session(tmp_path, powercap):
+    fake = powercap(sockets=1, with_dram=False, with_core=False)
+    fake.start({"package-0": 20.0})  # the package draws 20 W all along: the session's energy is 20 W x its time
+    spec = make_run(tmp_path, repetitions=2, cooldown=0.1)
+    spec.write_text(spec.read_text().replace("meter: estimate", "meter: rapl"))
+    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    f = json.loads((tmp_path / "out/tiny/manifest.json").read_text())["sessions"][-1]["footprint"]
+    assert not f["energy_estimated"] and f["energy_note"].startswith("measured over the whole session")
+    assert f["energy_j"] == pytest.approx(20.0 * f["wall_s"], rel=0.05)
+    assert f["other_energy_j"] == pytest.approx(f["energy_j"] - f["phases_energy_j"])
+    assert f["other_energy_j"] >= 20.0 * f["cooldown_s"] * 0.9  # the cool-downs' energy is in it, measured
+
+
+def test_mlflow_metrics_leave_out_what_was_not_measured():
+    from types import SimpleNamespace
+
+    pytest.importorskip("mlflow")
+    from harness.output.export.mlflow import footprint_metrics
+
+    r = SimpleNamespace(footprint={"wall_s": 3.0, "phases_s": 1.0, "energy_j": None, "measured_share": math.nan,
+                                   "energy_estimated": True})
+    assert {m.key: m.value for m in footprint_metrics(r)} == {"footprint_wall_s": 3.0, "footprint_phases_s": 1.0}
