@@ -68,6 +68,9 @@ class Footprint:
         host = self.per_host.setdefault(str(row.get("host") or "?"), {"units": 0, "phases_s": 0.0, "phases_j": 0.0,
                                                                       "cooldown_s": 0.0})
         self.units += 1
+        if row.get("energy_invalid") and self.meter is not None:  # e.g. a GPU reset: the chain spans it too,
+            # and a counter that restarted and climbed past its old value would not show it on its own
+            self.invalid = self.invalid or f"unit {row.get('trial_id')}: {row['energy_invalid']}"
         self.phases_s += 0.0 if math.isnan(s) else s
         self.phases_j += 0.0 if math.isnan(j) else j
         self.cooldown_s += wait
