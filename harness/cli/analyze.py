@@ -350,6 +350,10 @@ def run_compare(args) -> int:
                          "algorithms of a data-reduction run)")
     results = _load(args)
     _say_if_incomplete(results)
+    if results.adaptive is not None:  # each configuration's n is its own: say how it was reached
+        from harness.analysis.adaptive import WHY_HONEST
+
+        print(f"Repetitions: {_adaptive_rule(results)}. {WHY_HONEST}\n")
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
     table = compare_table(results, args.candidate, baselines, options)
     out = _out(args, "analysis")

@@ -52,6 +52,8 @@ def test_adaptive_trials_are_a_subset_of_the_fixed_design_with_identical_scores(
     assert out.returncode == 0, out.stderr
     assert "Adaptive repetitions: what each configuration reached" in out.stdout
     assert "Incomplete" not in out.stdout and "never on a comparison" in out.stdout
+    cmp = harness("compare", tmp_path / "a/tiny", "--candidate", "knn", "--out", tmp_path / "cmp")
+    assert cmp.returncode == 0 and cmp.stdout.startswith("Repetitions: adaptive, 6-8 per configuration"), cmp.stderr
 
 
 @pytest.mark.slow
