@@ -73,7 +73,7 @@ def _path_args(p: argparse.ArgumentParser, default_dir: str, several: bool = Fal
                             "several runs are pooled (their library versions must agree, see --mixed-versions)")
         p.add_argument("--mixed-versions", action="store_true",
                        help="pool runs made with different versions of a library that changes results "
-                            "(README 'Differences'); refused by default")
+                            "(docs/explanation/replication.md, 'Differences'); refused by default")
     else:
         p.add_argument("path", metavar="PATH",
                        help="run directory (with trials.csv), or the ICT4S'22 experiment_data.csv")

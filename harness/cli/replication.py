@@ -11,7 +11,7 @@ has a zero-width interval: the run's median must then equal the published value 
 ``TOLERANCE`` (the published file's values are rounded to about 6 decimals).
 
 Energy is not compared: the ICT4S'22 file's "energy" is CodeCarbon emissions x3.6e6, not joules
-(README "Differences"), and another machine's energy would not be comparable anyway.
+(docs/explanation/replication.md), and another machine's energy would not be comparable anyway.
 
 Writes ``replication.csv`` and ``replication.md`` into the run's ``analysis/`` directory (or
 ``--out``) and prints the Markdown. Only argparse at import time (``harness.cli``'s rule).
@@ -147,7 +147,7 @@ def run_replication(args) -> int:
     if results.replication != "ict4s22":
         notes.append("this run is not in faithful mode (spec 'replication: ict4s22'): its seeds, file reading "
                      "and estimators differ from the original code's, so medians are expected to differ "
-                     "(README 'Differences')")
+                     "(docs/explanation/replication.md, 'Differences')")
     if results.incomplete:
         notes.append(results.completeness_note())
     notes.append("energy is not compared: the published 'energy' is CodeCarbon emissions x3.6e6, not joules")

@@ -111,7 +111,7 @@ def notes_for(versions: dict, classes: dict[str, tuple[str, dict]], replication:
     active = effects_for(versions, classes, replication)
     if not active:
         return [f"version-dependent results: none known for {installed} with these algorithms"]
-    lines = [f"version-dependent results ({installed}; README 'Differences'):"]
+    lines = [f"version-dependent results ({installed}; docs/explanation/replication.md, 'Differences'):"]
     for e, names in active:
         fix = " (replication: ict4s22 reproduces the paper's behaviour)" if e.replication_undoes else ""
         lines.append(f"  - {', '.join(names)}: since {e.library} {e.since}, {e.change}; moves {e.moves}{fix}")

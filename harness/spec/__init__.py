@@ -526,7 +526,7 @@ def _one_line(err: ValidationError) -> str:
     first = errors[0]
     loc = ".".join(_short(p, 40).strip("'") for p in first["loc"] if p not in _UNION_TAGS) or "(top level)"
     if first["type"] == "extra_forbidden":
-        msg = "unknown key; check its spelling against the README's spec reference"
+        msg = "unknown key; check its spelling against docs/reference/spec.md"
     elif first["type"] == "missing":
         msg = "required field is missing"
     elif "fractions" in loc and first["type"] in ("greater_than", "less_than_equal"):

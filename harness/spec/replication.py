@@ -13,7 +13,7 @@ Exploratory Empirical Study", ICT4S 2022, as its code ran (github.com/GreenAIpro
   the repetition's seed, recorded in the ``seed`` column, so reruns are identical);
 - **subsampling**: a level keeping fraction f is the *train* part of
   ``train_test_split(test_size=1 - f, stratify=y, random_state=42)`` (the original's call, whose
-  label said 1 - f; see README "Differences"), in its shuffled order; feature selection is
+  label said 1 - f; see docs/explanation/replication.md), in its shuffled order; feature selection is
   ``SelectPercentile(chi2, percentile=100 f)`` on the subset;
 - **phase boundaries** (``phase_boundaries = "ict4s22"`` in every row): preprocess = subsample +
   feature selection; train = the 70/30 split + ``fit``; predict = ``predict`` + the scores

@@ -46,7 +46,7 @@ def make_executor(spec, workers: int | None = None, cluster: str | None = None) 
                             f"or one of {', '.join(JOBQUEUE_KINDS)}")
     if cluster in JOBQUEUE_KINDS and spec.cluster is None:
         raise ExecutorError(f"--cluster {cluster}: the spec has no 'cluster:' section; add one with at least "
-                            "cores, memory and walltime (see the README's 'Scale out')")
+                            "cores, memory and walltime (see docs/how-to/cluster.md)")
     try:
         import distributed  # noqa: F401
         if cluster in JOBQUEUE_KINDS:
