@@ -70,6 +70,36 @@ def findings(fixed: dict, adaptive: dict, f1_points: float = 1.0) -> dict:
             "f1_outside": tr.loc[~close, tkey + ["f1_change_pts_f", "f1_change_pts_a"]].to_dict("records")}
 
 
+def replay(fixed: Path, rule: dict, out: Path) -> Path:
+    """The trials an adaptive run with ``rule`` would have run, replayed on the fixed run's own rows
+    (an adaptive run's trials are a subset of the fixed run's with identical scores; the energies are
+    the fixed run's measurements, not new ones): a run directory at ``out`` holding that subset."""
+    import shutil
+
+    from harness.plan import make_plan
+    from harness.plan.adaptive import next_round, summary, watched_energy
+    from harness.spec import AdaptiveRepetitions, parse_spec
+
+    m = _manifest(fixed)
+    spec = parse_spec({**m["spec"], "repetitions": {**rule, "max": m["spec"]["repetitions"]}}, "replay")
+    plan = make_plan(spec)
+    rows = pd.read_csv(fixed / "trials.csv", dtype=str, keep_default_na=False).set_index("trial_id", drop=False)
+    rows.index = rows.index.astype(int)
+    values, a = {}, spec.adaptive
+    while True:
+        batch = next_round(plan, values, a, spec.seed, spec.hygiene.shuffle)
+        if not batch:
+            break
+        for t in batch:
+            r = rows.loc[t.trial_id].to_dict()
+            values[t.trial_id] = (watched_energy(r, a.energy), float(r["f1"]))
+    out.mkdir(parents=True, exist_ok=True)
+    rows.loc[sorted(values)].to_csv(out / "trials.csv", index=False)
+    kept = {**m, "adaptive": summary(plan, values, a), "footprint": None}
+    (out / "manifest.json").write_text(json.dumps(kept))
+    return out
+
+
 def _run(spec: Path, results: Path) -> None:
     subprocess.run([sys.executable, "-m", "harness", "run", str(spec), "--results-dir", str(results), "--quiet"],
                    check=True)
@@ -85,6 +115,8 @@ def main(argv=None) -> int:
     p.add_argument("--fixed")
     p.add_argument("--adaptive")
     p.add_argument("--json")
+    p.add_argument("--replay", action="append", default=[], metavar="RULE_JSON",
+                   help="also replay this rule on the fixed run's rows (repeatable)")
     args = p.parse_args(argv)
     results = Path(args.results_dir)
     if args.run:
@@ -125,6 +157,25 @@ def main(argv=None) -> int:
     for k in ("rq2_differ", "savings_outside", "f1_outside"):
         for row in g[k]:
             print(f"  {k}: {row}")
+    if args.replay:
+        print("\nReplayed on the fixed run's own rows (which trials each rule would have run; energies as the "
+              "fixed run measured them):\n")
+        print("| rule | trials | trial energy | RQ1 same | RQ2 same | savings inside CI | F1 within 1 pt |")
+        print("|---|---|---|---|---|---|---|")
+        out["replays"] = []
+        import tempfile
+
+        for i, text in enumerate(args.replay):
+            rule = {**RULE, **json.loads(text)}
+            sub = replay(Path(args.fixed), rule, Path(tempfile.mkdtemp()) / f"replay{i}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                g = findings(f, harness.analyze(sub))
+            c = cost(sub)
+            out["replays"].append({"rule": rule, "cost": c, "findings": g})
+            print(f"| {json.dumps(rule)} | {c['trials']} ({c['trials'] / cf['trials']:.0%}) | "
+                  f"{c['trial_energy_j'] / cf['trial_energy_j']:.0%} | {g['rq1_same']} | {g['rq2_same']}/{g['rq2_tests']} | "
+                  f"{g['savings_inside_ci']}/{g['savings']} | {g['f1_within']}/{g['savings']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, default=str))
     return 0
