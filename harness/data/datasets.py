@@ -100,8 +100,10 @@ def load_sms_spam(root: Path | None = None, quoting: str = "none") -> Dataset:
 
 
 def _resolve_path(raw: str, spec_dir: Path | None) -> Path:
+    """A relative ``dataset.path`` is looked for beside the spec first, then in the current folder
+    (so a spec means the same file wherever it is run from)."""
     p = Path(raw).expanduser()
-    if p.is_absolute() or p.exists() or spec_dir is None:
+    if p.is_absolute() or spec_dir is None:
         return p
     beside_spec = spec_dir / p
     return beside_spec if beside_spec.exists() else p

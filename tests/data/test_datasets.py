@@ -138,3 +138,18 @@ def test_empty_header_only_and_latin1_files_are_named_for_what_they_are(tmp_path
         load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
     assert message in str(err.value)
     assert "separator" not in str(err.value) and "positive_label" not in str(err.value)
+
+
+def test_the_spec_folder_comes_before_the_current_folder(tmp_path, monkeypatch):
+    # issue 22 item 7: a d.csv in the current folder was taken over the one beside the spec
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs/d.csv").write_text("x,label\n1,a\n2,b\n3,a\n")
+    (tmp_path / "d.csv").write_text("x,label\n1,a\n2,b\n")
+    monkeypatch.chdir(tmp_path)
+    ds = load_csv(DatasetSpec(path="d.csv", label_column="label", positive_label="a", feature_columns=["x"]),
+                  spec_dir=tmp_path / "specs")
+    assert ds.n_rows == 3
+    (tmp_path / "specs/d.csv").unlink()  # not beside the spec: the current folder's file
+    ds = load_csv(DatasetSpec(path="d.csv", label_column="label", positive_label="a", feature_columns=["x"]),
+                  spec_dir=tmp_path / "specs")
+    assert ds.n_rows == 2
