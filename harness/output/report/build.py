@@ -119,13 +119,16 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
 
 def default_paths(path: str | Path, out: str | None) -> tuple[Path, Path, Path]:
     """(report.html, analysis dir, figures dir) for a run directory or a CSV, as analyze and
-    figures place theirs; ``out`` overrides the HTML file only."""
+    figures place theirs. ``out`` names the HTML file, and then the tables and figures go beside it
+    (``<stem>-analysis/``, ``<stem>-figures/``): nothing is written into the run, which may be on a
+    read-only location."""
     from harness.results.rundir import out_dir
 
     path = Path(path)
     analysis_dir, figures_dir = out_dir(path, None, "analysis"), out_dir(path, None, "figures")
     if out:
         html = Path(out)
+        analysis_dir, figures_dir = html.with_name(f"{html.stem}-analysis"), html.with_name(f"{html.stem}-figures")
     elif path.is_dir():
         html = path / "report.html"
     elif path.name == "trials.csv":
