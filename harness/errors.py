@@ -43,3 +43,9 @@ class TreatmentError(SpecError):
 
 class ExportError(HarnessError):
     """MLflow missing, or a tracking store that cannot be used."""
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number it takes, for messages: ``counted(1, "repetition")`` is
+    "1 repetition", ``counted(2, "repetition")`` "2 repetitions" (``plural`` when not noun + "s")."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

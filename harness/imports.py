@@ -54,7 +54,8 @@ def import_class(path: str, where: str, role: str = "estimator", allowed: tuple[
     top = module_name.split(".")[0]
     if not module_name or module_name.startswith(".") or not attr:
         raise SpecError(f"{where}.class: {path!r} must look like 'package.module:ClassName'")
-    if top not in allowed:
+    if not any(module_name == a or module_name.startswith(a + ".") for a in allowed):
+        # an allowed entry is a package or a subpackage (``pkg.sub`` allows ``pkg.sub.mod``, not ``pkg.other``)
         raise SpecError(
             f"{where}.class: {module_name!r} is not in a package a spec may import from ({', '.join(allowed)}); "
             f"importing a module runs its code: if you trust {top!r}, allow it with --allow-import {top} "

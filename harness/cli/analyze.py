@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from harness.analysis import defaults
 from harness.results.rundir import out_dir
-from harness.errors import UsageError
+from harness.errors import UsageError, counted
 
 if TYPE_CHECKING:
     from harness.results.load import Results
@@ -208,7 +208,7 @@ def header(results: Results, options: Options) -> str:
     lines = [f"## Analysis of {results.source}" + (f", host {results.host}" if results.host else ""), ""]
     if results.incomplete:
         lines += [f"**{_incomplete_line(results)}**", ""]
-    lines += [f"Source: {kind}; {len(t)} trials, {t['algorithm'].nunique()} algorithms "
+    lines += [f"Source: {kind}; {counted(len(t), 'trial')}, {counted(t['algorithm'].nunique(), 'algorithm')} "
              f"({', '.join(sorted(t['algorithm'].unique()))}), meter {', '.join(results.meters)}.",
              "Energy: " + ("; ".join(results.energy_notes()) or "measured") + ".",
              *([f"Hosts: {results.hosts_note}."] if results.hosts_note else []),

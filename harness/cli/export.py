@@ -53,7 +53,9 @@ def run_export(args) -> int:
         from harness.analysis.tuning import load_tuning
         from harness.cli.report import _tuning_report
 
-        _tuning_report(args, options)
+        # refusals first (a carbon option, a malformed run), then the store, then the report: nothing
+        # is written, the MLflow database included, before a refusal
+        _tuning_report(args, options, before_write=lambda: export._client(args.tracking_uri))
         report_options.save(html, args)
         out = export.export_tuning(load_tuning(args.path), args.tracking_uri, args.experiment, [html],
                                    {"figures": figures_dir, "analysis": analysis_dir})

@@ -53,9 +53,10 @@ def run_report(args) -> int:
     return 0
 
 
-def _tuning_report(args, options):
+def _tuning_report(args, options, before_write=None):
     """A tuning run's report (tables and figure of ``harness.analysis.tuning``); returns its path.
-    Raises HarnessError for a carbon option (its tables give energy only)."""
+    Raises HarnessError for a carbon option (its tables give energy only). ``before_write``: called
+    once the inputs are checked and before anything is written (``export`` checks its store there)."""
     from harness.cli import analyze as analysis
     from harness.errors import HarnessError
     from harness.analysis.tuning import load_tuning
@@ -67,6 +68,8 @@ def _tuning_report(args, options):
                            f"data-reduction runs); drop {' and '.join(carbon)}")
     results = load_tuning(args.path)
     html, analysis_dir, figures_dir = default_paths(args.path, getattr(args, "out", None))
+    if before_write is not None:
+        before_write()
     write_tuning_report(results, html, analysis_dir, figures_dir, options)
     if results.completeness():
         print(f"note: {results.completeness()}; the report says so at the top")

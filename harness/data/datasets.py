@@ -100,8 +100,10 @@ def load_sms_spam(root: Path | None = None, quoting: str = "none") -> Dataset:
 
 
 def _resolve_path(raw: str, spec_dir: Path | None) -> Path:
+    """A relative ``dataset.path`` is looked for beside the spec first, then in the current folder
+    (so a spec means the same file wherever it is run from)."""
     p = Path(raw).expanduser()
-    if p.is_absolute() or p.exists() or spec_dir is None:
+    if p.is_absolute() or spec_dir is None:
         return p
     beside_spec = spec_dir / p
     return beside_spec if beside_spec.exists() else p
@@ -114,12 +116,17 @@ def load_csv(ds, spec_dir: Path | None = None) -> Dataset:
     digest = _check_file(path, ds.sha256, "dataset.path")
     try:
         frame = pd.read_csv(path, sep=ds.separator, dtype=str, keep_default_na=False, encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise DatasetError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not UTF-8 text ({_first_bad_byte(path)}); save the file as UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"{path}: the file is empty (no header, no rows); "
+                           "it needs a header line and data rows") from None
     except (pd.errors.ParserError, ValueError) as e:
         line = re.search(r"line \d+", str(e))  # pandas' own message may quote the file: only its line number
         raise DatasetError(f"{path}: cannot parse as CSV{f' ({line.group(0)})' if line else ''}; "
                            "check dataset.separator and the quoting") from None
+    if len(frame) == 0:
+        raise DatasetError(f"{path}: a header line and no data rows; the file needs rows to learn from")
     missing = [c for c in [ds.label_column, ds.text_column, *ds.feature_columns] if c and c not in frame.columns]
     if missing:
         # Only header names close to the missing one are shown: the header may be a data line.
@@ -207,3 +214,25 @@ def load_dataset(spec_dataset, spec_dir: Path | None = None, quoting: str = "non
             return load_sms_spam(quoting=quoting)
         raise DatasetError(f"dataset: unknown built-in dataset {spec_dataset!r}; use sms_spam or a CSV mapping")
     return load_csv(spec_dataset, spec_dir)
+
+
+def _first_bad_byte(path: Path) -> str:
+    """Where the first byte that is not UTF-8 lies in the whole file ("byte 1,234, line 5"):
+    pandas' decoder counts from the start of its read buffer, not of the file."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 1
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                # e.start counts in the decoder's pending bytes plus this chunk
+                pending = len(e.object) - len(chunk)
+                at = offset - pending + e.start
+                with open(path, "rb") as g:
+                    lines = g.read(at).count(b"\n") + 1
+                return f"byte {at:,}, line {lines}"
+            offset += len(chunk)
+    return "an invalid byte sequence at the end of the file"

@@ -541,7 +541,8 @@ def _one_line(err: ValidationError) -> str:
             msg += f" (got {_short(first['input'])})"
     if loc == "dataset" and first["type"] == "literal_error":
         msg += "; use a built-in name (sms_spam) or a mapping with path, label_column, positive_label and text_column or feature_columns"
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    n = len(errors) - 1
+    more = f" (and {n} more problem{'s' if n != 1 else ''})" if n else ""
     return f"{loc}: {msg}{more}"
 
 
@@ -566,9 +567,23 @@ def _check_tuning(spec: Spec) -> None:
             raise SpecError(f"tuning.spaces.{name}: {size} settings; keep a space under 10,000")
 
 
+def _check_top_keys(data: dict, source: str) -> None:
+    """A misspelled top-level key is named, with the close match (``algoritms`` -> ``algorithms``),
+    before the required field it hides is reported missing."""
+    import difflib
+
+    known = set(Spec.model_fields) | {f.alias for f in Spec.model_fields.values() if f.alias}
+    for key in data:
+        if isinstance(key, str) and key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "check its spelling against docs/reference/spec.md"
+            raise SpecError(f"{source}: {key}: unknown key; {hint}")
+
+
 def parse_spec(data: Any, source: str = "<spec>") -> Spec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a YAML mapping of keys (name, algorithms, sweeps, ...)")
+    _check_top_keys(data, source)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:

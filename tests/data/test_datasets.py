@@ -121,3 +121,35 @@ def test_levels_too_small_to_train_or_score_are_refused(protocol, rows, fraction
     else:
         with pytest.raises(DatasetError, match=f"sweeps.rows.row_fractions: {fraction} of d.csv's {rows} rows leaves"):
             check_split_sizes(ds, spec)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty (no header, no rows)"),
+    (b"x,label\n", "a header line and no data rows"),
+    # a Latin-1 'e acute' deep in the file: its place counted from the file's start, not pandas' buffer
+    (b"x,label\n" + b"1,a\n" * 40_000 + b"2,caf\xe9\n", f"not UTF-8 text (byte {8 + 4 * 40_000 + 5:,}, line 40002)"),
+])
+def test_empty_header_only_and_latin1_files_are_named_for_what_they_are(tmp_path, content, message):
+    # issue 22 item 7: a 0-byte CSV was called a separator problem, a header-only CSV a wrong
+    # positive_label, and a Latin-1 byte's position was counted from pandas' read buffer
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError) as err:
+        load_csv(DatasetSpec(path=str(path), label_column="label", positive_label="a", feature_columns=["x"]))
+    assert message in str(err.value)
+    assert "separator" not in str(err.value) and "positive_label" not in str(err.value)
+
+
+def test_the_spec_folder_comes_before_the_current_folder(tmp_path, monkeypatch):
+    # issue 22 item 7: a d.csv in the current folder was taken over the one beside the spec
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs/d.csv").write_text("x,label\n1,a\n2,b\n3,a\n")
+    (tmp_path / "d.csv").write_text("x,label\n1,a\n2,b\n")
+    monkeypatch.chdir(tmp_path)
+    ds = load_csv(DatasetSpec(path="d.csv", label_column="label", positive_label="a", feature_columns=["x"]),
+                  spec_dir=tmp_path / "specs")
+    assert ds.n_rows == 3
+    (tmp_path / "specs/d.csv").unlink()  # not beside the spec: the current folder's file
+    ds = load_csv(DatasetSpec(path="d.csv", label_column="label", positive_label="a", feature_columns=["x"]),
+                  spec_dir=tmp_path / "specs")
+    assert ds.n_rows == 2

@@ -61,3 +61,20 @@ def test_the_cli_never_runs_the_command(tmp_path):
     proc = harness("run", spec, "--results-dir", tmp_path / "out", "--quiet", "--allow-import", "os", cwd=tmp_path)
     assert proc.returncode == 2 and "not a class" in one_line(proc.stderr)
     assert not (tmp_path / "X").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_subpackage_may_be_allowed_and_only_it(tmp_path, monkeypatch):
+    # issue 22 item 7: `--allow-import pkg.sub` refused pkg.sub.mod while listing pkg.sub as allowed
+    pkg = tmp_path / "mypkg" / "sub"
+    pkg.mkdir(parents=True)
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text("class C:\n    def fit(self): pass\n    def predict(self): pass\n")
+    (tmp_path / "mypkg" / "other.py").write_text("class D:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    allowed = allowed_packages(["mypkg.sub"])
+    assert import_class("mypkg.sub.mod:C", "algorithms.0", allowed=allowed).__name__ == "C"
+    with pytest.raises(SpecError, match="not in a package a spec may import from"):
+        import_class("mypkg.other:D", "algorithms.0", allowed=allowed)
+    with pytest.raises(SpecError):
+        import_class("mypkg.subx:D", "algorithms.0", allowed=allowed)

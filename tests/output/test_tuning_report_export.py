@@ -77,3 +77,22 @@ def test_export_mlflow_logs_one_run_per_search(tuning_run, tmp_path, capsys):
         assert r.data.metrics["total_energy_j"] == pytest.approx(s["total_energy_j"])
     assert args.func(args) == 0  # again: the same runs updated, none added
     assert len(client.search_runs([exp.experiment_id])) == len(runs)
+
+
+def test_export_mlflow_on_a_tuning_run_writes_nothing_before_a_refusal(tuning_run, tmp_path):
+    # issue 22 item 7: the MLflow database (or the report) was written before the refusal
+    import shutil
+
+    from harness.errors import HarnessError
+
+    run = tmp_path / "tune-tiny"
+    shutil.copytree(tuning_run, run, ignore=shutil.ignore_patterns("report.html", "figures", "analysis"))
+    db = tmp_path / "mlruns.db"
+    args = _args(["export", "mlflow", str(run), "--tracking-uri", f"sqlite:///{db}", "--intensity", "300"])
+    with pytest.raises(HarnessError, match="--intensity"):
+        args.func(args)
+    assert not db.exists()
+    args = _args(["export", "mlflow", str(run), "--tracking-uri", "http://127.0.0.1:9"])  # no server there
+    with pytest.raises(HarnessError, match="no server answers"):
+        args.func(args)
+    assert not (run / "report.html").exists() and not (run / "figures").exists()

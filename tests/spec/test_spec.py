@@ -109,3 +109,17 @@ def test_a_spec_path_that_never_ends_is_refused_not_read(tmp_path):
     big.write_bytes(b"#" * (MAX_SPEC_BYTES + 1))
     with pytest.raises(SpecError, match="larger than"):
         load_spec(big)
+
+
+def test_misspelled_top_key_is_named_with_its_close_match():
+    # issue 22 item 7: `algoritms:` was reported as "algorithms: required field is missing"
+    with pytest.raises(SpecError) as err:
+        parse_spec({"name": "t", "algoritms": ["svm"], "sweeps": BASE["sweeps"]}, "s.yaml")
+    assert str(err.value) == "s.yaml: algoritms: unknown key; did you mean 'algorithms'?"
+
+
+def test_one_more_problem_is_singular():
+    with pytest.raises(SpecError) as err:
+        parse_spec({"name": "t", "repetitions": 0, "sweeps": {"rows": {"row_fractions": [1.5]}},
+                    "algorithms": ["svm"]}, "s.yaml")
+    assert "problem(s)" not in str(err.value) and "1 more problem)" in str(err.value)

@@ -12,7 +12,7 @@ from harness.output import draw
 from harness.results.load import Results
 from harness.analysis.study_tables import study_tables
 from harness.analysis.tables import Options, Table, write_tables
-from harness.errors import ResultsError
+from harness.errors import ResultsError, counted
 from harness.output.report.page import Page, render
 
 MIN_TESTABLE = 4  # repetitions per side for an exact Mann-Whitney p below 0.05 (2 / C(8, 4) = 0.029)
@@ -66,16 +66,16 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
     est = " (estimated energy)" if results.estimated else ""
     out = []
     n = len(results.trials)
-    out.append(f"{n} trials" + (f" of {results.planned_trials} planned" if results.planned_trials else "")
-               + (" (INCOMPLETE RUN)" if results.incomplete else "") + f", {results.trials['algorithm'].nunique()} "
-               "algorithms, meter " + ", ".join(results.meters) + ".")
+    out.append(counted(n, "trial") + (f" of {results.planned_trials} planned" if results.planned_trials else "")
+               + (" (INCOMPLETE RUN)" if results.incomplete else "") + f", {counted(results.trials['algorithm'].nunique(), 'algorithm')}"
+               ", meter " + ", ".join(results.meters) + ".")
     per_config = results.trials.groupby(["algorithm", "sweep", "row_fraction", "feature_fraction"]).size()
     reps = int(per_config.median()) if len(per_config) else 0
     if reps < MIN_TESTABLE:
         from harness.analysis.stats import min_mannwhitney_p
 
-        out.append(f"Only {reps} repetitions per configuration: the confidence intervals below rest on "
-                   f"{reps} values each, and no test between two configurations can reach p < 0.05 "
+        out.append(f"Only {counted(reps, 'repetition')} per configuration: the confidence intervals below rest on "
+                   f"{counted(reps, 'value')} each, and no test between two configurations can reach p < 0.05 "
                    f"(the smallest Mann-Whitney p with {reps} per side is {min_mannwhitney_p(reps, reps):.2g}).")
     if "rq1_energy" in t:
         rq1 = t["rq1_energy"].frame
@@ -119,13 +119,16 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
 
 def default_paths(path: str | Path, out: str | None) -> tuple[Path, Path, Path]:
     """(report.html, analysis dir, figures dir) for a run directory or a CSV, as analyze and
-    figures place theirs; ``out`` overrides the HTML file only."""
+    figures place theirs. ``out`` names the HTML file, and then the tables and figures go beside it
+    (``<stem>-analysis/``, ``<stem>-figures/``): nothing is written into the run, which may be on a
+    read-only location."""
     from harness.results.rundir import out_dir
 
     path = Path(path)
     analysis_dir, figures_dir = out_dir(path, None, "analysis"), out_dir(path, None, "figures")
     if out:
         html = Path(out)
+        analysis_dir, figures_dir = html.with_name(f"{html.stem}-analysis"), html.with_name(f"{html.stem}-figures")
     elif path.is_dir():
         html = path / "report.html"
     elif path.name == "trials.csv":

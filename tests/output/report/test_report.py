@@ -112,3 +112,32 @@ def test_the_browser_check_sees_console_errors_and_blank_pages(tmp_path):
     assert any("boom" in line for line in opened.console)
     assert any("notDefined" in line for line in opened.console)
     assert ink(opened.screenshot) < 0.001
+
+
+@pytest.mark.slow
+def test_one_repetition_is_singular(tmp_path, capsys):
+    # issue 22 item 7: "Only 1 repetitions ... rest on 1 values each"
+    run = _run(tmp_path, repetitions=1)
+    assert main(["report", str(run), "--bootstrap", "200"]) == 0
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert "Only 1 repetition per configuration" in page and "rest on 1 value each" in page
+    assert "1 repetitions" not in page and "1 values" not in page
+
+
+def test_counted_takes_the_number_of_its_count():
+    from harness.errors import counted
+
+    assert [counted(n, "trial") for n in (0, 1, 2, 1200)] == ["0 trials", "1 trial", "2 trials", "1,200 trials"]
+
+
+@pytest.mark.slow
+def test_report_out_writes_nothing_into_the_run(tmp_path, capsys):
+    # issue 22 item 7: with --out the tables and figures still went into the run (a read-only run
+    # could not be reported, and the refusal said "pass a writable --out" when one was given)
+    run = _run(tmp_path)
+    before = sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*"))
+    out = tmp_path / "elsewhere" / "r.html"
+    assert main(["report", str(run), "--out", str(out), "--bootstrap", "200"]) == 0
+    assert sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*")) == before
+    assert out.is_file() and any((tmp_path / "elsewhere" / "r-figures").iterdir())
+    assert any((tmp_path / "elsewhere" / "r-analysis").glob("*.csv"))
