@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.tuning.space import Space, grid_points, random_points, suggest
+from harness.tuning.space import Space, grid_points, grid_size, random_points, suggest
 
 
 @dataclass
@@ -162,11 +162,11 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
         with _optuna_warnings_only():
             sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tpe_startup(budget))
             study = optuna.create_study(direction="maximize", sampler=sampler)
+            tried: dict[str, float] = {}  # setting -> validation F1: a setting is evaluated once
             for i in range(budget):
                 propose = Cost()
                 token = meter.begin()
-                t = study.ask()
-                params = suggest(t, space)
+                t, params = _distinct_proposal(study, space, tried, seed + i)
                 propose.add(meter.end(token))
                 ev = evaluate(i, params, propose, algorithm, X, y, folds, seed, meter)
                 token = meter.begin()
@@ -175,9 +175,50 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
                 else:
                     study.tell(t, ev.val_f1)
                 ev.propose.add(meter.end(token))  # telling TPE is part of its proposing
+                tried[_key(params)] = ev.val_f1
                 record(ev)
         return out
     raise ValueError(f"unknown strategy {strategy!r}")
+
+
+REPEAT_ASKS = 20  # proposals of a setting already tried before an untried one is taken instead
+
+
+def _key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _distinct_proposal(study, space: Space, tried: dict, seed: int):
+    """TPE's next proposal that is not a setting already evaluated (evaluation is deterministic: same
+    folds, same seed, so a repeat would cost energy and teach nothing; optuna#2021). A repeat is told
+    its known result at once, without evaluating, and TPE asked again; after ``REPEAT_ASKS`` repeats
+    an untried setting of a finite space, drawn with ``seed``, is enqueued. Each strategy thus gets
+    its budget of distinct tries (the budget is capped at a finite space's size)."""
+    import random
+
+    for _ in range(REPEAT_ASKS):
+        t = study.ask()
+        params = suggest(t, space)
+        if _key(params) not in tried:
+            return t, params
+        known = tried[_key(params)]
+        if math.isnan(known):
+            study.tell(t, state=optuna_fail())
+        else:
+            study.tell(t, known)
+    size = grid_size(space)
+    if size is not None:
+        untried = [p for p in grid_points(space) if _key(p) not in tried]
+        if untried:
+            study.enqueue_trial(random.Random(seed).choice(untried))
+    t = study.ask()
+    return t, suggest(t, space)
+
+
+def optuna_fail():
+    import optuna
+
+    return optuna.trial.TrialState.FAIL
 
 
 def tpe_startup(budget: int) -> int:

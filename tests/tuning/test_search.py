@@ -72,3 +72,16 @@ def test_validation_uses_training_rows_only_and_is_stratified():
         assert set(fit).isdisjoint(val) and len(fit) + len(val) == 100 and y[val].sum() == 5
     (fit, val), = validation_folds(y, Validation(split=0.25), 1)
     assert len(val) == 25 and y[val].sum() == 5
+
+
+def test_bayesian_search_of_a_small_space_tries_each_setting_once():
+    """c24: TPE on {criterion: 2, max_depth: 2} with the grid's budget (4) re-evaluated settings it had
+    tried (4 evaluations on 2-3 distinct settings); each strategy must get its budget of distinct tries."""
+    X, y = _data()
+    alg = resolve(AlgorithmSpec(name="decision_tree"), 0)
+    space = {"criterion": ["gini", "entropy"], "max_depth": [2, None]}
+    with EstimateMeter() as meter:
+        for seed in (7, 8, 9):
+            evs = run_search("bayesian", space, 4, alg, X, y, Validation(folds=3), seed, meter)
+            settings = [tuple(sorted(e.params.items(), key=str)) for e in evs]
+            assert len(settings) == 4 and len(set(settings)) == 4, settings

@@ -87,3 +87,16 @@ def test_grid_refuses_ranges_at_load(tmp_path):
     ok = parse_spec({**base, "tuning": {"strategies": ["random", "bayesian"], "budget": 7,
                                         "spaces": {"svm": {"C": {"low": 0.1, "high": 10, "log": True}}}}})
     assert ok.tuning.budget == 7 and math.isclose(ok.tuning.spaces["svm"]["C"]["high"], 10)
+
+
+def test_random_search_draws_a_log_integer_range_on_a_log_scale():
+    """c24: {low: 2, high: 1024, log: true, type: int} was drawn uniformly (4% at or below 45); on a log
+    scale, as Optuna's suggest_int(log=True) draws it, P(<= 45) = log(45.5/1.5) / log(1024.5/1.5) = 0.523."""
+    import math
+
+    from harness.tuning.space import Range, random_points
+
+    draws = [p["n"] for p in random_points({"n": Range(2, 1024, log=True, integer=True)}, 4000, 0)]
+    assert all(isinstance(v, int) and 2 <= v <= 1024 for v in draws)
+    p_log = math.log(45.5 / 1.5) / math.log(1024.5 / 1.5)
+    assert abs(sum(v <= 45 for v in draws) / len(draws) - p_log) < 0.03
