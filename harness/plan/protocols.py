@@ -2,7 +2,9 @@
 
 - ``ict4s22`` (the paper): apply the treatment's steps to all rows (subsample rows, select features
   on that subset, ...), then a stratified 70/30 split; the estimator is trained on the 70% and
-  predicts the 30%. Feature selection sees the test rows' labels, as in the original study.
+  predicts the 30%. Feature selection sees the test rows' labels, as in the original study. A user's
+  sampler (``fit_resample``: SMOTE, NearMiss) is the exception: it runs on the training rows after the
+  split, so every test row is a real row.
 - ``holdout``: a stratified test set (``test_fraction``) is split off with the spec's seed and is the
   same for every trial; every step is fitted on training rows only (row steps touch training rows
   only) and applied to the fixed test set, so nothing leaks from the test set into the treatment.
@@ -56,9 +58,11 @@ class ICT4S22:
         if kept is not None:
             X, y = X[kept], y[kept]
         n_rows = len(y)
-        X, y, _ = self.pipeline.fit_apply(levels, X, y, None, seed)
+        X, y, _ = self.pipeline.fit_apply(levels, X, y, None, seed, user_rows=False)
         train, test = stratified_split(len(y), y, self.test_fraction, seed)
-        return Split(X[train], X[test], y[train], y[test], n_rows)
+        # a user's sampler (SMOTE, NearMiss, ...) runs on the training rows only: test rows are real rows
+        X_train, y_train = self.pipeline.user_samplers(levels, X[train], y[train], seed)
+        return Split(X_train, X[test], y_train, y[test], n_rows)
 
 
 class Holdout:

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from harness.errors import TreatmentError
 from harness.tactics.registry import is_off, level_text
 
 Levels = tuple  # ((factor name, level), ...) in step order
@@ -134,7 +135,19 @@ class TacticPipeline:
             rows = kept if rows is None else rows[kept]
         return rows
 
-    def fit_apply(self, levels: Levels, X, y, X_test=None, seed: int = 0, rows: np.ndarray | None = None):
+    def user_samplers(self, levels: Levels, X, y, seed: int = 0):
+        """(X, y) after the user's samplers of ``levels`` only, in step order: under protocol ict4s22 they
+        run on the training rows after the split (``fit_apply(..., user_rows=False)`` skipped them), so
+        that every test row is a real row."""
+        y = np.asarray(y)
+        for f, level in self.active(levels):
+            if f.family == "user" and f.kind == "rows":
+                X, y, _, _ = _user_step(f, level, f.build(level, seed, self.context), "rows", X, y, X, None,
+                                        np.arange(len(y)))
+        return X, y
+
+    def fit_apply(self, levels: Levels, X, y, X_test=None, seed: int = 0, rows: np.ndarray | None = None,
+                  user_rows: bool = True):
         """(X_train, y_train, X_test) after the row and column steps, fitted on (X[rows], y[rows]).
 
         ``rows`` indexes the training rows of X (None: all of X). ``X_test`` (None under a protocol
@@ -143,7 +156,8 @@ class TacticPipeline:
         Xt = None  # materialised training matrix, once a step needs it
         if rows is None:
             rows = np.arange(len(y))
-        steps = [(f, level) for f, level in self.active(levels) if f.kind != "dataset"]
+        steps = [(f, level) for f, level in self.active(levels) if f.kind != "dataset"
+                 and (user_rows or not (f.family == "user" and f.kind == "rows"))]
         if self.scale != "none":
             from harness.tactics.scaling import NumericScaler
 
@@ -151,6 +165,9 @@ class TacticPipeline:
         for f, level in steps:
             step = level if f is None else f.build(level, seed, self.context)
             kind = "columns" if f is None else f.kind
+            if f is not None and f.family == "user":  # a user's step: its failure is one line naming it
+                Xt, y, X_test, rows = _user_step(f, level, step, kind, X, y, Xt, X_test, rows)
+                continue
             if kind == "rows":
                 if Xt is None and hasattr(step, "indices"):
                     rows = rows[step.indices(y[rows])]
@@ -168,6 +185,32 @@ class TacticPipeline:
         if Xt is None:
             Xt, y = X[rows], y[rows]
         return Xt, np.asarray(y), X_test
+
+
+SPARSE_FIX = ("the features are a sparse matrix (tf-idf): use a step that accepts sparse input, e.g. "
+              "StandardScaler with params {with_mean: false}, or MaxAbsScaler")
+
+
+def _user_step(f, level, step, kind, X, y, Xt, X_test, rows):
+    """Apply a user's sampler or transformer as ``fit_apply`` applies a built-in step; any exception it
+    raises becomes one TreatmentError naming ``tactics.<factor>``, the class, the level and the fix
+    where one is known (sparse input)."""
+    try:
+        if Xt is None:
+            Xt, y = X[rows], y[rows]
+        if kind == "rows":
+            Xt, y = _resample(step, Xt, y)
+        else:
+            step.fit(Xt, y)
+            Xt = step.transform(Xt)
+            if X_test is not None:
+                X_test = step.transform(X_test)
+    except Exception as e:  # noqa: BLE001 - a user's code: any exception, said in one line
+        text = " ".join(str(e).split())[:300] or type(e).__name__
+        fix = f"; {SPARSE_FIX}" if "sparse" in text.lower() else ""
+        raise TreatmentError(f"tactics.{f.name}: {f.class_path} at level {level!r} failed on the data "
+                             f"({type(e).__name__}: {text}){fix}") from None
+    return Xt, np.asarray(y), X_test, rows
 
 
 def _resample(step, X, y):

@@ -209,3 +209,47 @@ def test_a_run_made_before_tactics_resumes_with_identical_scores(tmp_path, repo)
     pd.testing.assert_frame_equal(new[cols], old[cols])
     analysed = harness("analyze", run_dir, cwd=tmp_path)
     assert analysed.returncode == 0, analysed.stderr
+
+
+def test_a_user_sampler_under_ict4s22_sees_training_rows_only_and_test_rows_are_real(recorders):
+    """c23: SMOTE under ict4s22 ran before the split, so synthetic rows reached the test set. A user's
+    sampler now runs on the training rows after the split under every protocol; the other steps keep the
+    paper's order (before the split)."""
+    from imblearn.over_sampling import SMOTE
+
+    n = 200
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.arange(n, dtype=float), rng.random(n)])  # column 0 is the row id
+    y = (rng.random(n) < 0.15).astype(int)
+    smote = Factor("smote", "rows", "user", cls=SMOTE, class_path="imblearn.over_sampling:SMOTE",
+                   level_param="sampling_strategy", seeded=True)
+    user = Factor("mine", "columns", "user", cls=recorders.RecordingTransformer,
+                  class_path="recorders_mod:RecordingTransformer")
+    ict = PROTOCOLS["ict4s22"](X, y, 0.3, 42, TacticPipeline([smote, user]))
+    split = ict.apply((("smote", 1.0), ("mine", True)), seed=7)
+    real = set(X[:, 0])
+    assert set(split.X_test[:, 0]) <= real and len(split.y_test) == round(0.3 * n)  # every test row is a real row
+    assert set(recorders.FITTED[-1]) == set(range(n))  # the column step: all rows, the paper's order
+    assert (split.y_train == 1).sum() == (split.y_train == 0).sum()  # SMOTE balanced the training rows
+    assert len(split.y_train) > n - round(0.3 * n)
+
+
+def test_a_step_that_rejects_sparse_input_is_one_line_with_the_fix(tmp_path):
+    """c23: StandardScaler (with_mean=True) on the sparse tf-idf matrix was a 32-line traceback."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("""name: s
+repetitions: 1
+algorithms: [decision_tree]
+tactics:
+  scale: {class: "sklearn.preprocessing:StandardScaler", level_param: with_std}
+sweeps:
+  base: {}
+  s: {scale: [true]}
+meter: estimate
+""".replace("scale:", "scaler:", 1).replace("s: {scale:", "s: {scaler:"))
+    for extra in (["--dry-run"], ["--quiet"]):
+        proc = harness("run", spec, "--results-dir", tmp_path / "out", *extra)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "tactics.scaler: sklearn.preprocessing:StandardScaler at level True failed" in proc.stderr
+        assert "with_mean: false" in proc.stderr and "MaxAbsScaler" in proc.stderr
+        assert not (tmp_path / "out/s").exists()
