@@ -38,7 +38,9 @@ def machine_notes(spec, workers, cluster, notes, out) -> dict:
     threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
     if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
         print(threads, file=out, flush=True)
-    if notes:
+    # The version block only where it matters: when it names a known change that moves these results,
+    # or on a replication run; "none known" on every ordinary run is noise (it stays in the manifest).
+    if notes and (len(notes) > 1 or spec.replication != "none"):
         print("\n".join(notes), file=out, flush=True)
     return machine_state
 
