@@ -248,3 +248,18 @@ def test_figures_with_the_longest_energy_notes_are_paper_ready(variant):
     assert "rq1_energy" in found
     bad = {name: p for name, p in found.items() if p}
     assert not bad, bad
+
+
+@pytest.mark.parametrize("name", ["rq2", "rq3"])
+def test_rq2_rq3_axes_read_as_words_not_column_names(name):
+    # issue 22 item 7: the axes read n_train / n_features and the panels "rho"
+    results, trials = _results(SIX, repetitions=3)
+    with plt.rc_context(figures.RC):
+        fig = _all(results, trials)[name]()
+        labels = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+        titles = " ".join(ax.get_title() for ax in fig.axes if ax.get_visible())
+        assert "training rows" in labels and "features used" in labels
+        assert not {"n_train", "n_features"} & set(labels)
+        assert "ρ = " in titles and "rho" not in titles
+        check(fig)
+        plt.close(fig)
