@@ -295,7 +295,7 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
         return (f"{median:g} trial per configuration (median): a value cannot be standardised within its "
                 f"configuration; a QQ plot needs at least {QQ_MIN_TRIALS} repetitions")
     if median < QQ_MIN_TRIALS:
-        return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
+        return (f"{median:g} {'trial' if median == 1 else 'trials'} per configuration (median); a QQ plot needs at least "
                 f"{QQ_MIN_TRIALS}: standardised within a configuration of {median:g} trials every value lies "
                 f"within +-{(median - 1) / math.sqrt(median) if median >= 1 else 0:.2f}, whatever their distribution")
     return ""

@@ -148,7 +148,7 @@ def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
 
 
 def test_qq_skip_reason_depends_on_repetitions():
-    assert "2 trial(s) per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
+    assert "2 trials per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
     assert figures.qq_skip_reason(fabricate(repetitions=figures.QQ_MIN_TRIALS)) == ""
     one = figures.qq_skip_reason(fabricate(repetitions=1))  # said "every value lies within +-0.00"
     assert "cannot be standardised" in one and "+-" not in one

@@ -83,7 +83,7 @@ def test_too_few_repetitions_are_said_in_findings_and_figures(tmp_path, capsys):
     run = _run(tmp_path, repetitions=2)
     assert main(["report", str(run), "--bootstrap", "200"]) == 0
     page = (run / "report.html").read_text(encoding="utf-8")
-    assert "Figures not drawn" in page and "2 trial(s) per configuration" in page
+    assert "Figures not drawn" in page and "2 trials per configuration" in page
     assert "Only 2 repetitions per configuration" in page
 
 
