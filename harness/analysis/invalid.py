@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from harness.errors import counted
+
 COLUMN = "energy_invalid"
 _READINGS = re.compile(r"\(-?\d+ -> -?\d+ mJ: ")  # the readings of one window: dropped to group the reasons
 
@@ -36,5 +38,5 @@ def invalid_energy_note(trials: pd.DataFrame) -> str:
                 reasons.append(why)
     n = sum(per_phase.values())
     phases = ", ".join(f"{p} {k}" for p, k in per_phase.items())
-    return (f"Invalid energy: {n} phase(s) of {len(cells)} trial(s) are not measurements ({phases}) and are "
+    return (f"Invalid energy: {counted(n, 'phase')} of {counted(len(cells), 'trial')} are not measurements ({phases}) and are "
             f"NaN, never a number: {'; '.join(reasons)} (column {COLUMN} of trials.csv).")

@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return signals.exit_code(stop)
     args = parser.parse_args(argv)
+    stdout = sys.stdout
+    if _command_of(argv) == "run":  # `run | head`: the run goes on when the reader goes away
+        sys.stdout = _ReaderMayGo(stdout)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
@@ -108,6 +111,41 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP (harness.signals) outside a run's trials
         print(f"harness: interrupted ({signals.signal_name(stop)})", file=sys.stderr)
         return signals.exit_code(stop)
+    finally:
+        sys.stdout = stdout
+
+
+class _ReaderMayGo:
+    """stdout for ``run``: when its reader goes away (``run | head``), what is printed after is
+    dropped and the run goes on: its trials are saved as usual (a stopped run would lose the
+    trial under way). Output, not results, is what a pipe reader can stop."""
+
+    def __init__(self, stream):
+        self._stream, self.gone = stream, False
+
+    def _guard(self, call, *a):
+        if self.gone:
+            return None
+        try:
+            return call(*a)
+        except BrokenPipeError:
+            self.gone = True
+            try:  # Python flushes stdout at exit: into /dev/null, not into the closed pipe
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._stream.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            return None
+
+    def write(self, text: str) -> int:
+        self._guard(self._stream.write, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 def _reader_went_away() -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from harness.errors import counted
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("doctor", help="check this machine's state before measuring (governor, turbo, load, ...)",
@@ -42,5 +44,5 @@ def handler(args: argparse.Namespace, out=None) -> int:
     finally:
         selection.meter.close()
     bad = warnings(checks)
-    print(f"{len(bad)} warning(s)" + (": fix them, or report them with your results" if bad else ""), file=out)
+    print(counted(len(bad), "warning") + (": fix them, or report them with your results" if bad else ""), file=out)
     return 1 if bad and args.strict else 0

@@ -42,10 +42,10 @@ CAPTIONS = {
                   "interquartile range over the trials.",
     "rq2_energy": "RQ2: training energy against training rows (rows sweep) and features (features "
                   "sweep); points: median per level, bars: interquartile range, line: linear fit "
-                  "of the medians; rho: Spearman over all trials.",
+                  "of the medians; ρ: Spearman rank correlation over all trials.",
     "rq3_f1": "RQ3: F1 against training rows and features; points: median-energy trial per level "
               "(the one RQ3's Spearman uses), grey bars: interquartile range of F1 over all the "
-              "level's trials, line: linear fit; rho: Spearman.",
+              "level's trials, line: linear fit; ρ: Spearman rank correlation.",
     "qq_energy": "Normal QQ plot of training energy standardised within each configuration.",
     "qq_f1": "Normal QQ plot of F1 standardised within each configuration.",
     "tradeoff": "Trade-off: median training energy against median F1 per configuration, bars: "
@@ -196,6 +196,9 @@ def rq1_figure(results: Results, trials: pd.DataFrame, log: bool | None = None) 
 
 # ---------------------------------------------------------------- RQ2 and RQ3 small multiples
 
+# The swept size in words, not its column name (n_train, n_features)
+AXIS_WORDS = {"rows": "training rows", "features": "features used"}
+
 def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd.DataFrame, y: str,
                      ylabel: str, title: str, spread: dict[str, pd.DataFrame] | None = None) -> plt.Figure:
     """Per algorithm (columns) and sweep (rows of panels): ``y`` of ``slices`` against the
@@ -219,11 +222,11 @@ def _small_multiples(results: Results, slices: dict[str, pd.DataFrame], corr: pd
             hit = corr[(corr["algorithm"] == algorithm) & (corr["factor"] == factor)]
             rho = hit["rho"].iloc[0] if len(hit) else math.nan
             # rho in the panel title: above the data, so it can never cover a point
-            rho_text = "rho undefined" if math.isnan(rho) else f"rho = {rho:.2f}"
+            rho_text = "ρ undefined" if math.isnan(rho) else f"ρ = {rho:.2f}"
             ax.set_title(f"{fit_name(algorithm, 18)}\n{rho_text}" if r == 0 else rho_text, fontsize=MIN_FONT_PT)
             if col == 0:
                 ax.set_ylabel(f"{factor} sweep\n{ylabel}")
-            ax.set_xlabel(stats.FACTORS[factor][0], fontsize=MIN_FONT_PT)  # short: 6 panels share 7.16 in
+            ax.set_xlabel(AXIS_WORDS[factor], fontsize=MIN_FONT_PT)  # short: 6 panels share 7.16 in
             if df.empty:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
                 continue
@@ -254,7 +257,7 @@ def rq2_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
     return _small_multiples(results, stats.one_factor_slices(trials), stats.rq2(trials),
                             "train_energy_j", stacked(energy_label(results, "energy")),
                             title_with_notes(results, "RQ2: training energy against rows and features "
-                                   "(median per level, IQR, linear fit; rho: Spearman, all trials)"))
+                                   "(median per level, IQR, linear fit; ρ: Spearman, all trials)"))
 
 
 def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
@@ -262,7 +265,7 @@ def rq3_figure(results: Results, trials: pd.DataFrame) -> plt.Figure:
                             "f1", "F1",
                             title_with_notes(results, "RQ3: F1 against rows and features (median-energy "
                                              "trial per level, linear fit; grey: IQR of all trials; "
-                                             "rho: Spearman)", energy=False),
+                                             "ρ: Spearman)", energy=False),
                             spread=stats.one_factor_slices(trials))
 
 
@@ -292,7 +295,7 @@ def qq_skip_reason(trials: pd.DataFrame) -> str:
         return (f"{median:g} trial per configuration (median): a value cannot be standardised within its "
                 f"configuration; a QQ plot needs at least {QQ_MIN_TRIALS} repetitions")
     if median < QQ_MIN_TRIALS:
-        return (f"{median:g} trial(s) per configuration (median); a QQ plot needs at least "
+        return (f"{median:g} {'trial' if median == 1 else 'trials'} per configuration (median); a QQ plot needs at least "
                 f"{QQ_MIN_TRIALS}: standardised within a configuration of {median:g} trials every value lies "
                 f"within +-{(median - 1) / math.sqrt(median) if median >= 1 else 0:.2f}, whatever their distribution")
     return ""

@@ -28,7 +28,7 @@ from harness import signals
 from harness.spec import replication
 from harness.models.algorithms import resolve
 from harness.plan.duration import compute_estimate_s, format_duration, hygiene_s, long_run_warning, time_trials
-from harness.errors import ResultsError, SpecError
+from harness.errors import ResultsError, SpecError, counted
 from harness.run.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.imports import allowed_packages
 from harness.plan import Trial, execution_order, make_plan
@@ -347,7 +347,7 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
         print(f"duration (adaptive): between about {format_duration(low)} ({len(fewest)} trials, if every "
               f"configuration is precise at {spec.adaptive.min} repetitions) and the following, at "
               f"{spec.adaptive.max}:", file=out)
-    print(f"duration: about {format_duration(compute + hygiene)} for {n_todo} trial(s) to run: "
+    print(f"duration: about {format_duration(compute + hygiene)} for {counted(n_todo, 'trial')} to run: "
           f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "
           f"each trial) + about {format_duration(compute)} of trials (one trial of each algorithm at its "
           "largest level timed just now, scaled by the rows x features each trial keeps)", file=out)

@@ -11,9 +11,20 @@ from harness.run.trial import utc_now
 from harness.spec import replication
 
 
-def progress_label(trial: Trial) -> str:
+def varying_factors(trials) -> set[str]:
+    """The factors whose level differs between some of ``trials`` (a tactics plan's), for
+    ``progress_label``: the label names those, not all twelve."""
+    seen: dict[str, set[str]] = {}
+    for trial in trials:
+        for name, level in getattr(trial, "levels", None) or ():
+            seen.setdefault(name, set()).add(repr(level))
+    return {name for name, values in seen.items() if len(values) > 1}
+
+
+def progress_label(trial: Trial, varying: set[str] | None = None) -> str:
     """What the progress bar shows for a unit, e.g. "adaboost, rows 10%, features 100%, rep 1" for
-    a trial, "knn, random, rows 30%, features 10%, rep 0" for a tuning search."""
+    a trial, "knn, random, rows 30%, features 10%, rep 0" for a tuning search. ``varying``
+    (``varying_factors`` of the plan): a tactics trial names only those factors."""
     from harness.tactics import level_text
 
     if hasattr(trial, "strategy"):  # a tuning search (harness.plan.tuning.TuningTrial)
@@ -24,7 +35,9 @@ def progress_label(trial: Trial) -> str:
         fraction = name in ("rows", "features") and isinstance(level, float)
         return f"{level:.0%}" if fraction else level_text(level)
 
-    levels = (", ".join(f"{name} {text(name, level)}" for name, level in trial.levels) if trial.levels else
+    # a step that is off (level None) is not named: "chi2 50%, rep 0", not twelve factors, eleven "none"
+    shown = [(n, v) for n, v in trial.levels or () if (varying is None or n in varying) and v is not None]
+    levels = ((", ".join(f"{name} {text(name, level)}" for name, level in shown) or "no tactic") if trial.levels else
               f"rows {trial.row_fraction:.0%}, features {trial.feature_fraction:.0%}")
     return f"{trial.algorithm}, {levels}, rep {trial.repetition}"
 
@@ -38,7 +51,9 @@ def machine_notes(spec, workers, cluster, notes, out) -> dict:
     threads = hygiene_session.threads_warning(spec.hygiene.threads, workers or 1, machine_state) if cluster is None else None
     if threads:  # a cluster's workers run elsewhere: their CPUs are not this machine's
         print(threads, file=out, flush=True)
-    if notes:
+    # The version block only where it matters: when it names a known change that moves these results,
+    # or on a replication run; "none known" on every ordinary run is noise (it stays in the manifest).
+    if notes and (len(notes) > 1 or spec.replication != "none"):
         print("\n".join(notes), file=out, flush=True)
     return machine_state
 

@@ -96,7 +96,7 @@ def test_too_few_repetitions_skip_qq_with_one_line_each(tmp_path, capsys):
     assert main(["figures", str(run)]) == 0
     out = capsys.readouterr().out
     skipped = [line for line in out.splitlines() if line.startswith("skipped")]
-    assert len(skipped) == 2 and all("2 trial(s) per configuration" in line for line in skipped)
+    assert len(skipped) == 2 and all("2 trials per configuration" in line for line in skipped)
     assert not (run / "figures" / "qq_f1.png").exists()  # no stale figure from the earlier run
 
 

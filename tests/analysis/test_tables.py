@@ -39,6 +39,6 @@ def test_invalid_energy_is_counted_once_per_phase_with_its_reasons():
              "", "train: gpu0 counter went backwards (9 -> 1 mJ: driver reloaded or GPU reset) | predict: "
              "package-0 counter wrapped (pyRAPL does not correct a wrap)"]
     note = invalid_energy_note(pd.DataFrame({"energy_invalid": cells}))
-    assert note.startswith("Invalid energy: 3 phase(s) of 2 trial(s) are not measurements (train 2, predict 1)")
+    assert note.startswith("Invalid energy: 3 phases of 2 trials are not measurements (train 2, predict 1)")
     assert note.count("gpu0 counter went backwards (driver reloaded or GPU reset)") == 1
     assert "package-0 counter wrapped" in note

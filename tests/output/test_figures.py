@@ -148,7 +148,7 @@ def test_an_incomplete_run_says_so_on_every_figure(tmp_path):
 
 
 def test_qq_skip_reason_depends_on_repetitions():
-    assert "2 trial(s) per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
+    assert "2 trials per configuration" in figures.qq_skip_reason(fabricate(repetitions=2))
     assert figures.qq_skip_reason(fabricate(repetitions=figures.QQ_MIN_TRIALS)) == ""
     one = figures.qq_skip_reason(fabricate(repetitions=1))  # said "every value lies within +-0.00"
     assert "cannot be standardised" in one and "+-" not in one
@@ -248,3 +248,18 @@ def test_figures_with_the_longest_energy_notes_are_paper_ready(variant):
     assert "rq1_energy" in found
     bad = {name: p for name, p in found.items() if p}
     assert not bad, bad
+
+
+@pytest.mark.parametrize("name", ["rq2", "rq3"])
+def test_rq2_rq3_axes_read_as_words_not_column_names(name):
+    # issue 22 item 7: the axes read n_train / n_features and the panels "rho"
+    results, trials = _results(SIX, repetitions=3)
+    with plt.rc_context(figures.RC):
+        fig = _all(results, trials)[name]()
+        labels = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+        titles = " ".join(ax.get_title() for ax in fig.axes if ax.get_visible())
+        assert "training rows" in labels and "features used" in labels
+        assert not {"n_train", "n_features"} & set(labels)
+        assert "ρ = " in titles and "rho" not in titles
+        check(fig)
+        plt.close(fig)

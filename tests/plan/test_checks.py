@@ -217,7 +217,7 @@ def test_a_changed_spec_is_refused_naming_the_fields_and_the_dry_run_says_so_too
     spec.write_text(GOOD.format(algorithms="decision_tree"))
     assert harness("run", "s.yaml", "--results-dir", "out", "--quiet", cwd=tmp_path).returncode == 0
     proc = harness("run", "s.yaml", "--results-dir", "out", "--dry-run", cwd=tmp_path)
-    assert proc.returncode == 0 and "all 4 trials are already done" in proc.stdout and "0 trial(s) to run" in proc.stdout
+    assert proc.returncode == 0 and "all 4 trials are already done" in proc.stdout and "0 trials to run" in proc.stdout
     spec.write_text(GOOD.format(algorithms="decision_tree").replace("repetitions: 2", "repetitions: 3")
                     .replace("[0.5, 1.0]", "[0.4, 1.0]"))
     for extra in ([], ["--dry-run"]):
@@ -246,3 +246,18 @@ def test_the_full_study_warns_that_it_takes_hours_before_starting(repo):
     warning = long_run_warning(load_spec(repo / "experiments/spam.yaml"), 3600)
     assert warning and "at least 5.0 hours" in warning and "3600 trials" in warning
     assert long_run_warning(load_spec(repo / "experiments/spam-quick.yaml"), 72) is None
+
+
+def test_tactics_progress_label_names_the_steps_that_are_on_and_vary(repo):
+    # issue 22 item 7: the label listed all twelve factors, eleven of them "none"
+    from harness.plan import make_plan
+    from harness.run.session import varying_factors
+
+    plan = make_plan(load_spec(repo / "experiments/tactics-quick.yaml"))
+    varying = varying_factors(plan)
+    labels = [progress_label(t, varying) for t in plan]
+    assert labels[0] == "decision_tree, no tactic, rep 0"
+    assert "knn, stratified 0.5, chi2 0.5, rep 0" in labels
+    assert all(" none" not in label and label.count(",") <= 4 for label in labels)
+    fixed = Trial(0, 0, "svm", "s", 1.0, 1.0, 0, 1, levels=(("dtype", "float32"), ("chi2", 0.5)))
+    assert progress_label(fixed, {"chi2"}) == "svm, chi2 0.5, rep 0"  # a factor at one level everywhere: not named

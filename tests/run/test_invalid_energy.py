@@ -66,7 +66,7 @@ def test_a_reset_inside_train_is_nan_with_a_reason_and_counted(tmp_path, resetti
     out = harness("analyze", tmp_path / "gpu", "--out", tmp_path / "analysis")
     assert out.returncode == 0, out.stderr
     text = out.stdout + "".join(p.read_text() for p in (tmp_path / "analysis").rglob("*.md"))
-    assert "Invalid energy: 1 phase(s) of 1 trial(s) are not measurements (train 1)" in text
+    assert "Invalid energy: 1 phase of 1 trial are not measurements (train 1)" in text
     assert "gpu0 counter went backwards (driver reloaded or GPU reset)" in text
 
 

@@ -170,7 +170,7 @@ def test_analyze_figures_compare_on_the_quick_run(quick_run, tmp_path):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"f/{name}.{ext}").stat().st_size > 1000
     for name in ("qq_energy", "qq_f1"):  # 2 repetitions: nothing a QQ plot could show
-        assert f"skipped {name}: 2 trial(s) per configuration" in figures.stdout
+        assert f"skipped {name}: 2 trials per configuration" in figures.stdout
         assert not (tmp_path / f"f/{name}.png").exists()
 
     compare = harness("compare", run_dir, "--candidate", "decision_tree", "--baselines", "random_forest,knn",

@@ -129,3 +129,15 @@ def test_run_names_cannot_leave_the_results_directory(tmp_path):
     proc = run(tmp_path, spec)
     assert proc.returncode == 2 and "name:" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_no_version_block_when_no_known_change_moves_these_results(tmp_path):
+    # issue 22 item 7: "version-dependent results: none known ..." printed on every run; it stays in
+    # the manifest, and the analyze/compare headers say it
+    spec = setup(tmp_path)
+    for extra in (("--dry-run",), ()):
+        proc = run(tmp_path, spec, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert "version-dependent results" not in proc.stdout + proc.stderr
+    m = json.loads((tmp_path / "out/guard/manifest.json").read_text())
+    assert "none known" in json.dumps(m)

@@ -41,7 +41,7 @@ td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.88em;color:#333}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;font-size:.9em}dt{font-weight:600}
-dd{margin:0;word-break:break-word}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
+dd{margin:0;min-width:0;word-break:break-word}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
 ul.findings li{margin:.25em 0}
 """
 
@@ -215,6 +215,11 @@ def _value_html(value) -> str:
     if isinstance(value, list):
         if not value:
             return "<i>none</i>"
+        if all(isinstance(v, dict) for v in value) and any(isinstance(x, (dict, list)) for v in value
+                                                            for x in v.values()):
+            # records holding records (sessions with their versions and machine): one list of
+            # fields each, not a table of JSON cells as wide as the page allows and more
+            return "<ol class='records'>" + "".join(f"<li>{_value_html(v)}</li>" for v in value) + "</ol>"
         if all(isinstance(v, dict) for v in value):
             keys = list(dict.fromkeys(k for v in value for k in v))
             return _table_html(keys, [[_plain(v.get(k, "")) for k in keys] for v in value])

@@ -37,6 +37,8 @@ dask/distributed#8690, #403; a trial that ended every worker running it) ends th
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import os
 import socket
@@ -110,7 +112,10 @@ class DaskExecutor(Executor):
 
             # dashboard ":0": the scheduler's HTTP server starts even without a dashboard, on 8787 by
             # default, and Dask warns on stderr when another cluster holds that port.
-            with dask.config.set({PROFILER: False}):  # the workers' config is copied from here
+            # The worker processes ignore Ctrl-C: it reaches the whole terminal process group, and the
+            # driver alone answers it (one line, then it closes the cluster); a worker that took it too
+            # printed a KeyboardInterrupt/CancelledError traceback each. SIG_IGN survives the spawn.
+            with dask.config.set({PROFILER: False}), _ctrl_c_ignored_by_children():  # workers' config is copied from here
                 self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR,
                                             resources={TRIAL_SLOT: 1})
@@ -453,3 +458,21 @@ def close_benches(session: str, dask_worker=None) -> None:
     bench = _benches(dask_worker).pop(session, None)
     if bench is not None:
         bench.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored_by_children():
+    """SIGINT ignored while local worker processes are spawned (they inherit the disposition and
+    Python leaves an ignored SIGINT ignored), then the driver's handler back. In a thread other
+    than the main one signals cannot be set: nothing is changed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

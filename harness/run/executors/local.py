@@ -19,6 +19,7 @@ class LocalExecutor(Executor):
         self.bench: Bench | None = None
         self.hosts: dict = {}
         self._current = ""
+        self._varying: set[str] | None = None  # the factors the progress label names
 
     def start(self) -> None:
         from harness.meters import open_meter
@@ -36,7 +37,7 @@ class LocalExecutor(Executor):
         return self.selection.summary(short=short)
 
     def map(self, workload, trials, known_baseline: dict | None = None, announce=None) -> Iterator[dict]:
-        from harness.run.session import progress_label
+        from harness.run.session import progress_label, varying_factors
 
         if not trials:
             return
@@ -46,8 +47,12 @@ class LocalExecutor(Executor):
         next(iter(self.hosts.values()))["baseline"] = self.bench.baseline
         if announce is not None:
             announce(self.bench.cooldown.note)
+        if self._varying is None:  # over the whole plan: a batch (an adaptive round) may vary less
+            from harness.plan import make_plan
+
+            self._varying = varying_factors(make_plan(self.spec))
         for trial in trials:
-            self._current = progress_label(trial)
+            self._current = progress_label(trial, self._varying)
             yield self.bench.run(trial)
 
     def reference_meter(self):

@@ -83,7 +83,7 @@ def test_too_few_repetitions_are_said_in_findings_and_figures(tmp_path, capsys):
     run = _run(tmp_path, repetitions=2)
     assert main(["report", str(run), "--bootstrap", "200"]) == 0
     page = (run / "report.html").read_text(encoding="utf-8")
-    assert "Figures not drawn" in page and "2 trial(s) per configuration" in page
+    assert "Figures not drawn" in page and "2 trials per configuration" in page
     assert "Only 2 repetitions per configuration" in page
 
 
@@ -141,3 +141,36 @@ def test_report_out_writes_nothing_into_the_run(tmp_path, capsys):
     assert sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*")) == before
     assert out.is_file() and any((tmp_path / "elsewhere" / "r-figures").iterdir())
     assert any((tmp_path / "elsewhere" / "r-analysis").glob("*.csv"))
+
+
+@pytest.mark.slow
+def test_sessions_are_fields_not_json_and_the_page_fits_1280_px(tmp_path, capsys):
+    # issue 22 item 7: the Sessions table printed raw JSON cells and widened the page to 1,724 px at 1,280
+    import subprocess
+    import tempfile
+
+    from browser import FLAGS, chromium
+
+    session = {"started_at": "2026-12-01T10:00:00+00:00", "finished_at": "2026-12-01T11:00:00+00:00",
+               "resumed_with_done": 0, "meter_summary": "estimate (ESTIMATED energy, not measured), total = cpu " * 3,
+               "versions": {"harness": "0.1.0", "scikit-learn": "1.9.1", "numpy": "2.4.6", "scipy": "1.16.0",
+                            "pandas": "2.3.0", "python": "3.11.7"},
+               "machine": {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C with a long model name", "cpu_count": 224,
+                           "memory_gb": 2015.6, "os": "Linux-6.8.0-generic-x86_64-with-glibc2.39"},
+               "trials_done": 150}
+    trials = fabricate(repetitions=5)
+    run = write_run(tmp_path / "run", trials, {**MANIFEST, "n_trials": len(trials), "sessions": [session, session]})
+    assert main(["report", str(run), "--bootstrap", "200"]) == 0
+    page = (run / "report.html").read_text(encoding="utf-8")
+    sessions = page[page.index("<section id='prov-sessions'>"):]
+    sessions = sessions[: sessions.index("</section>")]
+    assert '{"' not in html.unescape(sessions) and "scikit-learn" in sessions
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", "<script>document.title = 'W' + "
+                                  "document.documentElement.scrollWidth</script></body>"), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        dom = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,800",
+                              "--dump-dom", probe.resolve().as_uri()], capture_output=True, text=True,
+                             timeout=180).stdout
+    width = int(re.search(r"<title>W(\d+)</title>", dom).group(1))
+    assert width <= 1280, f"the page is {width} px wide at 1,280"

@@ -295,3 +295,20 @@ def test_the_scheduler_stopped_mid_run_ends_it_in_one_line(tmp_path, dask_proces
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "connection to the Dask scheduler" in err and "run the same command again" in err
     assert 2 <= len(trials(tmp_path / "out")) < 36  # the rows written are kept
+
+
+def test_local_workers_are_spawned_ignoring_ctrl_c():
+    # issue 22 item 7: Ctrl-C on --workers 2 printed the driver's line, then a KeyboardInterrupt /
+    # CancelledError traceback per worker process; workers now inherit an ignored SIGINT
+    import signal
+    import subprocess
+    import sys
+
+    from harness.run.executors.dask import _ctrl_c_ignored_by_children
+
+    probe = [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"]
+    before = signal.getsignal(signal.SIGINT)
+    with _ctrl_c_ignored_by_children():
+        inside = subprocess.run(probe, capture_output=True, text=True).stdout.strip()
+    assert inside == "True" and signal.getsignal(signal.SIGINT) is before
+    assert subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "False"
