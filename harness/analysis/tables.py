@@ -291,8 +291,7 @@ def _normality_summary(norm: pd.DataFrame, alpha: float) -> Table:
 BELOW_COLUMN = "train phases below resolution"
 BELOW_NOTE = ("Train phases below resolution: trials whose training window was shorter or held less "
               "energy than the meter resolves to the run's hygiene.rel_error (5% by default; RAPL "
-              "updates about every 1 ms, so under 20 ms; for the published ICT4S'22 data RAPL's resolution "
-              "is assumed); the median beside it rests on those readings.")
+              "updates about every 1 ms, so under 20 ms); the median beside it rests on those readings.")
 
 
 def _below(n_below, n_trials) -> list[str]:
