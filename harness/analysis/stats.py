@@ -838,3 +838,28 @@ def combined_verdict(r, f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str
     joined = (f"{energy}, {accuracy}" if energy not in ("greener", "costlier")
               else f"{energy} {'but' if opposed else 'and'} {accuracy}")
     return joined + (" across configurations" if energy in ("greener", "costlier") else "")
+
+
+CONFIGURATION_COLUMNS = ("algorithm", "sweep", "treatment", "row_fraction", "feature_fraction")
+
+
+def between_runs(trials: pd.DataFrame) -> pd.DataFrame:
+    """The spread between runs of one design (issue 21, item 11): per configuration (the columns of
+    ``CONFIGURATION_COLUMNS`` the trials have), the number of runs, each run's median training energy
+    (J, or the file's unit) and median F1, and the range of those run medians (min, max, max/min).
+    A bootstrap CI of one run covers that run's sampling only; this is the variation it leaves out.
+    Empty (same columns) when the trials come from fewer than two runs."""
+    keys = [c for c in CONFIGURATION_COLUMNS if c in trials.columns]
+    cols = [*keys, "n_runs", "min_run_median_train_energy_j", "max_run_median_train_energy_j",
+            "run_median_energy_ratio", "min_run_median_f1", "max_run_median_f1"]
+    if "run" not in trials.columns or trials["run"].nunique() < 2:
+        return pd.DataFrame(columns=cols)
+    per_run = (trials.groupby([*keys, "run"], dropna=False, sort=True)
+               .agg(e=("train_energy_j", "median"), f1=("f1", "median")).reset_index())
+    out = (per_run.groupby(keys, dropna=False, sort=True)
+           .agg(n_runs=("run", "nunique"), min_run_median_train_energy_j=("e", "min"),
+                max_run_median_train_energy_j=("e", "max"), min_run_median_f1=("f1", "min"),
+                max_run_median_f1=("f1", "max")).reset_index())
+    low = out["min_run_median_train_energy_j"]
+    out["run_median_energy_ratio"] = (out["max_run_median_train_energy_j"] / low).where(low > 0)
+    return out[cols]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.analysis import factors, stats
 from harness.analysis.invalid import invalid_energy_note
-from harness.results.load import Results
+from harness.results.load import ICT4S22_TIMES_NOTE, Results
 from harness.errors import ResultsError
 
 UNDEFINED = "undefined"
@@ -66,6 +66,11 @@ def fraction(x) -> str:
     return "" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
 
 
+CI_SCOPE_NOTE = ("The 95% CIs cover this run's sampling only (the spread of its own trials), not the variation "
+                 "between runs (another session, machine or load); with several runs of one design, see "
+                 "'Between runs'.")
+SELECTION_NOTE = ("Each row is the largest saving selected among all the levels considered for it: a maximum over "
+                  "several noisy estimates tends to overstate the saving, and its CI does not allow for the selection.")
 NO_CI = "-"  # the trade-off's 100% row: the reference itself, so no interval (not undefined)
 
 
@@ -90,7 +95,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)
-    tables.append(_rq1_table(rq1, results.energy_unit))
+    tables.append(_rq1_table(rq1, results.energy_unit, times=results.layout != "ict4s22"))
     if not factors.is_legacy(trials):  # tactics: every factor, not only rows and features
         tables += _factor_tables(trials, options, results.tactics)
         return [_with_notes(t, results) for t in tables], trials
@@ -106,7 +111,29 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     cells = factors.factorial_cells(trials)
     if len(cells):
         tables.append(_factorial_table(cells))
+    tables += _between_runs_tables(trials, results.energy_unit)
     return [_with_notes(t, results) for t in tables], trials
+
+
+def _between_runs_tables(trials: pd.DataFrame, unit: str = "J") -> list[Table]:
+    """The spread between runs (``stats.between_runs``): one table when the trials come from several
+    runs of one design, else none."""
+    spread = stats.between_runs(trials)
+    if spread.empty:
+        return []
+    keys = [c for c in stats.CONFIGURATION_COLUMNS if c in spread.columns]
+    display = spread[keys].astype(str).copy()
+    display["runs"] = spread["n_runs"].astype(str)
+    display[f"run medians of train energy ({unit})"] = [
+        f"{num(lo)} .. {num(hi)}" for lo, hi in zip(spread["min_run_median_train_energy_j"],
+                                                   spread["max_run_median_train_energy_j"])]
+    display["max/min"] = [num(x, 3) for x in spread["run_median_energy_ratio"]]
+    display["run medians of F1"] = [f"{num(lo)} .. {num(hi)}" for lo, hi in zip(spread["min_run_median_f1"],
+                                                                                spread["max_run_median_f1"])]
+    return [Table("between_runs", "Between runs: range of the runs' median training energy and F1 per configuration",
+                  spread, display,
+                  notes=("Each run's median per configuration, then their smallest and largest: the variation "
+                         "between runs that a one-run CI does not cover.",))]
 
 
 def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None = None) -> list[Table]:
@@ -132,7 +159,8 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
     out.append(Table("tradeoff", "Trade-off per factor and level: training-energy saving versus the untreated "
                      "trials (none) and F1 change", trade, display,
                      notes=("Saving = 100 x (1 - median training energy at the level / median untreated); CI: "
-                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).", *small)))
+                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).", CI_SCOPE_NOTE,
+                            *small)))
     best = factors.best_tactic(trade, options.f1_tolerance)
     tol = options.f1_tolerance
     display = pd.DataFrame({
@@ -145,13 +173,14 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
         "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
     })
     notes = ("'nothing saves': every level within the F1 tolerance costs more training energy than the untreated "
-             "trials; 'none qualifies': no level keeps F1 within it.", *small)
+             "trials; 'none qualifies': no level keeps F1 within it.", SELECTION_NOTE, CI_SCOPE_NOTE, *small)
     out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
                      f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
                      best.assign(f1_tolerance=tol), display, notes=notes))
     cells = factors.factorial_cells(trials)
     if len(cells):
         out.append(_factorial_table(cells))
+    out += _between_runs_tables(trials)
     return out
 
 
@@ -262,8 +291,7 @@ def _normality_summary(norm: pd.DataFrame, alpha: float) -> Table:
 BELOW_COLUMN = "train phases below resolution"
 BELOW_NOTE = ("Train phases below resolution: trials whose training window was shorter or held less "
               "energy than the meter resolves to the run's hygiene.rel_error (5% by default; RAPL "
-              "updates about every 1 ms, so under 20 ms; for the published ICT4S'22 data RAPL's resolution "
-              "is assumed); the median beside it rests on those readings.")
+              "updates about every 1 ms, so under 20 ms); the median beside it rests on those readings.")
 
 
 def _below(n_below, n_trials) -> list[str]:
@@ -282,7 +310,9 @@ def _with_below(display: pd.DataFrame, frame: pd.DataFrame, after: str, notes: t
     return display, (*notes, BELOW_NOTE)
 
 
-def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
+def _rq1_table(rq1: pd.DataFrame, unit: str = "J", times: bool = True) -> Table:
+    """``times``: False for the published ICT4S'22 file, whose phase times include the tracker's
+    start-up (``harness.results.load.ICT4S22_TIMES_NOTE``): no time ratio is shown."""
     spread = stats.rq1_spread(rq1)
     display = pd.DataFrame({
         "algorithm": rq1["algorithm"],
@@ -294,6 +324,9 @@ def _rq1_table(rq1: pd.DataFrame, unit: str = "J") -> Table:
     })
     note = (f"Max/min ratio of median training energy: {num(spread, 3)}" +
             (f" ({math.log10(spread):.1f} orders of magnitude)." if spread > 0 else "."))
+    if not times:
+        display = display.drop(columns="x smallest (time)")
+        note = f"{note} The {ICT4S22_TIMES_NOTE}."
     display, notes = _with_below(display, rq1, f"median train energy ({unit})", (note,))
     return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features",
                  rq1, display, notes=notes)
@@ -346,7 +379,7 @@ def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
              "CI: percentile bootstrap of the ratio of medians (\"-\" on the 100% row, the "
              "reference itself). F1 change = median F1 at the level "
              "minus median F1 at 100%, in points (F1 x 100). The ICT4S'22 paper's analysis "
-             "reported instead the F1 of the median-energy trial (last two columns).",)
+             "reported instead the F1 of the median-energy trial (last two columns).", CI_SCOPE_NOTE)
     display, notes = _with_below(display, trade, f"median train energy ({unit})", notes)
     return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
                  trade, display, notes=notes)
@@ -364,7 +397,8 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
     return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {100 * tolerance:g} "
                  f"F1 point{'' if 100 * tolerance == 1 else 's'} ({tolerance:g} F1)", best.assign(f1_tolerance=tolerance), display,
                  notes=("'nothing saves': every reduced level within the F1 tolerance costs more training energy "
-                        "than the full data; 'none qualifies': no reduced level keeps F1 within it.",))
+                        "than the full data; 'none qualifies': no reduced level keeps F1 within it.", SELECTION_NOTE,
+                        CI_SCOPE_NOTE))
 
 
 # ---------------------------------------------------------------- compare

@@ -15,7 +15,7 @@ from harness.imports import import_class
 BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
     "svm": ("sklearn.svm:SVC", {"class_weight": "balanced"}),
     "decision_tree": ("sklearn.tree:DecisionTreeClassifier", {}),
-    "knn": ("sklearn.neighbors:KNeighborsClassifier", {}),
+    "knn": ("harness.estimators.stable_knn:StableKNeighborsClassifier", {}),
     "random_forest": ("sklearn.ensemble:RandomForestClassifier", {"class_weight": "balanced"}),
     "adaboost": ("sklearn.ensemble:AdaBoostClassifier", {}),
     "bagging": ("sklearn.ensemble:BaggingClassifier", {}),

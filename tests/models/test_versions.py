@@ -6,7 +6,9 @@ from harness.errors import HarnessError
 from harness.spec import parse_spec
 from harness.models.versions import VERSION_EFFECTS, check_poolable, effects_for, version_notes
 
-SPEC = {"name": "x", "algorithms": ["random_forest", "adaboost", "knn", "svm"], "sweeps": {"rows": {}}}
+# knn as scikit-learn's own class: the default knn breaks ties by index (harness.estimators.stable_knn)
+PLAIN_KNN = {"name": "knn", "class": "sklearn.neighbors:KNeighborsClassifier"}
+SPEC = {"name": "x", "algorithms": ["random_forest", "adaboost", PLAIN_KNN, "svm"], "sweeps": {"rows": {}}}
 
 
 def _keys(versions, spec=SPEC):
@@ -24,6 +26,11 @@ def test_each_effect_applies_from_its_version_on():
     assert _keys({"scikit-learn": "1.5.2", "numpy": "1.26.4"}) == {}  # numpy 1.x: the published k-NN
     assert _keys({"scikit-learn": "0.24.1", "numpy": "1.20.2"}) == {}
     assert _keys({}) == {}  # scikit-learn not recorded: nothing claimed
+
+
+def test_the_default_knn_does_not_depend_on_numpys_tie_order():
+    default = {**SPEC, "algorithms": ["knn"]}
+    assert _keys({"scikit-learn": "1.9.1", "numpy": "2.4.6"}, default) == {}
 
 
 def test_forest_effect_needs_class_weight_and_the_mode_undoes_them():

@@ -196,6 +196,9 @@ def test_a_run_made_before_tactics_resumes_with_identical_scores(tmp_path, repo)
 
     spec = load_spec(repo / "experiments/spam-quick.yaml")
     manifest["features"]["cache_key"] = cache_key(load_dataset(spec.dataset, repo / "experiments"), spec.text)
+    # knn became StableKNeighborsClassifier after the fixture (issue 21 item 10): the resume guard refuses
+    # the old class, so the fixture says the new one; knn's rerun scores may differ (other tie order)
+    manifest["algorithms"]["knn"]["class"] = "harness.estimators.stable_knn:StableKNeighborsClassifier"
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     proc = harness("run", repo / "experiments/spam-quick.yaml", "--results-dir", tmp_path / "results", "--quiet",
                    "--meter", "estimate", cwd=tmp_path)
@@ -206,7 +209,9 @@ def test_a_run_made_before_tactics_resumes_with_identical_scores(tmp_path, repo)
     assert list(new.columns) == list(old.columns) and len(new) == 72
     cols = ["config_id", "algorithm", "row_fraction", "feature_fraction", "seed", "n_train", "n_test", "n_features",
             "accuracy", "f1"]
-    pd.testing.assert_frame_equal(new[cols], old[cols])
+    knn = old["algorithm"] == "knn"
+    pd.testing.assert_frame_equal(new.loc[~knn, cols], old.loc[~knn, cols])
+    pd.testing.assert_frame_equal(new.loc[knn, cols[:-2]], old.loc[knn, cols[:-2]])  # the plan is the same
     analysed = harness("analyze", run_dir, cwd=tmp_path)
     assert analysed.returncode == 0, analysed.stderr
 

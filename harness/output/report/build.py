@@ -102,7 +102,9 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
                        if getattr(r, "outcome", "") == "nothing saves" else "no reduced level keeps F1 within {} point(s)")
                 out.append(f"{r.algorithm}, {r.factor}: {why.format(f'{100 * tol:g}')}.")
                 continue
-            out.append(f"{r.algorithm}, {r.factor} at {100 * r.fraction:.0f}%: {r.saving_pct:.1f}% of the "
+            out.append(f"{r.algorithm}, {r.factor} at {100 * r.fraction:.0f}% (the largest saving among its "
+                       f"{r.factor} levels keeping F1 within {100 * tol:g} point(s), selected after the fact, so "
+                       f"likely overstated): {r.saving_pct:.1f}% of the "
                        f"training energy saved{est} (95% CI {_fmt(r.saving_ci_low_pct)} to "
                        f"{_fmt(r.saving_ci_high_pct)}), F1 {r.f1_change_pts:+.2f} points.")
     if carbon is not None and "carbon" in t:
