@@ -23,11 +23,17 @@ def threads_warning(threads: int | None, processes: int, state: dict) -> str | N
     energy. None when they fit, or when ``threads`` is None (no limit set)."""
     aff = state.get("affinity") or {}
     cpus = len(aff["cpus"]) if aff.get("cpus") else aff.get("cpu_count")
+    quota = (state.get("cpu_quota") or {}).get("cpus")
+    where = "here"
+    if quota and cpus and quota < cpus:  # a container's cgroup quota: the affinity mask does not show it
+        cpus, where = quota, f"in this cgroup's CPU quota (cpu.max: {quota:g} CPU{'s' if quota != 1 else ''})"
     if threads is None or not cpus or threads * processes <= cpus:
         return None
     who = f"{threads} x {processes} workers" if processes > 1 else f"{threads}"
-    return (f"warning: hygiene.threads: {who} threads on {cpus} CPU{'s' if cpus != 1 else ''} here: the cores are "
-            f"oversubscribed, which inflates time and energy; set hygiene.threads to at most {max(1, cpus // processes)}")
+    shown = f"{cpus:g} CPU{'s' if cpus != 1 else ''}"
+    return (f"warning: hygiene.threads: {who} threads on {shown} {where}: the cores are oversubscribed"
+            + (" and throttled by the quota" if where != "here" else "") + ", which inflates time and energy; "
+            f"set hygiene.threads to at most {max(1, int(cpus) // processes)}")
 
 
 def manifest_entries(state: dict, meter, hygiene) -> dict:

@@ -1,0 +1,47 @@
+"""A container's CPU quota (cgroup v2 cpu.max, v1 cfs_quota_us): read from a fake tree laid out as a
+container sees /sys/fs/cgroup, recorded in the machine state and used by the threads warning (c20)."""
+
+from __future__ import annotations
+
+from harness.hygiene.machine import cpu_quota
+from harness.hygiene.session import threads_warning
+
+
+def _v2(tmp_path, cpu_max="100000 100000"):
+    cg = tmp_path / "sys/fs/cgroup"
+    cg.mkdir(parents=True)
+    (cg / "cpu.max").write_text(cpu_max + "\n")
+    (cg / "cpu.stat").write_text("usage_usec 5\nnr_periods 5000\nnr_throttled 1200\nthrottled_usec 90000000\n")
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text("0::/\n")
+    return tmp_path / "sys", tmp_path / "proc"
+
+
+def test_cgroup_v2_quota_and_throttling(tmp_path):
+    q = cpu_quota(*_v2(tmp_path, "150000 100000"))
+    assert q["cpus"] == 1.5 and q["nr_throttled"] == 1200 and q["nr_periods"] == 5000 and q["throttled_s"] == 90.0
+
+
+def test_no_quota_is_none(tmp_path):
+    assert cpu_quota(*_v2(tmp_path, "max 100000")) is None
+    assert cpu_quota(tmp_path / "nothing", tmp_path / "nothing") is None
+
+
+def test_cgroup_v1_quota_in_the_process_own_cgroup(tmp_path):
+    own = tmp_path / "sys/fs/cgroup/cpu/docker/abc"
+    own.mkdir(parents=True)
+    (own / "cpu.cfs_quota_us").write_text("50000\n")
+    (own / "cpu.cfs_period_us").write_text("100000\n")
+    (own / "cpu.stat").write_text("nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n")
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n")
+    q = cpu_quota(tmp_path / "sys", tmp_path / "proc")
+    assert q["cpus"] == 0.5 and q["throttled_s"] == 2.0 and q["nr_throttled"] == 4
+
+
+def test_threads_warning_uses_the_quota_not_the_affinity_mask():
+    state = {"affinity": {"cpus": [0, 1, 2, 3], "cpu_count": 4}, "cpu_quota": {"cpus": 1.0}}
+    line = threads_warning(2, 1, state)
+    assert line.startswith("warning: hygiene.threads: 2 threads on 1 CPU in this cgroup's CPU quota")
+    assert "at most 1" in line
+    assert threads_warning(2, 1, {**state, "cpu_quota": None}) is None  # 2 threads fit 4 CPUs
