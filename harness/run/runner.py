@@ -417,7 +417,8 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
                 n_planned = done if m["adaptive"]["finished"] else n_planned
             close_session(run, m, session, done, n_planned)
     if stopped is not None:
-        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} of {len(plan)} {study.units} saved in "
+        of = f"of at most {len(plan)}" if rounds is not None else f"of {len(plan)}"
+        print(f"harness: interrupted ({signals.signal_name(stopped)}): {done} {of} {study.units} saved in "
               f"{study.path}; run the same command again to resume", file=sys.stderr)
         return signals.exit_code(stopped)
     print(rounds.done_line(study.path) if rounds is not None else study.done_line, file=out)
