@@ -58,13 +58,13 @@ def _tuning_report(args, options, before_write=None):
     Raises HarnessError for a carbon option (its tables give energy only). ``before_write``: called
     once the inputs are checked and before anything is written (``export`` checks its store there)."""
     from harness.cli import analyze as analysis
-    from harness.errors import HarnessError
+    from harness.errors import UsageError
     from harness.analysis.tuning import load_tuning
     from harness.output.report.build import default_paths, write_tuning_report
 
     carbon = analysis._carbon_options_given(args)
     if carbon:  # the tuning tables have no carbon columns: say so rather than ignore the option
-        raise HarnessError(f"{carbon[0]}: a tuning run's report gives energy only (carbon covers "
+        raise UsageError(f"{carbon[0]}: a tuning run's report gives energy only (carbon covers "
                            f"data-reduction runs); drop {' and '.join(carbon)}")
     results = load_tuning(args.path)
     html, analysis_dir, figures_dir = default_paths(args.path, getattr(args, "out", None))
