@@ -55,7 +55,7 @@ def run_report(args) -> int:
 
 def _tuning_report(args, options, before_write=None):
     """A tuning run's report (tables and figure of ``harness.analysis.tuning``); returns its path.
-    Raises HarnessError for a carbon option (its tables give energy only). ``before_write``: called
+    Raises UsageError for a carbon option (its tables give energy only). ``before_write``: called
     once the inputs are checked and before anything is written (``export`` checks its store there)."""
     from harness.cli import analyze as analysis
     from harness.errors import UsageError
