@@ -53,10 +53,12 @@ def exit_code(exc: KeyboardInterrupt) -> int:
 
 
 @contextmanager
-def held():
+def held(reraise: bool = True):
     """Defer SIGINT, SIGTERM and SIGHUP (as handled by ``install``) until the block ends, then raise
-    the first one. A mask (pthread_sigmask) would not do: another thread (BLAS, tqdm) may receive
-    the signal, and Python then runs the handler in the main thread whatever its mask."""
+    the first one; with ``reraise`` False drop them instead (a run already stopping by a signal: a
+    second one, as ``timeout`` or Slurm send to the process group, must not cut its closing line).
+    A mask (pthread_sigmask) would not do: another thread (BLAS, tqdm) may receive the signal, and
+    Python then runs the handler in the main thread whatever its mask."""
     global _held
     _held += 1
     try:
@@ -66,5 +68,5 @@ def held():
         if not _held and _pending:
             signum = _pending[0]
             _pending.clear()
-            if sys.exc_info()[0] is None:  # an error already on its way out wins
+            if reraise and sys.exc_info()[0] is None:  # an error already on its way out wins
                 raise Stopped(signum)

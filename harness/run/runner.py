@@ -405,7 +405,7 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
         stopped = e
         session["ended_by"] = signals.signal_name(e)
     finally:  # also on a crash: the manifest says how far the run got, never more
-        with signals.held():  # a second signal must not cut the session's closing short
+        with signals.held(reraise=stopped is None):  # a second signal must not cut the closing short
             bar.close()
             done = len(study.done) + len(written)
             merge_hosts(m, executor.hosts)
