@@ -195,6 +195,10 @@ def check_results(data: bytes, path: Path | str, fix: str = READ_FIX, columns: t
     lines = whole.split(b"\n")[:-1]
 
     def refuse(number: int, problem: str):
+        if number == 1:  # the header: deleting that line cannot help, only a copy of the file can
+            head = "restore the file from a copy"
+            raise ResultsError(f"{path}: line 1 (the header): {problem}; {head}"
+                               + ("" if "--fresh" not in fix else ", or start over with --fresh (old files are kept aside)"))
         raise ResultsError(f"{path}: line {number}: {problem}; {fix}")
 
     def record(number: int, raw: bytes) -> list[str]:

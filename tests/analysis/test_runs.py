@@ -35,3 +35,15 @@ def test_net_of_several_runs_is_refused(tmp_path):
     b = write_run(tmp_path / "b", fabricate(repetitions=2))
     with pytest.raises(UsageError, match="one run's idle baseline"):
         load_runs([a, b], net=True)
+
+
+def test_a_binary_header_is_not_advised_to_be_deleted(tmp_path):
+    from harness.errors import ResultsError
+
+    run = write_run(tmp_path / "run", fabricate(repetitions=2))
+    data = (run / "trials.csv").read_bytes()
+    (run / "trials.csv").write_bytes(b"\xff\xfe" + data[2:])  # the header line is not text any more
+    with pytest.raises(ResultsError) as err:
+        load_runs([run])
+    assert "line 1 (the header)" in str(err.value) and "restore the file from a copy" in str(err.value)
+    assert "delete that line" not in str(err.value)
