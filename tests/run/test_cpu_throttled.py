@@ -13,6 +13,8 @@ from clitools import harness
 
 from harness.results.read import row_sha256
 
+pytestmark = pytest.mark.slow  # each runs the CLI (about 3 s)
+
 SPEC = """name: quota
 algorithms: [decision_tree]
 repetitions: 2
