@@ -10,7 +10,9 @@ Where per_core_w comes from (``per_core_source`` in ``describe`` and ``meters``)
 - ``tdp_w`` and ``cores`` both set (spec ``estimate:``): your values;
 - otherwise the CPU model (``/proc/cpuinfo``) looked up in Green Algorithms' TDP table
   (``harness/data/cpu_tdp.csv``; Lannelongue et al. 2021): the model's TDP / its cores;
-- a CPU not in the table: Green Algorithms' default of 12 W per core (``FALLBACK_W_PER_CORE``).
+- a CPU not in the table: Green Algorithms' default of 12 W per core (``FALLBACK_W_PER_CORE``);
+  its ``cores`` (and so ``tdp_w`` = 12 W x cores) are the CPUs this process may keep busy: the
+  affinity mask and the cgroup CPU quota (``docker run --cpus``), rounded up (``cpus_available``).
 
 ``tdp_w`` alone is divided by ``cores`` (default: the model's cores from the table, else
 ``os.cpu_count()``); ``cores`` alone scales the looked-up watts per core. A saving (a ratio of two
@@ -21,6 +23,7 @@ says "estimated".
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import time
@@ -36,8 +39,11 @@ LEGACY_W_PER_CORE = 10.0
 DEFAULT_W_PER_CORE = FALLBACK_W_PER_CORE  # a CPU not in the TDP table
 
 
-def per_core_watts(tdp_w: float | None, cores: int | None, model: str | None) -> tuple[float, int, str]:
-    """(tdp_w, cores, source) of the model: see the module docstring. ``model``: the CPU's name."""
+def per_core_watts(tdp_w: float | None, cores: int | None, model: str | None,
+                   cpus: int | None = None) -> tuple[float, int, str]:
+    """(tdp_w, cores, source) of the model: see the module docstring. ``model``: the CPU's name;
+    ``cpus``: the CPUs this process may keep busy (affinity mask and cgroup quota, rounded up), the
+    core count of a CPU not in the table (default ``os.cpu_count()``)."""
     row = lookup_tdp(model)
     if tdp_w is not None:
         n = cores or (row["cores"] if row else (os.cpu_count() or 1))
@@ -46,7 +52,7 @@ def per_core_watts(tdp_w: float | None, cores: int | None, model: str | None) ->
         n = cores or row["cores"]
         return (row["w_per_core"] * n, n,
                 f"Green Algorithms TDP table: {row['model']} {row['tdp_w']:g} W / {row['cores']} cores")
-    n = cores or (os.cpu_count() or 1)
+    n = cores or cpus or (os.cpu_count() or 1)
     return (FALLBACK_W_PER_CORE * n, n,
             f"Green Algorithms' default for a CPU not in its TDP table ({model or 'model unknown'})")
 
@@ -67,11 +73,11 @@ class EstimateMeter(Meter):
                 raise MeterError(f"estimate.tdp_w must be a power in watts > 0, got {tdp_w!r}")
             tdp_w = value
         self.model = cpu_model()
+        self.cpus = available_cpus()  # a container's quota counts: docker run --cpus=1 keeps one core busy
         self.tdp_w, self.cores, self.per_core_source = per_core_watts(tdp_w, None if cores is None else int(cores),
-                                                                      self.model)
+                                                                      self.model, math.ceil(self.cpus["cpus"]))
         self.per_core_w = self.tdp_w / self.cores
         self.tree = ProcessTree(pid)
-        self.cpus = available_cpus()
 
     def begin(self):
         return (time.perf_counter(), self.tree.read(root_last=True))

@@ -60,7 +60,7 @@ def _cpuinfo(monkeypatch, tmp_path, model):
 def test_defaults_a_cpu_not_in_the_table_gets_green_algorithms_12_w_per_core(monkeypatch, tmp_path):
     _cpuinfo(monkeypatch, tmp_path, "AMD EPYC")
     meter = EstimateMeter()
-    assert meter.cores == (os.cpu_count() or 1)
+    assert meter.cores == len(os.sched_getaffinity(0))  # the CPUs this process may keep busy
     assert meter.tdp_w == DEFAULT_W_PER_CORE * meter.cores == 12.0 * meter.cores
     assert meter.per_core_w == 12.0
     assert "default for a CPU not in its TDP table (AMD EPYC)" in meter.per_core_source
@@ -68,6 +68,21 @@ def test_defaults_a_cpu_not_in_the_table_gets_green_algorithms_12_w_per_core(mon
     d = meter.describe()
     assert d["estimated"] is True and d["tdp_w"] == meter.tdp_w and "formula" in d
     assert d["per_core_w"] == 12.0 and d["cpu_model"] == "AMD EPYC" and "Green Algorithms" in d["tdp_table"]
+
+
+def test_a_cpu_not_in_the_table_counts_the_cpus_of_its_cgroup_quota(monkeypatch, tmp_path):
+    """Issue 20 item 7: in a container limited to half a CPU (cpu.max) the meter's CPU count is 1, not the
+    host's CPUs that the affinity mask shows; the watts per core do not change."""
+    _cpuinfo(monkeypatch, tmp_path, "AMD EPYC")
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self/cgroup").write_text("0::/\n")
+    cg = tmp_path / "sys/fs/cgroup"
+    cg.mkdir(parents=True)
+    (cg / "cpu.max").write_text("50000 100000\n")
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tmp_path / "sys"))
+    meter = EstimateMeter()
+    assert meter.cpus["quota"] == 0.5 and meter.cpus["cpus"] == 0.5
+    assert meter.cores == 1 and meter.per_core_w == 12.0 and meter.tdp_w == 12.0
 
 
 @pytest.mark.parametrize("model, row, w", [
