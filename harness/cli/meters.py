@@ -86,8 +86,9 @@ def _facts(meter) -> list[str]:
     if note:
         out.append(f"mirrored: {note} ({meter.describe().get('mirror_evidence', '')})")
     if meter.estimated and hasattr(meter, "per_core_w"):
-        out.append(f"model: {meter.per_core_w:.2f} W per busy core = tdp_w {meter.tdp_w:g} W / "
-                   f"{meter.cores} cores (set estimate: {{tdp_w, cores}} in the spec)")
+        out.append(meter.model_line())
+        out.append("set estimate: {tdp_w, cores} in the spec for your CPU's datasheet values; savings do not "
+                   "depend on the watts per core, absolute joules do")
     return out
 
 

@@ -113,6 +113,37 @@ def _affinity(state: dict) -> Check:
                  "scheduler from moving the harness between cores")
 
 
+def _core_types(state: dict) -> list[Check]:
+    """A hybrid CPU (performance and efficiency cores): trials land on either kind and their times
+    become bimodal unless the run is pinned to one kind."""
+    from harness.meters.cpus import format_cpu_list
+
+    hybrid = state.get("core_types")
+    if not hybrid:
+        return []
+    kinds = hybrid["kinds"]
+    lists = "; ".join(f"{kind} cores {format_cpu_list(cpus)}" for kind, cpus in kinds.items())
+    pinned = hybrid.get("pinned_to")
+    if pinned in kinds:
+        return [Check("ok", "core types", f"hybrid CPU ({lists}): pinned to the {pinned} cores")]
+    pin = format_cpu_list(kinds.get("performance") or next(iter(kinds.values())))
+    return [Check("warn", "core types", f"hybrid CPU ({lists}; from {hybrid['source']}): trials land on either "
+                  f"kind and their times become bimodal; pin the run to one kind: taskset -c {pin} "
+                  "python -m harness run ...")]
+
+
+def _cpu_quota(state: dict) -> list[Check]:
+    """A cgroup CPU quota (a container's ``--cpus``): the affinity mask does not show it."""
+    quota = state.get("cpu_quota")
+    if not quota:
+        return []
+    text = f"{quota['cpus']:g} CPU{'s' if quota['cpus'] != 1 else ''} ({quota['source']})"
+    if quota.get("nr_throttled"):
+        text += (f"; throttled in {quota['nr_throttled']} of {quota.get('nr_periods', '?')} periods "
+                 f"({quota.get('throttled_s', float('nan')):.1f} s) so far; trials record theirs in cpu_throttled_s")
+    return [Check("info", "CPU quota", text + "; keep hygiene.threads x workers within it")]
+
+
 def _temperature(state: dict) -> Check:
     temps = state.get("temperatures") or []
     if not temps:
@@ -146,7 +177,7 @@ def _git(state: dict) -> Check:
 def checklist(state: dict) -> list[Check]:
     """One or more checks per topic, in a fixed order; see the module docstring."""
     return [*_frequency(state), _turbo(state), _smt(state), *_load(state), _memory(state),
-            _affinity(state), _temperature(state), _thread_pools(state), _git(state)]
+            _affinity(state), *_core_types(state), *_cpu_quota(state), _temperature(state), _thread_pools(state), _git(state)]
 
 
 def warnings(checks: list[Check]) -> list[Check]:

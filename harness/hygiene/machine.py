@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from harness.environment import procfs_root, sysfs_root
+from harness.meters.cpus import core_types, cpu_quota  # noqa: F401  (read in the meters layer)
 
 # How long the busiest processes are watched (s): CPU use is a difference of two readings.
 PROCESS_SAMPLE_S = 0.2
@@ -170,77 +171,6 @@ def affinity() -> dict:
     return {"cpus": cpus, "pinned": len(cpus) < n, "cpu_count": n}
 
 
-def _own_cgroup(proc_root: Path, controller: str | None) -> str:
-    """This process's cgroup path from /proc/self/cgroup: the v2 line ``0::/path`` (controller None)
-    or the v1 line naming ``controller``; "/" when unknown (a container sees its own cgroup as the root)."""
-    try:
-        lines = (proc_root / "self" / "cgroup").read_text().splitlines()
-    except OSError:
-        return "/"
-    for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) == 3 and ((controller is None and parts[0] == "0" and parts[1] == "")
-                                or (controller is not None and controller in parts[1].split(","))):
-            return parts[2] or "/"
-    return "/"
-
-
-def _first_existing(root: Path, rel: str, name: str) -> Path | None:
-    for base in (root / rel.lstrip("/"), root):  # the cgroup's own folder, else the namespace root
-        if (base / name).is_file():
-            return base / name
-    return None
-
-
-def cpu_quota(sys_root: Path | None = None, proc_root: Path | None = None) -> dict | None:
-    """The CPU quota of this process's cgroup (what ``docker run --cpus=N`` sets), or None without one.
-
-    cgroup v2: ``cpu.max`` ("max 100000" means no quota; "100000 100000" one CPU); v1:
-    ``cpu/cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (-1: none). Returns ``cpus`` (quota / period),
-    ``source`` (the file), and from ``cpu.stat`` ``nr_periods``, ``nr_throttled`` and ``throttled_s``
-    (v2 ``throttled_usec``, v1 ``throttled_time`` in ns) where readable. The affinity mask does not
-    show a quota (python/cpython#80235), so the threads check reads this too."""
-    sys_root = Path(sys_root) if sys_root is not None else sysfs_root()
-    proc_root = Path(proc_root) if proc_root is not None else procfs_root()
-    v2 = sys_root / "fs" / "cgroup"
-    found = _first_existing(v2, _own_cgroup(proc_root, None), "cpu.max")
-    out = None
-    if found is not None:
-        try:
-            quota, period = found.read_text().split()[:2]
-            if quota != "max":
-                out = {"cpus": int(quota) / int(period), "source": str(found)}
-        except (OSError, ValueError):
-            return None
-        stat = found.parent / "cpu.stat"
-    else:
-        v1 = v2 / "cpu"
-        found = _first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
-        if found is None:
-            return None
-        try:
-            quota = int(found.read_text().strip())
-            period = int((found.parent / "cpu.cfs_period_us").read_text().strip())
-        except (OSError, ValueError):
-            return None
-        if quota > 0 and period > 0:
-            out = {"cpus": quota / period, "source": str(found)}
-        stat = found.parent / "cpu.stat"
-    if out is None:
-        return None
-    try:
-        fields = dict(line.split()[:2] for line in stat.read_text().splitlines() if len(line.split()) >= 2)
-        out["nr_periods"] = int(fields.get("nr_periods", 0))
-        out["nr_throttled"] = int(fields.get("nr_throttled", 0))
-        if "throttled_usec" in fields:
-            out["throttled_s"] = int(fields["throttled_usec"]) / 1e6
-        elif "throttled_time" in fields:
-            out["throttled_s"] = int(fields["throttled_time"]) / 1e9
-    except (OSError, ValueError):
-        pass
-    return out
-
-
 # Files whose presence says this process runs in a container (Docker, Podman): there /etc is the
 # image's, so its machine-id names the image (or nothing), not the server.
 CONTAINER_MARKERS = ("/.dockerenv", "/run/.containerenv")
@@ -352,6 +282,7 @@ def machine_state(sys_root: Path | None = None, proc_root: Path | None = None,
         "memory": memory(proc_root),
         "affinity": affinity(),
         "cpu_quota": cpu_quota(sys_root, proc_root),
+        "core_types": core_types(sys_root),
         "temperatures": temperatures(sys_root),
         "thread_pools": thread_pools(),
         "git": git_commit(),

@@ -113,9 +113,11 @@ class Run:
         """Release the run's lock (the end of this process's writes); safe to call twice."""
         self._lock.close()
 
-    def check_inputs(self, dataset, features, algorithms=None) -> None:
-        """A resumed run must see the same dataset file, feature matrix and estimator classes."""
+    def check_inputs(self, dataset, features, algorithms=None, meter_info: dict | None = None) -> None:
+        """A resumed run must see the same dataset file, feature matrix and estimator classes, and
+        an estimate run the same watts per core (``meter_info``: the executor's manifest "meter")."""
         check_same_inputs(self.dir, self.manifest, dataset, features, algorithms)
+        check_same_estimate(self.dir, self.manifest, meter_info)
 
     def _set_aside(self) -> None:
         """--fresh never deletes results: the old files move into a dated folder beside them."""
@@ -188,6 +190,41 @@ def check_same_inputs(run_dir: Path, manifest: dict, dataset, features, algorith
             raise ResultsError(f"{run_dir}: algorithm {name!r} ran as {before} and would now run as {now} (this "
                                "harness version resolves it differently); resume with the harness version that "
                                "started the run, or start over with --fresh (old files are kept aside)")
+
+
+# The estimate meter's watts per core before they came from a TDP table: a manifest whose meter has
+# no ``per_core_source`` was measured with this constant (harness.meters.estimate.LEGACY_W_PER_CORE).
+LEGACY_W_PER_CORE = 10.0
+
+
+def _estimate_part(info) -> dict | None:
+    """The estimate meter's facts in a manifest's "meter" (alone, or a part of nvml+estimate)."""
+    if not isinstance(info, dict):
+        return None
+    for part in [info, *(info.get("parts") or [])]:
+        if isinstance(part, dict) and part.get("name") == "estimate":
+            return part
+    return None
+
+
+def check_same_estimate(run_dir: Path, manifest: dict, meter_info: dict | None) -> None:
+    """A resumed run measured with the ``estimate`` meter must model the same watts per core: its
+    joules are CPU seconds times that constant, so two constants in one run would move every
+    comparison of trials from its two sessions. ResultsError in one line otherwise. A manifest
+    without ``per_core_w`` is read as ``LEGACY_W_PER_CORE`` (10 W, the constant of those versions)."""
+    old, new = _estimate_part((manifest or {}).get("meter")), _estimate_part(meter_info)
+    if old is None or new is None or new.get("per_core_w") is None:
+        return
+    source = old.get("per_core_source")
+    before = old.get("per_core_w", LEGACY_W_PER_CORE)
+    if before is not None and abs(float(before) - float(new["per_core_w"])) > 1e-9 * max(abs(float(before)), 1.0):
+        said = source or ("recorded by a harness version before the TDP table" if "per_core_w" in old else
+                          "not recorded: the 10 W constant of harness versions before the TDP table")
+        raise ResultsError(
+            f"{run_dir}: this run's estimate meter modelled {float(before):.2f} W per busy core ({said}); "
+            f"here it models {float(new['per_core_w']):.2f} W ({new.get('per_core_source')}), which would mix two "
+            "constants in one run's joules; resume on the machine and harness version that started it, or start "
+            "over with --fresh (old files are kept aside)")
 
 
 def changed_fields(old_spec, spec: Spec, limit: int = 4) -> str:

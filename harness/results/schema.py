@@ -58,6 +58,7 @@ COLUMNS = (
     "host",                # hostname of the machine the trial ran on (manifest "hosts" has its facts)
     "energy_invalid",      # "" or the phases whose window is not a measurement, and why (their energy is NaN):
                            # e.g. "train: gpu0 counter went backwards (...: driver reloaded or GPU reset)"
+    "cpu_throttled_s",     # s the cgroup's CPU quota throttled this process during the trial (cpu.stat); "" without a quota
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )
@@ -125,7 +126,7 @@ EVALUATION_COLUMNS = (
 )
 
 # Columns added to a layout after its first release: files written before may lack them (read.py).
-LATER_COLUMNS = ("cooldown_waited_s", "cooldown_end", "start_power_w", "energy_invalid")
+LATER_COLUMNS = ("cooldown_waited_s", "cooldown_end", "start_power_w", "energy_invalid", "cpu_throttled_s")
 
 # Number cells of searches.csv and evaluations.csv beyond INTEGER_COLUMNS and FLOAT_COLUMNS (the
 # reader checks them: "nan" is a number, a failed evaluation's val_f1).

@@ -311,7 +311,7 @@ def lock(c: Checked, fresh: bool, workers, cluster, quiet: bool, out) -> Run:
             raise
     else:
         run = Run(c.spec, c.run_dir, c.executor.meter_name, fresh)
-    run.check_inputs(c.dataset, c.features, c.algorithms)
+    run.check_inputs(c.dataset, c.features, c.algorithms, getattr(c.executor, "meter_info", None))
     return run
 
 

@@ -95,8 +95,15 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, d
 
 def close_session(run, m: dict, session: dict, done: int, n_planned: int) -> None:
     """End this process's session in the manifest: when it ended, how many trials are done (the run
-    is finished only when all ``n_planned`` are), then save the manifest."""
+    is finished only when all ``n_planned`` are), then save the manifest. With a cgroup CPU quota,
+    ``cpu_throttled_s``: the seconds the quota throttled this process during the session."""
+    from harness.meters.cpus import throttled_s
+
     session["finished_at"] = utc_now()
+    start = ((session.get("machine_state") or {}).get("cpu_quota") or {}).get("throttled_s")
+    end = throttled_s() if start is not None else None
+    if end is not None:
+        session["cpu_throttled_s"] = max(end - start, 0.0)
     session["trials_done"] = done
     if done == n_planned:
         m["finished_at"] = session["finished_at"]

@@ -71,8 +71,10 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
 
     Each phase is flagged when the meter cannot resolve it to ``hygiene.rel_error``; predict is
     repeated in its window until it lasts ``hygiene.min_phase_s`` (``harness.hygiene.phases``)."""
+    from harness.meters.cpus import Throttling
     from harness.tactics.quantization import fitted_dtype
 
+    throttling = Throttling()
     started = utc_now()
     token = meter.begin()
     if trial.levels:
@@ -92,7 +94,7 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
             "phase_boundaries": "harness",
             "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
             "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
-            "predict_repetitions": reps}
+            "predict_repetitions": reps, "cpu_throttled_s": throttling.seconds()}
 
 
 def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
@@ -100,9 +102,11 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     as ``run_trial``."""
     from sklearn.metrics import classification_report
 
+    from harness.meters.cpus import Throttling
     from harness.tactics.quantization import fitted_dtype
     from harness.spec.replication import PHASES_ICT4S22
 
+    throttling = Throttling()
     started = utc_now()
     token = meter.begin()
     treated = protocol.treat(trial.row_fraction, trial.feature_fraction)
@@ -120,4 +124,5 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred,
                        {"preprocess": m_pre, "train": m_fit, "predict": m_pred}),
             "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y),
-            "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1])}
+            "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
+            "cpu_throttled_s": throttling.seconds()}

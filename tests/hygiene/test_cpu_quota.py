@@ -45,3 +45,37 @@ def test_threads_warning_uses_the_quota_not_the_affinity_mask():
     assert line.startswith("warning: hygiene.threads: 2 threads on 1 CPU in this cgroup's CPU quota")
     assert "at most 1" in line
     assert threads_warning(2, 1, {**state, "cpu_quota": None}) is None  # 2 threads fit 4 CPUs
+
+
+def test_checklist_shows_the_quota_and_its_throttling(tmp_path):
+    from harness.hygiene.checklist import checklist
+
+    q = cpu_quota(*_v2(tmp_path, "150000 100000"))
+    (check,) = [c for c in checklist({"cpu_quota": q}) if c.topic == "CPU quota"]
+    assert check.level == "info" and "1.5 CPUs" in check.message
+    assert "throttled in 1200 of 5000 periods (90.0 s)" in check.message
+    assert not [c for c in checklist({"cpu_quota": None}) if c.topic == "CPU quota"]
+
+
+def test_throttling_of_a_trial_is_the_difference_of_two_readings(tmp_path, monkeypatch):
+    from harness.meters.cpus import Throttling, available_cpus
+
+    sys_root, proc_root = _v2(tmp_path, "50000 100000")
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(sys_root))
+    monkeypatch.setenv("HARNESS_PROCFS_ROOT", str(proc_root))
+    watch = Throttling()
+    (sys_root / "fs/cgroup/cpu.stat").write_text("nr_periods 5010\nnr_throttled 1205\nthrottled_usec 92500000\n")
+    assert watch.seconds() == 2.5
+    assert available_cpus()["quota"] == 0.5 and available_cpus()["cpus"] == 0.5
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tmp_path / "no-cgroup"))
+    assert Throttling().seconds() == ""  # no quota: nothing throttles, the cell is empty
+
+
+def test_the_estimate_meter_records_the_cpus_it_may_use(tmp_path, monkeypatch):
+    from harness.meters import EstimateMeter
+
+    sys_root, proc_root = _v2(tmp_path, "100000 100000")
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(sys_root))
+    monkeypatch.setenv("HARNESS_PROCFS_ROOT", str(proc_root))
+    d = EstimateMeter(tdp_w=10.0, cores=1).describe()
+    assert d["cpus_available"]["quota"] == 1.0 and d["cpus_available"]["cpus"] == 1.0

@@ -82,13 +82,14 @@ def test_frozen_counters_are_shown_unavailable(powercap, capsys):
     assert re.search(r"^rapl +unavailable: RAPL counters did not advance in [\d.]+ s: ", out, re.MULTILINE)
 
 
-def test_estimate_shows_its_watts_per_core(capsys):
-    import os
-
+def test_estimate_shows_its_watts_per_core_and_their_source(capsys, monkeypatch, tmp_path):
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Intel(R) Core(TM) i9-10900K CPU @ 3.70GHz\n")
+    monkeypatch.setenv("HARNESS_PROCFS_ROOT", str(tmp_path))
     assert run(["--seconds", "0"]) == 0
-    cores = os.cpu_count()
-    assert (f"model: 10.00 W per busy core = tdp_w {10 * cores:g} W / {cores} cores"
-            in capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert ("model: 12.50 W per busy core = tdp_w 125 W / 10 cores, from Green Algorithms TDP table: "
+            "Core i9-10900K 125 W / 10 cores") in out
+    assert "savings do not depend on the watts per core, absolute joules do" in out
 
 
 def test_run_help_lists_every_meter(capsys):

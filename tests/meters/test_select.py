@@ -61,7 +61,8 @@ def test_named_meter_that_cannot_open_raises(powercap, deny_read):
 
 def test_options_none_means_default_and_unknown_is_refused(powercap):
     sel = open_meter("estimate", {"estimate": {"tdp_w": None, "cores": None}})
-    assert sel.meter.tdp_w == 10.0 * sel.meter.cores and sel.reasons == {}
+    assert sel.meter.tdp_w == sel.meter.per_core_w * sel.meter.cores and sel.reasons == {}
+    assert sel.meter.per_core_source  # where the watts per core came from (harness.meters.estimate)
     with pytest.raises(MeterError, match="unknown option estimate.tdp"):
         open_meter("estimate", {"estimate": {"tdp": 5}})
     with pytest.raises(MeterError, match="options for unknown meter 'rappl'"):

@@ -75,6 +75,32 @@ def test_an_algorithm_resolved_to_another_class_is_refused_on_resume(tmp_path):
     assert run(tmp_path, spec, "--fresh").returncode == 0
 
 
+@pytest.mark.parametrize("edit, said", [
+    (lambda meter: meter.update(per_core_w=10.0, per_core_source="spec estimate.tdp_w 20 W / 2 cores"),
+     "10.00 W per busy core (spec estimate.tdp_w 20 W / 2 cores)"),
+    (lambda meter: [meter.pop("per_core_w"), meter.pop("per_core_source")],
+     "10.00 W per busy core (not recorded: the 10 W constant of harness versions before the TDP table)"),
+], ids=["another-constant", "manifest-before-the-field"])
+def test_an_estimate_run_with_other_watts_per_core_is_refused_on_resume(tmp_path, edit, said):
+    """Issue 21 item 11: a resumed estimate run must model the same watts per core, or its joules mix two
+    constants; a manifest without the field was made with 10 W. The fake cpuinfo gives Green Algorithms'
+    12 W per core (a CPU not in the table)."""
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cpuinfo").write_text("processor\t: 0\nmodel name\t: Some CPU\n")
+    env = {"HARNESS_PROCFS_ROOT": str(tmp_path / "proc")}
+    spec = setup(tmp_path)
+    assert run(tmp_path, spec, **env).returncode == 0
+    manifest = tmp_path / "out/guard/manifest.json"
+    m = json.loads(manifest.read_text())
+    assert m["meter"]["per_core_w"] == 12.0 and "not in its TDP table" in m["meter"]["per_core_source"]
+    assert run(tmp_path, spec, **env).returncode == 0  # the same constant resumes
+    edit(m["meter"])
+    manifest.write_text(json.dumps(m))
+    proc = run(tmp_path, spec, **env)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert said in proc.stderr and "here it models 12.00 W" in proc.stderr and "--fresh" in proc.stderr
+
+
 def test_a_second_process_on_the_same_run_is_refused(tmp_path):
     spec = setup(tmp_path)
     (tmp_path / "out/guard").mkdir(parents=True)

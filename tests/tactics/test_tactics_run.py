@@ -199,6 +199,11 @@ def test_a_run_made_before_tactics_resumes_with_identical_scores(tmp_path, repo)
     # knn became StableKNeighborsClassifier after the fixture (issue 21 item 10): the resume guard refuses
     # the old class, so the fixture says the new one; knn's rerun scores may differ (other tie order)
     manifest["algorithms"]["knn"]["class"] = "harness.estimators.stable_knn:StableKNeighborsClassifier"
+    # The estimate meter's watts per core come from a TDP table since (issue 21 item 11): a resume with
+    # another constant is refused, so the fixture says this machine's
+    from harness.meters import EstimateMeter
+
+    manifest["meter"]["per_core_w"] = EstimateMeter().per_core_w
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     proc = harness("run", repo / "experiments/spam-quick.yaml", "--results-dir", tmp_path / "results", "--quiet",
                    "--meter", "estimate", cwd=tmp_path)
