@@ -167,6 +167,10 @@ def format_cpu_list(cpus) -> str:
 
 
 _CPU_DIR = re.compile(r"^cpu(\d+)$")
+# Two maximum frequencies tell two kinds of core only when far apart: Alder/Raptor Lake's performance and
+# efficiency cores differ by about a third (i9-12900K 5.2 / 3.9 GHz, i7-1265U 4.8 / 3.6 GHz), while the
+# two or so "favoured" cores of Intel Turbo Boost Max 3.0 run 100-200 MHz (2-5 %) above their siblings.
+HYBRID_MIN_FREQ_RATIO = 1.15
 
 
 def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
@@ -174,7 +178,8 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
 
     Read from ``devices/cpu_core/cpus`` (performance cores) and ``devices/cpu_atom/cpus`` (efficiency
     cores), the PMU folders Linux creates on Intel hybrid CPUs; without them, from the CPUs'
-    ``cpuinfo_max_freq`` when it takes exactly two values (the faster kind is ``performance``).
+    ``cpuinfo_max_freq`` when it takes exactly two values at least ``HYBRID_MIN_FREQ_RATIO`` apart (the
+    faster kind is ``performance``; closer values are favoured cores of one kind).
     Returns ``{"source": ..., "kinds": {"performance": [cpus], "efficiency": [cpus]}, "pinned_to":
     kind or "mixed" or None}``: ``pinned_to`` is the kind the CPUs in ``pinned_to`` (default: this
     process's affinity mask) all belong to, "mixed" when they span both."""
@@ -199,6 +204,8 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
         if len(freqs) != 2:
             return None
         (low, slow), (high, fast) = sorted(freqs.items())
+        if high < HYBRID_MIN_FREQ_RATIO * low:  # favoured cores of one kind (Turbo Boost Max 3.0), not two kinds
+            return None
         kinds = {"performance": sorted(fast), "efficiency": sorted(slow)}
         source = f"cpufreq/cpuinfo_max_freq ({high / 1e6:.2f} and {low / 1e6:.2f} GHz)"
     if pinned_to is None:

@@ -53,6 +53,10 @@ def test_one_kind_of_core_is_not_hybrid(tmp_path):
         (freq / "cpuinfo_max_freq").write_text("3000000\n")
     assert core_types(sys_root) is None
     assert core_types(tmp_path / "none") is None
+    # Turbo Boost Max 3.0: two favoured cores 200 MHz above the others are one kind of core, not two
+    for cpu in (1, 2):
+        (sys_root / f"devices/system/cpu/cpu{cpu}/cpufreq/cpuinfo_max_freq").write_text("3200000\n")
+    assert core_types(sys_root) is None
     assert not [c for c in checklist({"core_types": None}) if c.topic == "core types"]
 
 
