@@ -17,18 +17,11 @@ from pathlib import Path
 
 from harness.environment import procfs_root, sysfs_root
 from harness.meters.cpus import core_types, cpu_quota  # noqa: F401  (read in the meters layer)
+from harness.meters.cpus import read_text as _read  # one reader of sysfs/procfs files
 
 # How long the busiest processes are watched (s): CPU use is a difference of two readings.
 PROCESS_SAMPLE_S = 0.2
 TOP_PROCESSES = 5
-
-
-def _read(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace").strip()
-    except OSError:
-        return None
 
 
 def _int(path: Path) -> int | None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from harness.environment import procfs_root, sysfs_root
 
 
-def _read(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
+    """A sysfs/procfs file's text, stripped (bytes that are not UTF-8 replaced); None if unreadable."""
     try:
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace").strip()
@@ -55,7 +56,7 @@ def _first_existing(root: Path, rel: str, name: str) -> Path | None:
 def _cpu_stat(stat: Path) -> dict:
     """``nr_periods``, ``nr_throttled`` and ``throttled_s`` from a cgroup's ``cpu.stat`` (v2
     ``throttled_usec``, v1 ``throttled_time`` in ns); {} when unreadable."""
-    text = _read(stat)
+    text = read_text(stat)
     if text is None:
         return {}
     try:
@@ -185,8 +186,8 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
     process's affinity mask) all belong to, "mixed" when they span both."""
     sys_root = Path(sys_root) if sys_root is not None else sysfs_root()
     kinds: dict[str, list[int]] = {}
-    p = parse_cpu_list(_read(sys_root / "devices/cpu_core/cpus"))
-    e = parse_cpu_list(_read(sys_root / "devices/cpu_atom/cpus"))
+    p = parse_cpu_list(read_text(sys_root / "devices/cpu_core/cpus"))
+    e = parse_cpu_list(read_text(sys_root / "devices/cpu_atom/cpus"))
     source = "devices/cpu_core/cpus, devices/cpu_atom/cpus"
     if p and e:
         kinds = {"performance": p, "efficiency": e}
@@ -198,7 +199,7 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
         except OSError:
             entries = []
         for cpu, name in entries:
-            text = _read(base / name / "cpufreq/cpuinfo_max_freq")
+            text = read_text(base / name / "cpufreq/cpuinfo_max_freq")
             if text and text.isdigit():
                 freqs.setdefault(int(text), []).append(cpu)
         if len(freqs) != 2:
@@ -228,7 +229,7 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
 def cpu_model(proc_root: Path | None = None) -> str | None:
     """The first ``model name`` of ``<procfs>/cpuinfo`` (x86), or None."""
     proc_root = Path(proc_root) if proc_root is not None else procfs_root()
-    text = _read(proc_root / "cpuinfo")
+    text = read_text(proc_root / "cpuinfo")
     for line in (text or "").splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name" and value.strip():
@@ -301,7 +302,7 @@ def _clock_tick() -> int:
 
 def _stat(proc_root: Path, pid: int, hz: int) -> tuple[int, float, float] | None:
     """(ppid, own user+system s, waited-for children's user+system s) of ``pid``, or None if gone."""
-    text = _read(proc_root / str(pid) / "stat")
+    text = read_text(proc_root / str(pid) / "stat")
     if not text or ")" not in text:
         return None
     # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
@@ -321,7 +322,7 @@ def _children(proc_root: Path, pid: int) -> list[int] | None:
         return None
     out, seen_file = [], False
     for tid in tasks:
-        text = _read(proc_root / str(pid) / "task" / tid / "children")
+        text = read_text(proc_root / str(pid) / "task" / tid / "children")
         if text is None:
             continue
         seen_file = True
@@ -362,7 +363,7 @@ class ProcessTree:
         except OSError:
             return []
         for pid in pids:
-            text = _read(self.proc_root / str(pid) / "stat")
+            text = read_text(self.proc_root / str(pid) / "stat")
             if text and ")" in text:
                 try:
                     parent.setdefault(int(text[text.rindex(")") + 2:].split()[1]), []).append(pid)
