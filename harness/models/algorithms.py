@@ -110,6 +110,12 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
         raise SpecError(f"{where}.params: {name} rejects these parameters ({e})") from None
     if not (hasattr(est, "fit") and hasattr(est, "predict")):
         raise SpecError(f"{where}.class: {path} is not an estimator with fit() and predict()")
+    kind = estimator_type(est)
+    if kind != "classifier":
+        what = f"a {kind}" if kind else "not declared a classifier"
+        raise SpecError(f"{where}.class: {path} is {what}; every trial is scored as binary classification (F1), so "
+                        "use a classifier (your own class: inherit sklearn.base.ClassifierMixin and BaseEstimator, "
+                        "or set _estimator_type = 'classifier')")
     convention = ("a scikit-learn estimator stores each __init__ argument unchanged, as an attribute of the "
                   "same name (inherit sklearn.base.BaseEstimator for get_params and set_params)")
     try:
@@ -127,12 +133,6 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
     except Exception as e:  # noqa: BLE001 - the user's class: any exception, said in one line
         raise SpecError(f"{where}: {name} cannot be cloned ({type(e).__name__}: {' '.join(str(e).split())}); "
                         f"{convention}") from None
-    kind = estimator_type(est)
-    if kind != "classifier":
-        what = f"a {kind}" if kind else "not declared a classifier"
-        raise SpecError(f"{where}.class: {path} is {what}; every trial is scored as binary classification (F1), so "
-                        "use a classifier (your own class: inherit sklearn.base.ClassifierMixin and BaseEstimator, "
-                        "or set _estimator_type = 'classifier')")
     problem = parameter_problem(clone(est))
     if problem:
         raise SpecError(f"{where}.params: {problem}")

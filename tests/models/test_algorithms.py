@@ -21,7 +21,7 @@ BASE = {"name": "t", "sweeps": {"rows": {"row_fractions": [1.0]}}, "meter": "est
 def recipe() -> str:
     """The custom classifier exactly as docs/how-to/own-data.md shows it."""
     text = (REPO / "docs/how-to/own-data.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
     found = [b for b in blocks if "class NearestCentroidLite(ClassifierMixin, BaseEstimator)" in b]
     assert len(found) == 1
     return found[0]
