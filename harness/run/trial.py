@@ -154,26 +154,51 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
 def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
     """One trial with the original's phase boundaries (see the module docstring); the same row
     as ``run_trial``."""
+    import numpy as np
     from sklearn.metrics import classification_report
 
+    from harness.models.algorithms import prediction_problem
     from harness.tactics.quantization import fitted_dtype
     from harness.spec.replication import PHASES_ICT4S22
 
     started = utc_now()
     token = meter.begin()
     treated = protocol.treat(trial.row_fraction, trial.feature_fraction)
+    densified = bool(getattr(algorithm, "dense", False)) and hasattr(algorithm, "inputs")
+    if densified:  # a dense-input estimator: the treated matrix converted here, in the preprocess window
+        from dataclasses import replace
+
+        converted = algorithm.inputs(treated.X)
+        densified = converted is not treated.X
+        treated = replace(treated, X=converted)
     m_pre = meter.end(token)
     estimator = algorithm.make(trial.seed)
     token = meter.begin()
     split = protocol.split(treated)
-    estimator.fit(split.X_train, split.y_train)
+    try:
+        estimator.fit(split.X_train, split.y_train)
+    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, "fit")) from None
     m_fit = meter.end(token)
     token = meter.begin()
-    y_pred = estimator.predict(split.X_test)
-    classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
-    _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
+    try:
+        y_pred = estimator.predict(split.X_test)
+    except Exception as e:  # noqa: BLE001
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, "predict")) from None
+    try:
+        classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
+        _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
+    except Exception as e:  # noqa: BLE001 - a prediction that cannot be scored: said below, in one line
+        meter.end(token)
+        problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+        raise estimator_fault(algorithm, trial, problem or _raised(e, "scoring its prediction")) from None
     m_pred = meter.end(token)
+    problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+    if problem:
+        raise estimator_fault(algorithm, trial, problem)
     return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred,
                        {"preprocess": m_pre, "train": m_fit, "predict": m_pred}),
-            "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y), "densified": False,
+            "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y), "densified": densified,
             "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1])}
