@@ -113,6 +113,10 @@ class Renames(ClassifierMixin, BaseEstimator):  # breaks the convention: clone c
     # the paper's six take sparse input: never densified
     for name in ("svm", "decision_tree", "knn", "random_forest", "adaboost", "bagging"):
         assert resolve(spec(name), 0).dense is False
+    from harness.spec import replication  # and so do the replication's own estimators (their tags say so)
+
+    faithful = parse_spec({**BASE, "replication": "ict4s22", "algorithms": ["random_forest", "adaboost", "knn"]})
+    assert [resolve(a, i).dense for i, a in enumerate(replication.algorithm_specs(faithful))] == [False] * 3
     assert resolve(spec({"name": "nb", "class": "sklearn.naive_bayes:GaussianNB"}), 0).dense is True
     assert resolve(spec({"name": "t", "class": "sklearn.tree:DecisionTreeClassifier", "dense": True}), 0).dense
 
