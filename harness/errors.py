@@ -41,6 +41,11 @@ class TreatmentError(SpecError):
     few rows or one class only, a split or a feature selection that cannot be made)."""
 
 
+class EstimatorError(SpecError):
+    """An algorithm's estimator failed or misbehaved in a trial (its fit or predict raised, or its
+    prediction is not one label seen in fit per test row): the message names the class and the trial."""
+
+
 class ExportError(HarnessError):
     """MLflow missing, or a tracking store that cannot be used."""
 

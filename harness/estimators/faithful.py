@@ -81,6 +81,11 @@ class FaithfulRandomForestClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # fit and predict take the sparse tf-idf matrix (check_X_y accept_sparse)
+        return tags
+
     def fit(self, X, y, sample_weight=None):
         self._validate_params()
         # float32 CSC, as the forest hands its trees (they would convert it anyway)
@@ -157,6 +162,11 @@ class SAMMERAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # fit and predict take the sparse tf-idf matrix (check_X_y accept_sparse)
+        return tags
 
     def fit(self, X, y, sample_weight=None):
         from sklearn.base import clone

@@ -154,3 +154,19 @@ def check_plan(plan, protocol, dataset, X) -> None:
         return
     check_feature_selection(plan, X, dataset)
     check_rows(plan, protocol, dataset)
+
+
+def label_copies(dataset) -> list[str]:
+    """The numeric feature columns that give the label away: one value for every positive row and
+    another for every other row (a copy of the label, or of its 0/1 code). Every score would be
+    near 1.0 with one of them among the features, a leak the spec did not name as the label."""
+    if dataset.columns is None:
+        return []
+    y = np.asarray(dataset.y).astype(bool)
+    out = []
+    for j, name in enumerate(dataset.column_names):
+        column = dataset.columns[:, j]
+        pos, neg = np.unique(column[y]), np.unique(column[~y])
+        if len(pos) == 1 and len(neg) == 1 and pos[0] != neg[0]:
+            out.append(name)
+    return out

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from harness.errors import EstimatorError
+
 LONG_RUN_S = 3600.0  # a run whose waits alone reach this is announced before it starts
 
 
@@ -38,9 +40,16 @@ def time_trials(plan, protocol, algorithms, threads: int | None) -> dict[str, fl
             trial = max((t for t in plan if t.algorithm == name), key=_size)
             start = time.perf_counter()
             split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+            inputs = getattr(algorithm, "inputs", lambda X: X)  # dense features for a dense-input estimator
             estimator = algorithm.make(trial.seed)
-            estimator.fit(split.X_train, split.y_train)
-            estimator.predict(split.X_test)
+            try:
+                estimator.fit(inputs(split.X_train), split.y_train)
+                estimator.predict(inputs(split.X_test))
+            except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
+                cls = getattr(algorithm, "cls", type(estimator))
+                raise EstimatorError(f"algorithms {name!r} ({cls.__module__}:{cls.__qualname__}): its timed trial "
+                                     f"(trial {trial.trial_id}) raised {type(e).__name__}: "
+                                     f"{' '.join(str(e).split())[:300]}") from None
             seconds[name] = time.perf_counter() - start
     return seconds
 

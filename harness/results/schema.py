@@ -59,6 +59,8 @@ COLUMNS = (
     "energy_invalid",      # "" or the phases whose window is not a measurement, and why (their energy is NaN):
                            # e.g. "train: gpu0 counter went backwards (...: driver reloaded or GPU reset)"
     "cpu_throttled_s",     # s the cgroup's CPU quota throttled this process during the trial (cpu.stat); "" without a quota
+    "densified",           # True: the sparse features were converted to dense for this estimator, inside
+                           # the preprocess window (its cost is in preprocess_energy_j and preprocess_s)
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )

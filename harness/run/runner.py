@@ -265,7 +265,8 @@ def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
     """The dataset, the split sizes, the algorithms, the features (cached unless ``dry_run``), the
     protocol over them and every (row level, repetition) and treatment; a tuning study's spaces."""
     # pandas and scikit-learn load here, not at import: --help starts fast
-    from harness.plan.checks import check_plan
+    from harness.models.algorithms import check_fit
+    from harness.plan.checks import check_plan, label_copies
     from harness.data.datasets import check_split_sizes, load_dataset
     from harness.data.features import build_features
     from harness.plan.protocols import PROTOCOLS
@@ -273,9 +274,26 @@ def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
     spec, plan = c.spec, c.plan
     dataset = load_dataset(spec.dataset, c.spec_dir, replication.quoting(spec))
     check_split_sizes(dataset, spec)
+    for column in label_copies(dataset):
+        print(f"warning: dataset.feature_columns: {column!r} holds one value for every {dataset.positive_label!r} "
+              f"row and another for every other row: a copy of the label {dataset.label_column!r}? every score "
+              "would be near 1.0; remove it from feature_columns unless that is intended", file=out, flush=True)
     allowed = allowed_packages(allow_import)
-    algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}
+    specs = replication.algorithm_specs(spec)
+    algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(specs)}
     features = build_features(dataset, spec.text, save=not dry_run)
+    # an estimator without tags: a small fit on the data tells whether it takes the sparse matrix
+    algorithms = {a.name: check_fit(algorithms[a.name], features.X, features.y, f"algorithms.{i}")
+                  for i, a in enumerate(specs)}
+    import scipy.sparse as sp
+
+    if sp.issparse(features.X):
+        for name, algorithm in algorithms.items():
+            if algorithm.dense:
+                print(f"{name}: dense features ({algorithm.dense_why}): the {features.X.shape[0]} x "
+                      f"{features.X.shape[1]} sparse matrix is converted in each trial's preprocess window "
+                      f"(about {features.X.shape[0] * features.X.shape[1] * 8 / 1e6:,.0f} MB; column densified)",
+                      file=out, flush=True)
     if spec.replication == "ict4s22":
         from harness.plan.replication import ICT4S22Faithful
 

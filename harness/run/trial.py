@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from harness.errors import EstimatorError
 from harness.hygiene.phases import below_resolution, measure_repeated
 from harness.plan import Trial
 
@@ -66,6 +67,63 @@ def invalid_phases(phases: dict, windows: dict | None = None) -> str:
     return " | ".join(out)
 
 
+def densify(algorithm, split):
+    """``split`` with dense X_train and X_test when ``algorithm.dense`` (``Algorithm.inputs``), and
+    whether it converted; called inside the preprocess window, so the conversion's cost is measured
+    there. Algorithms without ``inputs`` (fakes) get ``split`` unchanged."""
+    inputs = getattr(algorithm, "inputs", None)
+    if inputs is None or not getattr(algorithm, "dense", False):
+        return split, False
+    X_train, X_test = inputs(split.X_train), inputs(split.X_test)
+    if X_train is split.X_train and X_test is split.X_test:
+        return split, False
+    from dataclasses import replace
+
+    return replace(split, X_train=X_train, X_test=X_test), True
+
+
+def estimator_fault(algorithm, trial, what: str) -> EstimatorError:
+    """One line naming the algorithm, its class, the trial and ``what`` went wrong; for a refusal
+    of sparse input, the fix (the algorithm's ``dense: true``)."""
+    cls = getattr(algorithm, "cls", None)
+    path = f"{cls.__module__}:{cls.__qualname__}" if cls is not None else "?"
+    fix = ("; give it dense features with 'dense: true' in its algorithms entry"
+           if "sparse" in what.lower() and not getattr(algorithm, "dense", False) else "")
+    return EstimatorError(f"algorithms {getattr(algorithm, 'name', '?')!r} ({path}) in trial "
+                          f"{getattr(trial, 'trial_id', '?')}: {what}{fix}; the rows of finished trials are kept")
+
+
+def _raised(e: BaseException, call: str) -> str:
+    return f"{call} raised {type(e).__name__}: {' '.join(str(e).split())[:300]}"
+
+
+def fit_predict(trial, algorithm, estimator, split, meter, min_phase_s: float):
+    """The train window (``estimator.fit``) and the predict window (``measure_repeated``); an
+    estimator that raises, or predicts anything but one label seen in fit per test row
+    (``harness.models.algorithms.prediction_problem``), ends the run with an EstimatorError.
+    Returns (train Measurement, y_pred, predict window, predict Measurement, repetitions)."""
+    import numpy as np
+
+    from harness.models.algorithms import prediction_problem
+
+    token = meter.begin()
+    try:
+        estimator.fit(split.X_train, split.y_train)
+    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, "fit")) from None
+    m_fit = meter.end(token)
+    try:
+        y_pred, m_window, m_pred, reps = measure_repeated(
+            meter, lambda: estimator.predict(split.X_test), min_phase_s)
+    except Exception as e:  # noqa: BLE001
+        raise estimator_fault(algorithm, trial, _raised(e, "predict")) from None
+    problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+    if problem:
+        raise estimator_fault(algorithm, trial, problem)
+    return m_fit, y_pred, m_window, m_pred, reps
+
+
 def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
     """Run one trial: three meter windows (preprocess, train, predict), then the scores.
 
@@ -81,28 +139,28 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
         split = protocol.apply(trial.levels, trial.seed)
     else:  # a protocol or trial that knows only the ICT4S'22 pair
         split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+    split, densified = densify(algorithm, split)  # in the preprocess window: its cost is measured there
     m_pre = meter.end(token)
     estimator = algorithm.make(trial.seed)
-    token = meter.begin()
-    estimator.fit(split.X_train, split.y_train)
-    m_fit = meter.end(token)
-    y_pred, m_pred_window, m_pred, reps = measure_repeated(
-        meter, lambda: estimator.predict(split.X_test), spec.hygiene.min_phase_s)
+    m_fit, y_pred, m_pred_window, m_pred, reps = fit_predict(trial, algorithm, estimator, split, meter,
+                                                             spec.hygiene.min_phase_s)
     phases = {"preprocess": m_pre, "train": m_fit, "predict": m_pred}
     return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases,
                        {**phases, "predict": m_pred_window}),
             "phase_boundaries": "harness",
             "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
             "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
-            "predict_repetitions": reps, "cpu_throttled_s": throttling.seconds()}
+            "predict_repetitions": reps, "cpu_throttled_s": throttling.seconds(), "densified": densified}
 
 
 def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -> dict:
     """One trial with the original's phase boundaries (see the module docstring); the same row
     as ``run_trial``."""
+    import numpy as np
     from sklearn.metrics import classification_report
 
     from harness.meters.cpus import Throttling
+    from harness.models.algorithms import prediction_problem
     from harness.tactics.quantization import fitted_dtype
     from harness.spec.replication import PHASES_ICT4S22
 
@@ -110,19 +168,42 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     started = utc_now()
     token = meter.begin()
     treated = protocol.treat(trial.row_fraction, trial.feature_fraction)
+    densified = bool(getattr(algorithm, "dense", False)) and hasattr(algorithm, "inputs")
+    if densified:  # a dense-input estimator: the treated matrix converted here, in the preprocess window
+        from dataclasses import replace
+
+        converted = algorithm.inputs(treated.X)
+        densified = converted is not treated.X
+        treated = replace(treated, X=converted)
     m_pre = meter.end(token)
     estimator = algorithm.make(trial.seed)
     token = meter.begin()
     split = protocol.split(treated)
-    estimator.fit(split.X_train, split.y_train)
+    try:
+        estimator.fit(split.X_train, split.y_train)
+    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, "fit")) from None
     m_fit = meter.end(token)
     token = meter.begin()
-    y_pred = estimator.predict(split.X_test)
-    classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
-    _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
+    try:
+        y_pred = estimator.predict(split.X_test)
+    except Exception as e:  # noqa: BLE001
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, "predict")) from None
+    try:
+        classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
+        _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
+    except Exception as e:  # noqa: BLE001 - a prediction that cannot be scored: said below, in one line
+        meter.end(token)
+        problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+        raise estimator_fault(algorithm, trial, problem or _raised(e, "scoring its prediction")) from None
     m_pred = meter.end(token)
+    problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+    if problem:
+        raise estimator_fault(algorithm, trial, problem)
     return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred,
                        {"preprocess": m_pre, "train": m_fit, "predict": m_pred}),
-            "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y),
+            "phase_boundaries": PHASES_ICT4S22, "predict_repetitions": 1, "n_rows": len(protocol.y), "densified": densified,
             "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),
             "cpu_throttled_s": throttling.seconds()}

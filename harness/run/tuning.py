@@ -32,7 +32,7 @@ from harness.errors import SpecError
 from harness.results.read import check_rows_match_plan
 from harness.results.rundir import SEARCH_FIELDS
 from harness.results.store import TrialWriter, recover_trials, set_aside_unfinished
-from harness.run.trial import unit_row, utc_now
+from harness.run.trial import densify, unit_row, utc_now
 from harness.plan.tuning import TuningTrial, make_tuning_plan
 from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
 from harness.tuning.space import check_space, grid_size, parse_space
@@ -89,6 +89,7 @@ def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter
     started = utc_now()
     token = meter.begin()
     split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
+    split, _ = densify(algorithm, split)  # a dense-input estimator: converted in the preprocess window
     m_pre = meter.end(token)
     budget = budget_of(spec, space, trial.strategy)
     evaluations = run_search(trial.strategy, space, budget, algorithm, split.X_train, split.y_train,

@@ -62,6 +62,9 @@ class AlgorithmSpec(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.+-]+$")
     class_: str | None = Field(default=None, alias="class")
     params: dict[str, Any] = Field(default_factory=dict)
+    # true: give it dense features (converted in the preprocess window); false: never; unset: as its
+    # estimator tags say (input_tags.sparse), or a check fit when it has none (harness.models.algorithms)
+    dense: bool | None = None
 
     @model_validator(mode="after")
     def _known(self) -> "AlgorithmSpec":
@@ -128,6 +131,10 @@ class DatasetSpec(_Model):
     def _has_features(self) -> "DatasetSpec":
         if self.text_column is None and not self.feature_columns:
             raise ValueError("give text_column, feature_columns, or both")
+        if self.label_column in self.feature_columns or self.label_column == self.text_column:
+            field = "feature_columns" if self.label_column in self.feature_columns else "text_column"
+            raise ValueError(f"{field} names the label column {self.label_column!r}: the label would be a feature "
+                             f"(every score would be near 1.0, a leak); remove {self.label_column!r} from {field}")
         return self
 
 
@@ -491,6 +498,9 @@ class Spec(_Model):
         for key, default in (("replication", "none"), ("tactics", None), ("scale", "none"), ("tuning", None)):
             if key in data and data[key] == default:
                 data.pop(key)
+        for algorithm in data.get("algorithms", []):
+            if isinstance(algorithm, dict) and algorithm.get("dense") is None:
+                algorithm.pop("dense", None)  # added later: unset, the hash of runs made before it is unchanged
         data["sweeps"] = [[name, sweep] for name, sweep in data["sweeps"].items()]
         for key, default in _LATER_HYGIENE_DEFAULTS.items():
             if data["hygiene"].get(key) == default:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import SpecError
+from harness.imports import parameter_problem
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def grid_size(space: Space) -> int | None:
 
 def check_space(space: Space, cls: type, defaults: dict, where: str) -> None:
     """Every parameter exists on ``cls`` and every listed value (and each range's ends) is accepted
-    by the estimator's own parameter validation (scikit-learn >= 1.2 ``_validate_params``)."""
+    by the estimator's own parameter validation (``harness.imports.parameter_problem``: public API,
+    a fit on an empty sample, for estimators whose fit is scikit-learn's own)."""
     est = cls(**defaults)
     known = est.get_params(deep=False) if hasattr(est, "get_params") else {}
     for name, values in space.items():
@@ -96,12 +98,11 @@ def check_space(space: Space, cls: type, defaults: dict, where: str) -> None:
         probes = values if isinstance(values, list) else [_cast(values, values.low), _cast(values, values.high)]
         for v in probes:
             try:
-                trial = cls(**{**defaults, name: v})
-                validate = getattr(trial, "_validate_params", None)
-                if callable(validate):
-                    validate()
+                problem = parameter_problem(cls(**{**defaults, name: v}))
             except (ValueError, TypeError) as e:
-                raise SpecError(f"{where}.{name}: {cls.__name__} rejects {v!r} ({' '.join(str(e).split())[:200]})") from None
+                problem = " ".join(str(e).split())
+            if problem:
+                raise SpecError(f"{where}.{name}: {cls.__name__} rejects {v!r} ({problem[:200]})")
 
 
 def _cast(r: Range, v: float):
