@@ -158,10 +158,11 @@ def correlations(trials: pd.DataFrame, y: str, representative: bool = False,
         tactic = (tactics or {}).get(f, f if f in BUILTIN else None)
         df, x = _with_x(df, tactic)
         for algorithm, g in df.groupby("algorithm", sort=True):
-            if representative:
+            if representative:  # a level whose every reading cleaning blanked has no median-energy trial
                 g = pd.DataFrame([h.sort_values("repetition", kind="stable").iloc[
                     stats.median_trial_position(h.sort_values("repetition", kind="stable")["train_energy_j"])]
-                    for _, h in g.groupby("level", sort=True)])
+                    for _, h in g.groupby("level", sort=True) if h["train_energy_j"].notna().any()],
+                    columns=g.columns)
             rho, p = stats.spearman(g[x], g[y])
             rows.append({"algorithm": algorithm, "factor": f, "variable": x, "n_levels": g["level"].nunique(),
                          "n_trials": len(g), "rho": rho, "p": p})

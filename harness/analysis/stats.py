@@ -45,17 +45,21 @@ def _is_one(col: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- cleaning and normality
 
 def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop, per configuration, trials with training energy <= 0 J or missing (NaN, e.g. a pyrapl
-    window across a counter wrap), then trials whose training energy has |z| >= ``z_limit`` (z with
-    the population standard deviation of the remaining trials of that configuration).
+    """Blank, per configuration, the training-energy readings that cannot be used: <= 0 J or
+    missing (NaN, e.g. a pyrapl window across a counter wrap), then those with |z| >= ``z_limit``
+    (z with the population standard deviation of the remaining readings of that configuration).
 
-    Returns (kept trials, report) where the report has one row per configuration with
-    ``n_trials``, ``dropped_nonpositive`` (<= 0 J or missing), ``dropped_outliers`` and
-    ``n_kept``. A configuration of
-    identical energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so
-    a configuration needs at least 11 trials for one outlier to reach |z| >= 3.
+    Cleaning drops readings, not observations (issue 21, item 6): every trial is kept, a blanked
+    reading becomes NaN in ``train_energy_j`` (so the whole-trial energy of that trial is NaN too),
+    and the trial's F1 and other scores stay in every F1 statistic. Energy statistics skip NaN.
+
+    Returns (trials with blanked readings, report) where the report has one row per configuration
+    with ``n_trials``, ``dropped_nonpositive`` (<= 0 J or missing), ``dropped_outliers`` and
+    ``n_kept`` (energy readings kept; every trial is kept for F1). A configuration of identical
+    energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so a
+    configuration needs at least 11 trials for one outlier to reach |z| >= 3.
     """
-    positive = trials["train_energy_j"] > 0  # False for NaN too: missing energies are dropped
+    positive = trials["train_energy_j"] > 0  # False for NaN too: missing energies are blanked
 
     def z(energy: pd.Series) -> pd.Series:
         sd = energy.std(ddof=0)
@@ -68,7 +72,8 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
     zs = pos.groupby(config, sort=False)["train_energy_j"].transform(z)
     outlier = pd.Series(False, index=trials.index)
     outlier.loc[pos.index] = zs.abs() >= z_limit
-    kept = trials[positive & ~outlier]
+    kept = trials.copy()
+    kept.loc[~positive | outlier, "train_energy_j"] = math.nan
     flags = pd.DataFrame({"nonpositive": ~positive, "outlier": outlier})
     report = (pd.concat([trials[config], flags], axis=1)
               .groupby(config, sort=True)
@@ -80,10 +85,28 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
 
 
 def analysed(trials: pd.DataFrame, cleaned: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trials to analyse, cleaning report): the kept trials when ``cleaned``, else all of them
-    (``--no-clean``); the report says what cleaning drops either way."""
+    """(trials to analyse, cleaning report): every trial, with the readings cleaning blanks set to
+    NaN when ``cleaned``, else untouched (``--no-clean``); the report says what cleaning blanks either
+    way."""
     kept, report = clean(trials)
     return (kept if cleaned else trials), report
+
+
+def analysed_rows(trials: pd.DataFrame, cleaned: bool = True) -> pd.DataFrame:
+    """The trials to draw or export one by one: ``analysed`` without the trials whose training energy
+    cleaning blanked (a point or a run needs its energy); all of them with ``cleaned`` False."""
+    kept, _ = analysed(trials, cleaned)
+    return kept[kept["train_energy_j"].notna()] if cleaned else kept
+
+
+def has_energy(trials: pd.DataFrame) -> bool:
+    """True when some trial has a training-energy reading left (after cleaning)."""
+    return bool(len(trials)) and bool(trials["train_energy_j"].notna().any())
+
+
+def _finite(values) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    return x[np.isfinite(x)]
 
 
 def shapiro(values) -> tuple[float, float]:
@@ -156,13 +179,15 @@ def median_trial_position(energies) -> int:
     """Position (0-based, in the given order) of the median trial by the nearest-rank rule.
 
     Values are sorted ascending (stably, so ties keep their order) and the trial of rank
-    ceil(n / 2) (1-based) is chosen: the lower middle one for an even count.
+    ceil(n / 2) (1-based) is chosen: the lower middle one for an even count. NaN values (readings
+    blanked by cleaning) are left out of n. Raises ValueError when no value is finite.
     """
     x = np.asarray(energies, dtype=float)
-    if len(x) == 0:
-        raise ValueError("median_trial_position needs at least one value")
-    order = np.argsort(x, kind="stable")
-    return int(order[math.ceil(len(x) / 2) - 1])
+    finite = np.flatnonzero(np.isfinite(x))  # a blanked (NaN) reading is no candidate
+    if len(finite) == 0:
+        raise ValueError("median_trial_position needs at least one finite value")
+    order = finite[np.argsort(x[finite], kind="stable")]
+    return int(order[math.ceil(len(finite) / 2) - 1])
 
 
 def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -170,15 +195,16 @@ def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
     picks = []
     for _, g in trials.groupby(config_columns(trials), sort=True):
         g = g.sort_values("repetition", kind="stable")
-        picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
-    return pd.DataFrame(picks).reset_index(drop=True)
+        if g["train_energy_j"].notna().any():  # no reading left: no median-energy trial
+            picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
+    return pd.DataFrame(picks, columns=trials.columns).reset_index(drop=True)
 
 
 def median_energy_f1(trials: pd.DataFrame) -> float:
     """F1 of the median-energy trial (nearest rank, in repetition order) of ``trials``: what the
     ICT4S'22 analysis.py reported per configuration (``quantile(0.5, interpolation='nearest')`` of
     training energy), instead of the median F1. NaN for no trials."""
-    if trials.empty:
+    if trials.empty or not trials["train_energy_j"].notna().any():
         return math.nan
     g = trials.sort_values("repetition", kind="stable") if "repetition" in trials else trials
     return float(g["f1"].iloc[median_trial_position(g["train_energy_j"])])
@@ -209,6 +235,8 @@ def spearman(x, y, seed: int = SEED) -> tuple[float, float]:
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)  # a blanked energy reading: that pair is left out
+    x, y = x[ok], y[ok]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan, math.nan
     with warnings.catch_warnings():
@@ -269,7 +297,7 @@ def rq1(trials: pd.DataFrame) -> pd.DataFrame:
     trials whose training phase is flagged below the meter's resolution."""
     full = full_data(trials)
     table = (full.groupby("algorithm")
-             .agg(n_trials=("train_energy_j", "size"),
+             .agg(n_trials=("train_energy_j", "count"),  # energy readings (cleaning blanks some)
                   median_train_energy_j=("train_energy_j", "median"),
                   median_train_s=("train_s", "median"))
              .reset_index())
@@ -344,8 +372,7 @@ def bootstrap_median_ratio(a, b, n_resamples: int = N_RESAMPLES, seed: int = SEE
     ``MIN_BOOTSTRAP_N`` values on either side (``small_sample_note`` says why), NaN everything when
     median(b) <= 0.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    a, b = _finite(a), _finite(b)  # readings blanked by cleaning (NaN) are left out
     if len(a) == 0 or len(b) == 0 or not np.median(b) > 0:
         return math.nan, math.nan, math.nan
     ratio = float(np.median(a) / np.median(b))
@@ -463,8 +490,7 @@ def cliffs_delta(candidate, baseline) -> tuple[float, float]:
     lower (for energy: greener). NaN with an empty side. p: exact (permutation, ties kept) up to 8
     trials a side, see ``mannwhitney_method``.
     """
-    x = np.asarray(candidate, dtype=float)
-    y = np.asarray(baseline, dtype=float)
+    x, y = _finite(candidate), _finite(baseline)  # blanked readings (NaN) left out
     if len(x) == 0 or len(y) == 0:
         return math.nan, math.nan
     with warnings.catch_warnings():
@@ -657,7 +683,7 @@ def van_elteren(strata, n_resamples: int = 0, seed: int = SEED) -> tuple[float, 
     """
     t_obs, var, weight, parts = 0.0, 0.0, 0.0, []
     for x, y in strata:
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        x, y = _finite(x), _finite(y)  # blanked readings (NaN) left out
         n1, n2 = len(x), len(y)
         if n1 == 0 or n2 == 0:
             continue
@@ -785,14 +811,15 @@ def configuration_label(setting: dict) -> str:
 def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
     ratio, low, high = bootstrap_median_ratio(c["train_energy_j"], b["train_energy_j"], n_resamples, seed)
     delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
-    method = mannwhitney_method(len(c), len(b))
+    n_c, n_b = int(c["train_energy_j"].notna().sum()), int(b["train_energy_j"].notna().sum())  # readings tested
+    method = mannwhitney_method(n_c, n_b)
     return {"baseline": base_name, "scope": scope, **level,
-            "n_candidate": len(c), "n_baseline": len(b),
+            "n_candidate": n_c, "n_baseline": n_b,
             "n_candidate_below_resolution": n_below_resolution(c),
             "n_baseline_below_resolution": n_below_resolution(b),
             "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high,
             "test": "Mann-Whitney U, " + ("exact" if method != "auto" else "scipy auto"),
-            "p": p, "min_p": min_mannwhitney_p(len(c), len(b)),
+            "p": p, "min_p": min_mannwhitney_p(n_c, n_b),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
             "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}
 
@@ -800,22 +827,23 @@ def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
 def _combined(base_name, strata, settings, seed) -> dict:
     """The combined row of one baseline: van Elteren over the shared configurations."""
     pairs = [(c["train_energy_j"], b["train_energy_j"]) for c, b in strata]
-    small = any(min(len(c), len(b)) < SMALL_STRATUM for c, b in strata)
+    sizes = [(int(c.notna().sum()), int(b.notna().sum())) for c, b in pairs]  # energy readings per side
+    small = any(min(a, b) < SMALL_STRATUM for a, b in sizes)
     z, p, delta = van_elteren(pairs, VAN_ELTEREN_RESAMPLES if small else 0, seed)
-    ratios = [float(np.median(c) / np.median(b)) for c, b in pairs if np.median(b) > 0 and np.median(c) > 0]
+    ratios = [float(c.median() / b.median()) for c, b in pairs if b.median() > 0 and c.median() > 0]
     f1 = [100 * (float(c["f1"].median()) - float(b["f1"].median())) for c, b in strata]
     below = [n_below_resolution(c) for c, _ in strata], [n_below_resolution(b) for _, b in strata]
     return {"baseline": base_name, "scope": "combined", "sweep": "",
             **dict.fromkeys(settings, math.nan),
             "configuration": f"all {len(strata)} configurations (stratified)",
-            "n_candidate": sum(len(c) for c, _ in strata), "n_baseline": sum(len(b) for _, b in strata),
+            "n_candidate": sum(a for a, _ in sizes), "n_baseline": sum(b for _, b in sizes),
             "n_candidate_below_resolution": math.nan if all(math.isnan(v) for v in below[0]) else float(np.nansum(below[0])),
             "n_baseline_below_resolution": math.nan if all(math.isnan(v) for v in below[1]) else float(np.nansum(below[1])),
             "energy_ratio": float(np.exp(np.mean(np.log(ratios)))) if ratios else math.nan,
             "ratio_ci_low": math.nan, "ratio_ci_high": math.nan,
             "test": "van Elteren, " + (f"{VAN_ELTEREN_RESAMPLES:,} within-configuration permutations"
                                        if small else "normal approximation"),
-            "p": p, "min_p": min_van_elteren_p([(len(c), len(b)) for c, b in strata]),
+            "p": p, "min_p": min_van_elteren_p(sizes),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
             "f1_diff_pts": float(np.median(f1))}
 

@@ -85,7 +85,7 @@ def ci(low, high, fmt=pct) -> str:
 def analysis_tables(results: Results, options: Options = Options()) -> tuple[list[Table], pd.DataFrame]:
     """All tables of ``analyze``, and the trials they were computed from (after cleaning)."""
     trials, cleaning = stats.analysed(results.trials, options.clean)
-    if trials.empty:
+    if not stats.has_energy(trials):
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
                            "<= 0 J or missing?); check the meter or use --no-clean")
     tables = [_cleaning_table(cleaning, options.clean)]
@@ -219,18 +219,20 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
     n, n_np, n_out = (int(report["n_trials"].sum()), int(report["dropped_nonpositive"].sum()),
                       int(report["dropped_outliers"].sum()))
     if cleaned:
-        note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J or missing and {n_out} outlier(s) "
-                f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) dropped of {n}; "
-                f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv).")
+        note = (f"Cleaning: {n_np} training-energy reading(s) <= 0 J or missing and {n_out} outlier(s) "
+                f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) blanked of {n}; "
+                f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv). Cleaning drops "
+                "readings, not trials: a blanked trial's energy (training and whole trial) is left out of the "
+                "energy statistics, its F1 stays in every F1 statistic.")
         emptied = report[report["n_kept"] == 0]
         if len(emptied):
             names = "; ".join(f"{r.algorithm} ({r.sweep} sweep: rows {fraction(r.row_fraction)}, "
                               f"features {fraction(r.feature_fraction)})" for r in emptied.itertuples())
-            note += (f" Every trial dropped, so absent below: {names}. Training energy <= 0 J "
+            note += (f" Every reading blanked, so no energy below for: {names}. Training energy <= 0 J "
                      "usually means a meter too coarse for a short phase; a missing one, a window "
                      "the meter could not measure.")
     else:
-        note = (f"Not cleaned (--no-clean): all {n} trials kept; the rule would have dropped "
+        note = (f"Not cleaned (--no-clean): all {n} readings kept; the rule would have blanked "
                 f"{n_np} with training energy <= 0 J or missing and {n_out} outlier(s) "
                 f"(|z| >= {stats.Z_LIMIT:g}).")
     frame = report.assign(cleaned=cleaned)
@@ -238,9 +240,9 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
         "trials": dropped["n_trials"].astype(str).to_numpy(),
         "<= 0 J or missing": dropped["dropped_nonpositive"].astype(str).to_numpy(),
         "outliers": dropped["dropped_outliers"].astype(str).to_numpy(),
-        "kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
+        "energy readings kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
     })
-    return Table("cleaning", "Cleaning per configuration (configurations that lost trials)",
+    return Table("cleaning", "Cleaning per configuration (configurations with blanked training-energy readings)",
                  frame, display, notes=(note,))
 
 
