@@ -86,10 +86,46 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
 
 def analysed(trials: pd.DataFrame, cleaned: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(trials to analyse, cleaning report): every trial, with the readings cleaning blanks set to
-    NaN when ``cleaned``, else untouched (``--no-clean``); the report says what cleaning blanks either
-    way."""
+    NaN when ``cleaned``, else untouched (``--no-clean``), and the whole-trial columns of
+    ``with_trial_energy``; the report says what cleaning blanks either way."""
     kept, report = clean(trials)
-    return (kept if cleaned else trials), report
+    return with_trial_energy(kept if cleaned else trials), report
+
+
+PHASES = ("preprocess_energy_j", "train_energy_j", "predict_energy_j")
+TRIAL_ENERGY = "trial_energy_j"
+PER_ROW = "predict_energy_per_row_j"
+
+
+def with_trial_energy(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` with ``trial_energy_j`` = preprocess + train + predict energy (J; NaN when a phase is
+    missing or was blanked: a whole trial is never summed from part of it) and
+    ``predict_energy_per_row_j`` = predict energy / test rows (J per prediction; NaN without test
+    rows). A tactic's own cost sits in the preprocess phase (a projection, a selection), a lazy
+    learner's in the predict phase (k-NN): the training phase alone misses both (issue 21, item 4).
+    Predict energy is per predict call (``predict_repetitions`` calls share a window)."""
+    if trials.empty and TRIAL_ENERGY in trials.columns:
+        return trials
+    phases = [pd.to_numeric(trials[c], errors="coerce") if c in trials.columns
+              else pd.Series(math.nan, index=trials.index) for c in PHASES]
+    total = phases[0] + phases[1] + phases[2]  # NaN propagates
+    rows = (pd.to_numeric(trials["n_test"], errors="coerce") if "n_test" in trials.columns
+            else pd.Series(math.nan, index=trials.index))
+    per_row = phases[2] / rows.where(rows > 0)
+    return trials.assign(**{TRIAL_ENERGY: total, PER_ROW: per_row})
+
+
+def saving_columns(h: pd.DataFrame, ref: pd.DataFrame, is_ref: bool, n_resamples: int, seed: int,
+                   column: str = TRIAL_ENERGY, prefix: str = "trial_") -> dict:
+    """The saving of ``h`` against ``ref`` on ``column`` (percent, with the bootstrap CI of the ratio
+    of medians): ``<prefix>saving_pct``, ``<prefix>saving_ci_low_pct``, ``<prefix>saving_ci_high_pct``,
+    and the level's ``median_<column>``. The reference level itself: saving 0, no CI."""
+    ratio, low, high = ((1.0, math.nan, math.nan) if is_ref else
+                        bootstrap_median_ratio(h[column], ref[column], n_resamples, seed))
+    if is_ref and not h[column].median() > 0:
+        ratio = math.nan
+    return {f"median_{column}": float(h[column].median()), f"{prefix}saving_pct": 100 * (1 - ratio),
+            f"{prefix}saving_ci_low_pct": 100 * (1 - high), f"{prefix}saving_ci_high_pct": 100 * (1 - low)}
 
 
 def analysed_rows(trials: pd.DataFrame, cleaned: bool = True) -> pd.DataFrame:
@@ -396,8 +432,11 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
     median-energy trial (``median_energy_f1``), as the paper's analysis did. The 100% reference is
     the slice's own full-data configuration, or, if the slice has none, every full-data trial of
     the algorithm. The reference row itself has saving 0
-    and no CI.
+    and no CI. Beside training energy, the whole trial (``TRIAL_COLUMNS``): the median energy of each
+    phase, ``median_trial_energy_j`` (preprocess + train + predict) and its saving with CI
+    (``trial_saving_pct``, ...), and ``median_predict_energy_per_row_j`` (J per prediction).
     """
+    trials = with_trial_energy(trials)
     full = full_data(trials)
     rows = []
     for factor, df in one_factor_slices(trials).items():
@@ -426,11 +465,28 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
                     "f1_change_pts": 100 * (float(h["f1"].median()) - float(f1_ref)),
                     "median_energy_trial_f1": median_energy_f1(h),
                     "median_energy_trial_f1_change_pts": 100 * (median_energy_f1(h) - f1_ref_rep),
+                    **phase_medians(h),
+                    **saving_columns(h, with_trial_energy(ref), is_ref, n_resamples, seed),
                 })
     cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials", "n_below_resolution",
             "median_train_energy_j", "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct",
-            "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts"]
+            "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts",
+            *TRIAL_COLUMNS]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+TRIAL_COLUMNS = ["median_preprocess_energy_j", "median_predict_energy_j", "median_predict_energy_per_row_j",
+                 "median_trial_energy_j", "trial_saving_pct", "trial_saving_ci_low_pct", "trial_saving_ci_high_pct"]
+
+
+def phase_medians(h: pd.DataFrame) -> dict:
+    """Median preprocess and predict energy (J) and energy per prediction (J per test row) of ``h``."""
+    h = with_trial_energy(h) if PER_ROW not in h.columns else h
+    def median(col: str) -> float:
+        return float(pd.to_numeric(h[col], errors="coerce").median()) if col in h.columns else math.nan
+
+    return {"median_preprocess_energy_j": median("preprocess_energy_j"),
+            "median_predict_energy_j": median("predict_energy_j"), "median_predict_energy_per_row_j": median(PER_ROW)}
 
 
 def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
@@ -438,7 +494,9 @@ def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame
     most ``f1_tolerance`` (F1 units: 0.01 is 1 point). ``outcome`` says which: ``saves``;
     ``nothing saves`` when every qualifying level costs energy (saving <= 0: none is listed as
     "best"); ``none qualifies`` when no reduced level keeps F1 within the tolerance, including when
-    every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean). NaN level then."""
+    every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean). NaN level then.
+    Ranked on training energy (the paper's tables); ``trial_saving_pct``: the chosen level's
+    whole-trial saving, beside it."""
     rows = []
     for (algorithm, factor), g in trade.groupby(["algorithm", "factor"], sort=True):
         ok = g[(~np.isclose(g["fraction"], 1.0)) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)]
@@ -452,9 +510,10 @@ def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame
         best = ok.loc[ok["saving_pct"].idxmax()]
         rows.append({**{k: best[k] for k in ("algorithm", "factor", "fraction", "saving_pct",
                                              "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts")},
-                     "outcome": outcome})
+                     "outcome": outcome, "trial_saving_pct": best.get("trial_saving_pct", math.nan)})
     return pd.DataFrame(rows, columns=["algorithm", "factor", "fraction", "saving_pct",
-                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts", "outcome"])
+                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts", "outcome",
+                                       "trial_saving_pct"])
 
 
 SAVES, NOTHING_SAVES, NONE_QUALIFIES = "saves", "nothing saves", "none qualifies"

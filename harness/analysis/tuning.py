@@ -217,7 +217,8 @@ def km_median(energy, reached) -> tuple[float, float, float]:
 
 def logrank(energy_a, reached_a, energy_b, reached_b) -> tuple[float, float]:
     """Log-rank test of two strategies' right-censored energies to target: (chi-square, p), 1
-    degree of freedom, statsmodels ``survdiff``. NaN when no search of either reached the target."""
+    degree of freedom, statsmodels ``survdiff``. NaN when no search of either reached the target, or
+    when the statistic has no variance (every event came when only one strategy's searches were left)."""
     from statsmodels.duration.survfunc import survdiff
 
     t = np.concatenate([np.asarray(energy_a, dtype=float), np.asarray(energy_b, dtype=float)])
@@ -227,7 +228,10 @@ def logrank(energy_a, reached_a, energy_b, reached_b) -> tuple[float, float]:
         return math.nan, math.nan
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        chisq, p = survdiff(t, d, g)
+        try:
+            chisq, p = survdiff(t, d, g)
+        except np.linalg.LinAlgError:  # zero variance: at every event only one strategy was at risk
+            return math.nan, math.nan
     return float(chisq), float(p)
 
 

@@ -92,3 +92,30 @@ def test_runner_up_lists_only_a_saving():
                         _one_factor("svd", ["10"], {"10": 5.0}).query("treatment != 'none'")], ignore_index=True)
     best = factors.best_tactic(factors.tradeoff(trials, n_resamples=200), 0.01).iloc[0]
     assert (best.factor, best.outcome, best.runner_up) == ("svd", "saves", None)
+
+
+def test_whole_trial_energy_ranks_a_tactic_whose_own_cost_outweighs_its_training_saving():
+    """Issue 21, item 4, the failing input's kind: SVD to 50 components on the decision tree saved 22.1% of
+    training energy while the whole trial cost 26% more (the projection's preprocessing). Hand values:
+    untreated 1 + 10 + 1 J (preprocess + train + predict) = 12 J; svd=50: 8.2 + 7.8 + 1 = 17 J.
+    Training saving 1 - 7.8 / 10 = 22%; whole-trial saving 1 - 17 / 12 = -41.7% (costs more)."""
+    rows = []
+    for level, (pre, train, pred) in {"none": (1.0, 10.0, 1.0), "50": (8.2, 7.8, 1.0)}.items():
+        for rep in range(4):
+            k = 1 + 0.01 * rep
+            rows.append({"algorithm": "decision_tree", "sweep": "base" if level == "none" else "svd",
+                         "treatment": "none" if level == "none" else "svd=50", "repetition": rep,
+                         "preprocess_energy_j": pre * k, "train_energy_j": train * k, "predict_energy_j": pred * k,
+                         "n_test": 100, "f1": 0.9, "n_train": 100, "n_features": 1000 if level == "none" else 50,
+                         "level_svd": level})
+    trade = factors.tradeoff(pd.DataFrame(rows), n_resamples=200)
+    svd = trade[trade.level == "50"].iloc[0]
+    assert np.isclose(svd.saving_pct, 22.0)
+    assert np.isclose(svd.trial_saving_pct, 100 * (1 - 17 / 12))
+    assert np.isclose(svd.median_trial_energy_j, 17 * 1.015)
+    assert np.isclose(svd.median_predict_energy_per_row_j, 1.015 / 100)  # J per prediction: predict J / test rows
+    by_trial = factors.best_tactic(trade, 0.01).iloc[0]  # the default ranks on the whole trial
+    assert by_trial.outcome == "nothing saves" and by_trial.ranked_on.startswith("whole trial")
+    by_train = factors.best_tactic(trade, 0.01, energy="train").iloc[0]
+    assert (by_train.factor, by_train.level) == ("svd", "50") and np.isclose(by_train.saving_pct, 22.0)
+    assert np.isclose(by_train.trial_saving_pct, 100 * (1 - 17 / 12))
