@@ -801,7 +801,10 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     energy_ratio, ratio_ci_low/high, test, p, holm_p (Holm over every row of the table), min_p
     (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less energy),
     magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power, per configuration),
-    f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises UsageError for an
+    f1_diff_pts (median F1 candidate - baseline, points), verdict (all on training energy); beside
+    them the whole trial: trial_energy_ratio with its CI (preprocess + train + predict; combined rows:
+    geometric mean, no CI) and each side's median energy per prediction (J per test row,
+    ``candidate_predict_j_per_row``, ``baseline_predict_j_per_row``). Raises UsageError for an
     unknown algorithm name, or when the candidate shares no configuration with the baselines.
     """
     known = sorted(trials["algorithm"].unique())
@@ -816,7 +819,7 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     if not baselines:
         raise UsageError("--baselines: name at least one algorithm other than the candidate")
     settings = setting_columns(trials)
-    trials = distinct_configurations(trials[trials["algorithm"].isin([candidate, *baselines])])
+    trials = with_trial_energy(distinct_configurations(trials[trials["algorithm"].isin([candidate, *baselines])]))
     key = trials[settings].astype(str).agg("\x1f".join, axis=1)
     cand = trials[trials["algorithm"] == candidate]
     rows = []
@@ -848,7 +851,8 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     cols = ["candidate", "baseline", "scope", "sweep", *settings, "configuration", "n_candidate", "n_baseline",
             "n_candidate_below_resolution", "n_baseline_below_resolution", "energy_ratio",
             "ratio_ci_low", "ratio_ci_high", "test", "p", "holm_p", "min_p", "cliffs_delta", "magnitude",
-            "mde_cliffs_delta", "f1_diff_pts", "verdict"]
+            "mde_cliffs_delta", "f1_diff_pts", "verdict", "trial_energy_ratio", "trial_ratio_ci_low",
+            "trial_ratio_ci_high", "candidate_predict_j_per_row", "baseline_predict_j_per_row"]
     return table[cols]
 
 
@@ -880,7 +884,17 @@ def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
             "test": "Mann-Whitney U, " + ("exact" if method != "auto" else "scipy auto"),
             "p": p, "min_p": min_mannwhitney_p(n_c, n_b),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
-            "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}
+            "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median())),
+            **_whole_trial(c, b, n_resamples, seed)}
+
+
+def _whole_trial(c: pd.DataFrame, b: pd.DataFrame, n_resamples: int, seed: int) -> dict:
+    """Beside a comparison on training energy: the whole trial's median ratio (preprocess + train +
+    predict) with its bootstrap CI, and each side's median energy per prediction (J per test row)."""
+    ratio, low, high = bootstrap_median_ratio(c[TRIAL_ENERGY], b[TRIAL_ENERGY], n_resamples, seed)
+    return {"trial_energy_ratio": ratio, "trial_ratio_ci_low": low, "trial_ratio_ci_high": high,
+            "candidate_predict_j_per_row": float(c[PER_ROW].median()),
+            "baseline_predict_j_per_row": float(b[PER_ROW].median())}
 
 
 def _combined(base_name, strata, settings, seed) -> dict:
@@ -891,6 +905,8 @@ def _combined(base_name, strata, settings, seed) -> dict:
     z, p, delta = van_elteren(pairs, VAN_ELTEREN_RESAMPLES if small else 0, seed)
     ratios = [float(c.median() / b.median()) for c, b in pairs if b.median() > 0 and c.median() > 0]
     f1 = [100 * (float(c["f1"].median()) - float(b["f1"].median())) for c, b in strata]
+    trial_ratios = [float(c[TRIAL_ENERGY].median() / b[TRIAL_ENERGY].median()) for c, b in strata
+                    if b[TRIAL_ENERGY].median() > 0 and c[TRIAL_ENERGY].median() > 0]
     below = [n_below_resolution(c) for c, _ in strata], [n_below_resolution(b) for _, b in strata]
     return {"baseline": base_name, "scope": "combined", "sweep": "",
             **dict.fromkeys(settings, math.nan),
@@ -904,7 +920,11 @@ def _combined(base_name, strata, settings, seed) -> dict:
                                        if small else "normal approximation"),
             "p": p, "min_p": min_van_elteren_p(sizes),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
-            "f1_diff_pts": float(np.median(f1))}
+            "f1_diff_pts": float(np.median(f1)),
+            "trial_energy_ratio": float(np.exp(np.mean(np.log(trial_ratios)))) if trial_ratios else math.nan,
+            "trial_ratio_ci_low": math.nan, "trial_ratio_ci_high": math.nan,
+            "candidate_predict_j_per_row": float(pd.concat([c[PER_ROW] for c, _ in strata]).median()),
+            "baseline_predict_j_per_row": float(pd.concat([b[PER_ROW] for _, b in strata]).median())}
 
 
 def combined_verdict(r, f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str:

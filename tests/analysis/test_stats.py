@@ -157,7 +157,7 @@ def test_best_saving_says_nothing_saves_when_every_level_costs_energy():
     assert best.loc["rows", "outcome"] == "nothing saves" and math.isnan(best.loc["rows", "saving_pct"])
     assert best.loc["features", "outcome"] == "none qualifies"
     shown = _best_table(stats.best_saving(trade, f1_tolerance=0.01), 0.01).display.set_index("factor")
-    assert shown.loc["rows", "level"] == "nothing saves" and "-18" not in shown.loc["rows", "saving (%)"]
+    assert shown.loc["rows", "level"] == "nothing saves" and "-18" not in shown.loc["rows", "training saving (%)"]
 
 
 def test_bootstrap_is_seeded():
