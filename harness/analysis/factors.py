@@ -145,28 +145,84 @@ def _with_x(df: pd.DataFrame, tactic: str | None) -> tuple[pd.DataFrame, str]:
     return df, x
 
 
+def dtype_bits(value) -> float:
+    """Bits of a floating-point dtype name (``float32`` -> 32.0); NaN for anything else (``unknown``,
+    missing, an integer dtype)."""
+    text = str(value)
+    if text.startswith("float"):
+        try:
+            return float(text[5:])
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+# What a dtype factor is correlated against, first one every trial of the algorithm records:
+# (column, variable name). fit_dtype: the dtype the fitted estimator computed in; input_dtype: the
+# dtype of the X given to fit and predict.
+RECEIVED = (("fit_dtype", "fit_dtype bits"), ("input_dtype", "input_dtype bits"))
+
+
+def _received_x(g: pd.DataFrame) -> tuple[pd.DataFrame, str, str]:
+    """A dtype factor's slice of one algorithm with x = the bits of what reached the estimator
+    (``RECEIVED``), or the requested bits when no trial records it. Returns (frame with column
+    ``received_bits``, variable, note); note says when the factor is nominal (x constant: the
+    estimator computed in one dtype at every level, e.g. a decision tree in float32 at float64 and
+    float32)."""
+    for column, variable in RECEIVED:
+        if column in g.columns:
+            bits = g[column].map(dtype_bits)
+            if len(bits) and bits.notna().all():
+                g = g.assign(received_bits=bits)
+                if bits.nunique() == 1:
+                    return g, variable, (f"nominal: {column} is {g[column].iloc[0]} at every level, so the "
+                                         "estimator computed the same way; no correlation")
+                return g, variable, ""
+    return g.assign(received_bits=g["bits"]), "bits (requested)", ("what reached the estimator is not recorded "
+                                                                   "(no fit_dtype): the requested bits")
+
+
 def correlations(trials: pd.DataFrame, y: str, representative: bool = False,
                  tactics: dict[str, str] | None = None) -> pd.DataFrame:
     """Spearman of ``y`` with each factor's x, per algorithm; over all trials, or over the
     median-energy trial of each level (``representative``, as RQ3). ``tactics``: factor ->
     built-in tactic name (``Results.tactics``, from the manifest's spec); without it a factor
-    named like a built-in tactic is taken to be that tactic."""
+    named like a built-in tactic is taken to be that tactic.
+
+    A dtype factor is analysed by what reached the estimator (issue 21, item 8): x is the bits of
+    the trial's ``fit_dtype`` (the dtype the fitted estimator computed in; else ``input_dtype``; the
+    requested bits only when neither is recorded), and where that is the same at every level (a
+    decision tree computes in float32 whatever it is given) the factor is *nominal* for that
+    algorithm: rho and p are NaN and ``note`` says so. A kbits factor's x is the values' resolution
+    in bits; its ``note`` says the dtype the values reached the estimator in (float64 at every
+    level: kbits changes the values, not their storage). Columns: algorithm, factor, variable,
+    n_levels, n_trials, rho, p, note."""
     from harness.tactics.registry import BUILTIN
 
     rows = []
     for f, df in factor_slices(trials).items():
         tactic = (tactics or {}).get(f, f if f in BUILTIN else None)
         df, x = _with_x(df, tactic)
+        is_dtype = x == "bits" and tactic != "kbits"
         for algorithm, g in df.groupby("algorithm", sort=True):
             if representative:  # a level whose every reading cleaning blanked has no median-energy trial
                 g = pd.DataFrame([h.sort_values("repetition", kind="stable").iloc[
                     stats.median_trial_position(h.sort_values("repetition", kind="stable")["train_energy_j"])]
                     for _, h in g.groupby("level", sort=True) if h["train_energy_j"].notna().any()],
                     columns=g.columns)
-            rho, p = stats.spearman(g[x], g[y])
-            rows.append({"algorithm": algorithm, "factor": f, "variable": x, "n_levels": g["level"].nunique(),
-                         "n_trials": len(g), "rho": rho, "p": p})
-    return pd.DataFrame(rows, columns=["algorithm", "factor", "variable", "n_levels", "n_trials", "rho", "p"])
+            variable, note, column = x, "", x
+            if is_dtype:
+                g, variable, note = _received_x(g)
+                column = "received_bits"
+            elif x == "bits":  # kbits
+                variable = "kbits (value resolution)"
+                stored = sorted(set(map(str, g["input_dtype"]))) if "input_dtype" in g.columns else []
+                note = (f"values reach the estimator as {', '.join(stored)} at every level: kbits changes the "
+                        "values' resolution, not their storage" if len(stored) == 1 and stored[0] != "None" else "")
+            rho, p = (math.nan, math.nan) if note.startswith("nominal") else stats.spearman(g[column], g[y])
+            rows.append({"algorithm": algorithm, "factor": f, "variable": variable, "n_levels": g["level"].nunique(),
+                         "n_trials": len(g), "rho": rho, "p": p, "note": note})
+    return pd.DataFrame(rows, columns=["algorithm", "factor", "variable", "n_levels", "n_trials", "rho", "p", "note"])
 
 
 def tradeoff(trials: pd.DataFrame, n_resamples: int = stats.N_RESAMPLES, seed: int = stats.SEED) -> pd.DataFrame:

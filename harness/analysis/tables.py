@@ -378,9 +378,19 @@ def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool =
              f"{tested} test(s) in this table, one family: Holm p adjusts each p for all of them. p two-sided"
              + (f" ({methods}; exact up to {stats.EXACT_SPEARMAN_MAX_N} pairs, permutation up to "
                 f"{stats.PERMUTATION_SPEARMAN_MAX_N}, t-approximation above)." if methods else ".")]
-    if (corr["variable"] == "bits").any():
-        notes.append("bits: bits per feature value at the level (dtype float32 = 32, kbits 8 = 8; none = 64, the "
-                     "float64 features).")
+    if "note" in corr.columns and corr["note"].fillna("").astype(bool).any():
+        display["note"] = corr["note"].fillna("").to_numpy()
+    variables = set(corr["variable"])
+    if variables & {"fit_dtype bits", "input_dtype bits", "bits (requested)"}:
+        notes.append("dtype factors are analysed by what reached the estimator: fit_dtype bits = the bits of the "
+                     "dtype the fitted estimator computed in (row column fit_dtype; input_dtype, the dtype of the "
+                     "X given to fit, where fit_dtype is not known). Where it is the same at every level the factor "
+                     "is nominal for that algorithm (a decision tree computes in float32 whatever it is given): no "
+                     "correlation is computed.")
+    if "kbits (value resolution)" in variables:
+        notes.append("kbits: bits of resolution per value at the level (none = 64); the values reach the "
+                     "estimator as float64 at every level (see note), so kbits changes the values, not their "
+                     "storage.")
     if (corr["variable"] == "level_value").any():
         notes.append("level_value: the level as a number, none = the level that changes nothing (1.0 for a "
                      "fraction; a user tactic's untreated trials are left out).")
