@@ -479,9 +479,9 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
                                                                    table["baseline_predict_j_per_row"])],
     })
     repeated = table[(~combined) & table["sweep"].astype(str).str.contains(",")]
-    notes = (f"Energy ratio, test, Cliff's delta and verdict: training energy. Whole-trial ratio: the same ratio "
-             "on preprocess + train + predict energy, with its bootstrap CI; J/prediction: median predict energy "
-             "per test row, candidate/baseline.",
+    notes = (("Energy ratio, test, Cliff's delta and verdict: training energy. Whole-trial ratio: the same ratio "
+              "on preprocess + train + predict energy, with its bootstrap CI; J/prediction: median predict energy "
+              "per test row, candidate/baseline."),
              f"Energy ratio = median training energy of {candidate} / baseline (below 1: "
              f"{candidate} uses less); CI: percentile bootstrap. One row per configuration: every "
              "tactic level and fraction apart, never pooled; a configuration in several sweeps (e.g. full data "

@@ -20,7 +20,13 @@ from typing import Callable
 
 import numpy as np
 
-from harness.tuning.space import Space, finite_points, grid_points, random_points, suggest
+from harness.tuning.space import (
+    Space,
+    finite_points,
+    grid_points,
+    random_points,
+    suggest,
+)
 
 
 @dataclass
