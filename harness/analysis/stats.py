@@ -552,11 +552,34 @@ def cliffs_delta(candidate, baseline) -> tuple[float, float]:
     x, y = _finite(candidate), _finite(baseline)  # blanked readings (NaN) left out
     if len(x) == 0 or len(y) == 0:
         return math.nan, math.nan
+    if min(len(x), len(y)) == 1:  # scipy's permutation test needs 2 a side (1 repetition: quick specs)
+        u = _u(x, y)
+        return 2 * u / (len(x) * len(y)) - 1, _one_side_single_p(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sps.mannwhitneyu(x, y, alternative="two-sided", method=mannwhitney_method(len(x), len(y)))
     p = float(res.pvalue)
     return 2 * float(res.statistic) / (len(x) * len(y)) - 1, p
+
+
+def _u(x: np.ndarray, y: np.ndarray) -> float:
+    """Mann-Whitney U of x: pairs with x > y, ties counting one half."""
+    return float((x[:, None] > y[None, :]).sum() + 0.5 * (x[:, None] == y[None, :]).sum())
+
+
+def _one_side_single_p(x: np.ndarray, y: np.ndarray) -> float:
+    """The exact two-sided Mann-Whitney p when one side has a single value: each of the N = n1 + n2
+    ways to choose that one value from the pooled values is equally likely under H0 (ties kept);
+    p = share of them with |U - n1 n2 / 2| at least the observed one. 1 vs 1: p = 1; 1 vs 3 apart: 0.5."""
+    pooled = np.concatenate([x, y])
+    single_x = len(x) == 1
+    us = []
+    for i in range(len(pooled)):
+        one, rest = pooled[[i]], np.delete(pooled, i)
+        us.append(_u(one, rest) if single_x else _u(rest, one))
+    mean = len(x) * len(y) / 2
+    dev = abs(_u(x, y) - mean)
+    return float(np.mean([abs(u - mean) >= dev - 1e-9 for u in us]))
 
 
 # Up to C(16, 8) = 12,870 splits (8 trials a side) the permutation distribution of U is enumerated.
