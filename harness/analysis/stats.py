@@ -45,17 +45,21 @@ def _is_one(col: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- cleaning and normality
 
 def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop, per configuration, trials with training energy <= 0 J or missing (NaN, e.g. a pyrapl
-    window across a counter wrap), then trials whose training energy has |z| >= ``z_limit`` (z with
-    the population standard deviation of the remaining trials of that configuration).
+    """Blank, per configuration, the training-energy readings that cannot be used: <= 0 J or
+    missing (NaN, e.g. a pyrapl window across a counter wrap), then those with |z| >= ``z_limit``
+    (z with the population standard deviation of the remaining readings of that configuration).
 
-    Returns (kept trials, report) where the report has one row per configuration with
-    ``n_trials``, ``dropped_nonpositive`` (<= 0 J or missing), ``dropped_outliers`` and
-    ``n_kept``. A configuration of
-    identical energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so
-    a configuration needs at least 11 trials for one outlier to reach |z| >= 3.
+    Cleaning drops readings, not observations (issue 21, item 6): every trial is kept, a blanked
+    reading becomes NaN in ``train_energy_j`` (so the whole-trial energy of that trial is NaN too),
+    and the trial's F1 and other scores stay in every F1 statistic. Energy statistics skip NaN.
+
+    Returns (trials with blanked readings, report) where the report has one row per configuration
+    with ``n_trials``, ``dropped_nonpositive`` (<= 0 J or missing), ``dropped_outliers`` and
+    ``n_kept`` (energy readings kept; every trial is kept for F1). A configuration of identical
+    energies has no outlier. With n trials the largest possible |z| is sqrt(n - 1), so a
+    configuration needs at least 11 trials for one outlier to reach |z| >= 3.
     """
-    positive = trials["train_energy_j"] > 0  # False for NaN too: missing energies are dropped
+    positive = trials["train_energy_j"] > 0  # False for NaN too: missing energies are blanked
 
     def z(energy: pd.Series) -> pd.Series:
         sd = energy.std(ddof=0)
@@ -68,7 +72,8 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
     zs = pos.groupby(config, sort=False)["train_energy_j"].transform(z)
     outlier = pd.Series(False, index=trials.index)
     outlier.loc[pos.index] = zs.abs() >= z_limit
-    kept = trials[positive & ~outlier]
+    kept = trials.copy()
+    kept.loc[~positive | outlier, "train_energy_j"] = math.nan
     flags = pd.DataFrame({"nonpositive": ~positive, "outlier": outlier})
     report = (pd.concat([trials[config], flags], axis=1)
               .groupby(config, sort=True)
@@ -80,10 +85,64 @@ def clean(trials: pd.DataFrame, z_limit: float = Z_LIMIT) -> tuple[pd.DataFrame,
 
 
 def analysed(trials: pd.DataFrame, cleaned: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trials to analyse, cleaning report): the kept trials when ``cleaned``, else all of them
-    (``--no-clean``); the report says what cleaning drops either way."""
+    """(trials to analyse, cleaning report): every trial, with the readings cleaning blanks set to
+    NaN when ``cleaned``, else untouched (``--no-clean``), and the whole-trial columns of
+    ``with_trial_energy``; the report says what cleaning blanks either way."""
     kept, report = clean(trials)
-    return (kept if cleaned else trials), report
+    return with_trial_energy(kept if cleaned else trials), report
+
+
+PHASES = ("preprocess_energy_j", "train_energy_j", "predict_energy_j")
+TRIAL_ENERGY = "trial_energy_j"
+PER_ROW = "predict_energy_per_row_j"
+
+
+def with_trial_energy(trials: pd.DataFrame) -> pd.DataFrame:
+    """``trials`` with ``trial_energy_j`` = preprocess + train + predict energy (J; NaN when a phase is
+    missing or was blanked: a whole trial is never summed from part of it) and
+    ``predict_energy_per_row_j`` = predict energy / test rows (J per prediction; NaN without test
+    rows). A tactic's own cost sits in the preprocess phase (a projection, a selection), a lazy
+    learner's in the predict phase (k-NN): the training phase alone misses both (issue 21, item 4).
+    Predict energy is per predict call (``predict_repetitions`` calls share a window)."""
+    if trials.empty and TRIAL_ENERGY in trials.columns:
+        return trials
+    phases = [pd.to_numeric(trials[c], errors="coerce") if c in trials.columns
+              else pd.Series(math.nan, index=trials.index) for c in PHASES]
+    total = phases[0] + phases[1] + phases[2]  # NaN propagates
+    rows = (pd.to_numeric(trials["n_test"], errors="coerce") if "n_test" in trials.columns
+            else pd.Series(math.nan, index=trials.index))
+    per_row = phases[2] / rows.where(rows > 0)
+    return trials.assign(**{TRIAL_ENERGY: total, PER_ROW: per_row})
+
+
+def saving_columns(h: pd.DataFrame, ref: pd.DataFrame, is_ref: bool, n_resamples: int, seed: int,
+                   column: str = TRIAL_ENERGY, prefix: str = "trial_") -> dict:
+    """The saving of ``h`` against ``ref`` on ``column`` (percent, with the bootstrap CI of the ratio
+    of medians): ``<prefix>saving_pct``, ``<prefix>saving_ci_low_pct``, ``<prefix>saving_ci_high_pct``,
+    and the level's ``median_<column>``. The reference level itself: saving 0, no CI."""
+    ratio, low, high = ((1.0, math.nan, math.nan) if is_ref else
+                        bootstrap_median_ratio(h[column], ref[column], n_resamples, seed))
+    if is_ref and not h[column].median() > 0:
+        ratio = math.nan
+    return {f"median_{column}": float(h[column].median()), f"{prefix}saving_pct": 100 * (1 - ratio),
+            f"{prefix}saving_ci_low_pct": 100 * (1 - high), f"{prefix}saving_ci_high_pct": 100 * (1 - low)}
+
+
+def analysed_rows(trials: pd.DataFrame, cleaned: bool = True) -> pd.DataFrame:
+    """The trials to draw or export one by one: ``analysed`` without the trials whose training energy
+    cleaning blanked (a point or a run needs its energy); all of them with ``cleaned`` False."""
+    kept, _ = analysed(trials, cleaned)
+    return kept[kept["train_energy_j"].notna()] if cleaned else kept
+
+
+def has_energy(trials: pd.DataFrame) -> bool:
+    """True when some trial has a training-energy reading left (after cleaning)."""
+    return bool(len(trials)) and bool(trials["train_energy_j"].notna().any())
+
+
+def _finite(values) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    return x[np.isfinite(x)]
 
 
 def shapiro(values) -> tuple[float, float]:
@@ -156,13 +215,15 @@ def median_trial_position(energies) -> int:
     """Position (0-based, in the given order) of the median trial by the nearest-rank rule.
 
     Values are sorted ascending (stably, so ties keep their order) and the trial of rank
-    ceil(n / 2) (1-based) is chosen: the lower middle one for an even count.
+    ceil(n / 2) (1-based) is chosen: the lower middle one for an even count. NaN values (readings
+    blanked by cleaning) are left out of n. Raises ValueError when no value is finite.
     """
     x = np.asarray(energies, dtype=float)
-    if len(x) == 0:
-        raise ValueError("median_trial_position needs at least one value")
-    order = np.argsort(x, kind="stable")
-    return int(order[math.ceil(len(x) / 2) - 1])
+    finite = np.flatnonzero(np.isfinite(x))  # a blanked (NaN) reading is no candidate
+    if len(finite) == 0:
+        raise ValueError("median_trial_position needs at least one finite value")
+    order = finite[np.argsort(x[finite], kind="stable")]
+    return int(order[math.ceil(len(finite) / 2) - 1])
 
 
 def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -170,15 +231,16 @@ def representative_trials(trials: pd.DataFrame) -> pd.DataFrame:
     picks = []
     for _, g in trials.groupby(config_columns(trials), sort=True):
         g = g.sort_values("repetition", kind="stable")
-        picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
-    return pd.DataFrame(picks).reset_index(drop=True)
+        if g["train_energy_j"].notna().any():  # no reading left: no median-energy trial
+            picks.append(g.iloc[median_trial_position(g["train_energy_j"])])
+    return pd.DataFrame(picks, columns=trials.columns).reset_index(drop=True)
 
 
 def median_energy_f1(trials: pd.DataFrame) -> float:
     """F1 of the median-energy trial (nearest rank, in repetition order) of ``trials``: what the
     ICT4S'22 analysis.py reported per configuration (``quantile(0.5, interpolation='nearest')`` of
     training energy), instead of the median F1. NaN for no trials."""
-    if trials.empty:
+    if trials.empty or not trials["train_energy_j"].notna().any():
         return math.nan
     g = trials.sort_values("repetition", kind="stable") if "repetition" in trials else trials
     return float(g["f1"].iloc[median_trial_position(g["train_energy_j"])])
@@ -209,6 +271,8 @@ def spearman(x, y, seed: int = SEED) -> tuple[float, float]:
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)  # a blanked energy reading: that pair is left out
+    x, y = x[ok], y[ok]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan, math.nan
     with warnings.catch_warnings():
@@ -269,7 +333,7 @@ def rq1(trials: pd.DataFrame) -> pd.DataFrame:
     trials whose training phase is flagged below the meter's resolution."""
     full = full_data(trials)
     table = (full.groupby("algorithm")
-             .agg(n_trials=("train_energy_j", "size"),
+             .agg(n_trials=("train_energy_j", "count"),  # energy readings (cleaning blanks some)
                   median_train_energy_j=("train_energy_j", "median"),
                   median_train_s=("train_s", "median"))
              .reset_index())
@@ -344,8 +408,7 @@ def bootstrap_median_ratio(a, b, n_resamples: int = N_RESAMPLES, seed: int = SEE
     ``MIN_BOOTSTRAP_N`` values on either side (``small_sample_note`` says why), NaN everything when
     median(b) <= 0.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    a, b = _finite(a), _finite(b)  # readings blanked by cleaning (NaN) are left out
     if len(a) == 0 or len(b) == 0 or not np.median(b) > 0:
         return math.nan, math.nan, math.nan
     ratio = float(np.median(a) / np.median(b))
@@ -369,8 +432,11 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
     median-energy trial (``median_energy_f1``), as the paper's analysis did. The 100% reference is
     the slice's own full-data configuration, or, if the slice has none, every full-data trial of
     the algorithm. The reference row itself has saving 0
-    and no CI.
+    and no CI. Beside training energy, the whole trial (``TRIAL_COLUMNS``): the median energy of each
+    phase, ``median_trial_energy_j`` (preprocess + train + predict) and its saving with CI
+    (``trial_saving_pct``, ...), and ``median_predict_energy_per_row_j`` (J per prediction).
     """
+    trials = with_trial_energy(trials)
     full = full_data(trials)
     rows = []
     for factor, df in one_factor_slices(trials).items():
@@ -399,11 +465,28 @@ def tradeoff(trials: pd.DataFrame, n_resamples: int = N_RESAMPLES, seed: int = S
                     "f1_change_pts": 100 * (float(h["f1"].median()) - float(f1_ref)),
                     "median_energy_trial_f1": median_energy_f1(h),
                     "median_energy_trial_f1_change_pts": 100 * (median_energy_f1(h) - f1_ref_rep),
+                    **phase_medians(h),
+                    **saving_columns(h, with_trial_energy(ref), is_ref, n_resamples, seed),
                 })
     cols = ["algorithm", "factor", "fraction", "n_train", "n_features", "n_trials", "n_below_resolution",
             "median_train_energy_j", "saving_pct", "saving_ci_low_pct", "saving_ci_high_pct",
-            "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts"]
+            "median_f1", "f1_change_pts", "median_energy_trial_f1", "median_energy_trial_f1_change_pts",
+            *TRIAL_COLUMNS]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+TRIAL_COLUMNS = ["median_preprocess_energy_j", "median_predict_energy_j", "median_predict_energy_per_row_j",
+                 "median_trial_energy_j", "trial_saving_pct", "trial_saving_ci_low_pct", "trial_saving_ci_high_pct"]
+
+
+def phase_medians(h: pd.DataFrame) -> dict:
+    """Median preprocess and predict energy (J) and energy per prediction (J per test row) of ``h``."""
+    h = with_trial_energy(h) if PER_ROW not in h.columns else h
+    def median(col: str) -> float:
+        return float(pd.to_numeric(h[col], errors="coerce").median()) if col in h.columns else math.nan
+
+    return {"median_preprocess_energy_j": median("preprocess_energy_j"),
+            "median_predict_energy_j": median("predict_energy_j"), "median_predict_energy_per_row_j": median(PER_ROW)}
 
 
 def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame:
@@ -411,7 +494,9 @@ def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame
     most ``f1_tolerance`` (F1 units: 0.01 is 1 point). ``outcome`` says which: ``saves``;
     ``nothing saves`` when every qualifying level costs energy (saving <= 0: none is listed as
     "best"); ``none qualifies`` when no reduced level keeps F1 within the tolerance, including when
-    every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean). NaN level then."""
+    every saving is undefined (e.g. a net 100% median <= 0 J under --no-clean). NaN level then.
+    Ranked on training energy (the paper's tables); ``trial_saving_pct``: the chosen level's
+    whole-trial saving, beside it."""
     rows = []
     for (algorithm, factor), g in trade.groupby(["algorithm", "factor"], sort=True):
         ok = g[(~np.isclose(g["fraction"], 1.0)) & (g["f1_change_pts"] >= -100 * f1_tolerance - 1e-9)]
@@ -425,9 +510,10 @@ def best_saving(trade: pd.DataFrame, f1_tolerance: float = 0.01) -> pd.DataFrame
         best = ok.loc[ok["saving_pct"].idxmax()]
         rows.append({**{k: best[k] for k in ("algorithm", "factor", "fraction", "saving_pct",
                                              "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts")},
-                     "outcome": outcome})
+                     "outcome": outcome, "trial_saving_pct": best.get("trial_saving_pct", math.nan)})
     return pd.DataFrame(rows, columns=["algorithm", "factor", "fraction", "saving_pct",
-                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts", "outcome"])
+                                       "saving_ci_low_pct", "saving_ci_high_pct", "f1_change_pts", "outcome",
+                                       "trial_saving_pct"])
 
 
 SAVES, NOTHING_SAVES, NONE_QUALIFIES = "saves", "nothing saves", "none qualifies"
@@ -463,15 +549,37 @@ def cliffs_delta(candidate, baseline) -> tuple[float, float]:
     lower (for energy: greener). NaN with an empty side. p: exact (permutation, ties kept) up to 8
     trials a side, see ``mannwhitney_method``.
     """
-    x = np.asarray(candidate, dtype=float)
-    y = np.asarray(baseline, dtype=float)
+    x, y = _finite(candidate), _finite(baseline)  # blanked readings (NaN) left out
     if len(x) == 0 or len(y) == 0:
         return math.nan, math.nan
+    if min(len(x), len(y)) == 1:  # scipy's permutation test needs 2 a side (1 repetition: quick specs)
+        u = _u(x, y)
+        return 2 * u / (len(x) * len(y)) - 1, _one_side_single_p(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sps.mannwhitneyu(x, y, alternative="two-sided", method=mannwhitney_method(len(x), len(y)))
     p = float(res.pvalue)
     return 2 * float(res.statistic) / (len(x) * len(y)) - 1, p
+
+
+def _u(x: np.ndarray, y: np.ndarray) -> float:
+    """Mann-Whitney U of x: pairs with x > y, ties counting one half."""
+    return float((x[:, None] > y[None, :]).sum() + 0.5 * (x[:, None] == y[None, :]).sum())
+
+
+def _one_side_single_p(x: np.ndarray, y: np.ndarray) -> float:
+    """The exact two-sided Mann-Whitney p when one side has a single value: each of the N = n1 + n2
+    ways to choose that one value from the pooled values is equally likely under H0 (ties kept);
+    p = share of them with |U - n1 n2 / 2| at least the observed one. 1 vs 1: p = 1; 1 vs 3 apart: 0.5."""
+    pooled = np.concatenate([x, y])
+    single_x = len(x) == 1
+    us = []
+    for i in range(len(pooled)):
+        one, rest = pooled[[i]], np.delete(pooled, i)
+        us.append(_u(one, rest) if single_x else _u(rest, one))
+    mean = len(x) * len(y) / 2
+    dev = abs(_u(x, y) - mean)
+    return float(np.mean([abs(u - mean) >= dev - 1e-9 for u in us]))
 
 
 # Up to C(16, 8) = 12,870 splits (8 trials a side) the permutation distribution of U is enumerated.
@@ -657,7 +765,7 @@ def van_elteren(strata, n_resamples: int = 0, seed: int = SEED) -> tuple[float, 
     """
     t_obs, var, weight, parts = 0.0, 0.0, 0.0, []
     for x, y in strata:
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        x, y = _finite(x), _finite(y)  # blanked readings (NaN) left out
         n1, n2 = len(x), len(y)
         if n1 == 0 or n2 == 0:
             continue
@@ -716,7 +824,10 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     energy_ratio, ratio_ci_low/high, test, p, holm_p (Holm over every row of the table), min_p
     (the smallest p these sizes allow), cliffs_delta (negative: candidate uses less energy),
     magnitude, mde_cliffs_delta (minimum detectable |delta| at 80% power, per configuration),
-    f1_diff_pts (median F1 candidate - baseline, points), verdict. Raises UsageError for an
+    f1_diff_pts (median F1 candidate - baseline, points), verdict (all on training energy); beside
+    them the whole trial: trial_energy_ratio with its CI (preprocess + train + predict; combined rows:
+    geometric mean, no CI) and each side's median energy per prediction (J per test row,
+    ``candidate_predict_j_per_row``, ``baseline_predict_j_per_row``). Raises UsageError for an
     unknown algorithm name, or when the candidate shares no configuration with the baselines.
     """
     known = sorted(trials["algorithm"].unique())
@@ -731,7 +842,7 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     if not baselines:
         raise UsageError("--baselines: name at least one algorithm other than the candidate")
     settings = setting_columns(trials)
-    trials = distinct_configurations(trials[trials["algorithm"].isin([candidate, *baselines])])
+    trials = with_trial_energy(distinct_configurations(trials[trials["algorithm"].isin([candidate, *baselines])]))
     key = trials[settings].astype(str).agg("\x1f".join, axis=1)
     cand = trials[trials["algorithm"] == candidate]
     rows = []
@@ -763,7 +874,8 @@ def compare(trials: pd.DataFrame, candidate: str, baselines: list[str] | None = 
     cols = ["candidate", "baseline", "scope", "sweep", *settings, "configuration", "n_candidate", "n_baseline",
             "n_candidate_below_resolution", "n_baseline_below_resolution", "energy_ratio",
             "ratio_ci_low", "ratio_ci_high", "test", "p", "holm_p", "min_p", "cliffs_delta", "magnitude",
-            "mde_cliffs_delta", "f1_diff_pts", "verdict"]
+            "mde_cliffs_delta", "f1_diff_pts", "verdict", "trial_energy_ratio", "trial_ratio_ci_low",
+            "trial_ratio_ci_high", "candidate_predict_j_per_row", "baseline_predict_j_per_row"]
     return table[cols]
 
 
@@ -785,39 +897,57 @@ def configuration_label(setting: dict) -> str:
 def _comparison(base_name, scope, level, c, b, n_resamples, seed) -> dict:
     ratio, low, high = bootstrap_median_ratio(c["train_energy_j"], b["train_energy_j"], n_resamples, seed)
     delta, p = cliffs_delta(c["train_energy_j"], b["train_energy_j"])
-    method = mannwhitney_method(len(c), len(b))
+    n_c, n_b = int(c["train_energy_j"].notna().sum()), int(b["train_energy_j"].notna().sum())  # readings tested
+    method = mannwhitney_method(n_c, n_b)
     return {"baseline": base_name, "scope": scope, **level,
-            "n_candidate": len(c), "n_baseline": len(b),
+            "n_candidate": n_c, "n_baseline": n_b,
             "n_candidate_below_resolution": n_below_resolution(c),
             "n_baseline_below_resolution": n_below_resolution(b),
             "energy_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high,
             "test": "Mann-Whitney U, " + ("exact" if method != "auto" else "scipy auto"),
-            "p": p, "min_p": min_mannwhitney_p(len(c), len(b)),
+            "p": p, "min_p": min_mannwhitney_p(n_c, n_b),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
-            "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median()))}
+            "f1_diff_pts": 100 * (float(c["f1"].median()) - float(b["f1"].median())),
+            **_whole_trial(c, b, n_resamples, seed)}
+
+
+def _whole_trial(c: pd.DataFrame, b: pd.DataFrame, n_resamples: int, seed: int) -> dict:
+    """Beside a comparison on training energy: the whole trial's median ratio (preprocess + train +
+    predict) with its bootstrap CI, and each side's median energy per prediction (J per test row)."""
+    ratio, low, high = bootstrap_median_ratio(c[TRIAL_ENERGY], b[TRIAL_ENERGY], n_resamples, seed)
+    return {"trial_energy_ratio": ratio, "trial_ratio_ci_low": low, "trial_ratio_ci_high": high,
+            "candidate_predict_j_per_row": float(c[PER_ROW].median()),
+            "baseline_predict_j_per_row": float(b[PER_ROW].median())}
 
 
 def _combined(base_name, strata, settings, seed) -> dict:
     """The combined row of one baseline: van Elteren over the shared configurations."""
     pairs = [(c["train_energy_j"], b["train_energy_j"]) for c, b in strata]
-    small = any(min(len(c), len(b)) < SMALL_STRATUM for c, b in strata)
+    sizes = [(int(c.notna().sum()), int(b.notna().sum())) for c, b in pairs]  # energy readings per side
+    small = any(min(a, b) < SMALL_STRATUM for a, b in sizes)
     z, p, delta = van_elteren(pairs, VAN_ELTEREN_RESAMPLES if small else 0, seed)
-    ratios = [float(np.median(c) / np.median(b)) for c, b in pairs if np.median(b) > 0 and np.median(c) > 0]
+    ratios = [float(c.median() / b.median()) for c, b in pairs if b.median() > 0 and c.median() > 0]
     f1 = [100 * (float(c["f1"].median()) - float(b["f1"].median())) for c, b in strata]
+    trial_ratios = [float(c[TRIAL_ENERGY].median() / b[TRIAL_ENERGY].median()) for c, b in strata
+                    if b[TRIAL_ENERGY].median() > 0 and c[TRIAL_ENERGY].median() > 0]
     below = [n_below_resolution(c) for c, _ in strata], [n_below_resolution(b) for _, b in strata]
     return {"baseline": base_name, "scope": "combined", "sweep": "",
             **dict.fromkeys(settings, math.nan),
             "configuration": f"all {len(strata)} configurations (stratified)",
-            "n_candidate": sum(len(c) for c, _ in strata), "n_baseline": sum(len(b) for _, b in strata),
+            "n_candidate": sum(a for a, _ in sizes), "n_baseline": sum(b for _, b in sizes),
             "n_candidate_below_resolution": math.nan if all(math.isnan(v) for v in below[0]) else float(np.nansum(below[0])),
             "n_baseline_below_resolution": math.nan if all(math.isnan(v) for v in below[1]) else float(np.nansum(below[1])),
             "energy_ratio": float(np.exp(np.mean(np.log(ratios)))) if ratios else math.nan,
             "ratio_ci_low": math.nan, "ratio_ci_high": math.nan,
             "test": "van Elteren, " + (f"{VAN_ELTEREN_RESAMPLES:,} within-configuration permutations"
                                        if small else "normal approximation"),
-            "p": p, "min_p": min_van_elteren_p([(len(c), len(b)) for c, b in strata]),
+            "p": p, "min_p": min_van_elteren_p(sizes),
             "cliffs_delta": delta, "magnitude": cliffs_magnitude(delta),
-            "f1_diff_pts": float(np.median(f1))}
+            "f1_diff_pts": float(np.median(f1)),
+            "trial_energy_ratio": float(np.exp(np.mean(np.log(trial_ratios)))) if trial_ratios else math.nan,
+            "trial_ratio_ci_low": math.nan, "trial_ratio_ci_high": math.nan,
+            "candidate_predict_j_per_row": float(pd.concat([c[PER_ROW] for c, _ in strata]).median()),
+            "baseline_predict_j_per_row": float(pd.concat([b[PER_ROW] for _, b in strata]).median())}
 
 
 def combined_verdict(r, f1_tolerance: float = 0.01, alpha: float = ALPHA) -> str:

@@ -71,6 +71,10 @@ CI_SCOPE_NOTE = ("The 95% CIs cover this run's sampling only (the spread of its 
                  "'Between runs'.")
 SELECTION_NOTE = ("Each row is the largest saving selected among all the levels considered for it: a maximum over "
                   "several noisy estimates tends to overstate the saving, and its CI does not allow for the selection.")
+WHOLE_TRIAL_NOTE = ("Whole trial = preprocess + train + predict energy (a tactic's own cost is in preprocess, a lazy "
+                    "learner's in predict; undefined where a phase was not recorded or its training reading was "
+                    "blanked by cleaning); its saving and CI as for training energy. J/prediction = median predict "
+                    "energy / test rows.")
 NO_CI = "-"  # the trade-off's 100% row: the reference itself, so no interval (not undefined)
 
 
@@ -85,7 +89,7 @@ def ci(low, high, fmt=pct) -> str:
 def analysis_tables(results: Results, options: Options = Options()) -> tuple[list[Table], pd.DataFrame]:
     """All tables of ``analyze``, and the trials they were computed from (after cleaning)."""
     trials, cleaning = stats.analysed(results.trials, options.clean)
-    if trials.empty:
+    if not stats.has_energy(trials):
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
                            "<= 0 J or missing?); check the meter or use --no-clean")
     tables = [_cleaning_table(cleaning, options.clean)]
@@ -100,7 +104,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
         tables += _factor_tables(trials, options, results.tactics)
         return [_with_notes(t, results) for t in tables], trials
     tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
-                                     "energy with rows and features, all trials", stats.rq2(trials)))
+                                     "energy with rows and features, all trials (training energy, as in the paper)", stats.rq2(trials)))
     tables.append(_correlation_table(
         "rq3_f1_spearman", "RQ3: Spearman correlation of F1 with rows and features, "
         "median-energy trial per configuration", stats.rq3(trials), energy=False))
@@ -140,7 +144,7 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
     """RQ2/RQ3 and the trade-off for every factor, the best tactic per algorithm, factorial cells.
     ``tactics``: factor -> built-in tactic (``Results.tactics``), which tells RQ2/RQ3's variable."""
     out = [_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training energy with each "
-                              "factor, all trials", factors.correlations(trials, "train_energy_j", tactics=tactics)),
+                              "factor, all trials (training energy, as in the paper)", factors.correlations(trials, "train_energy_j", tactics=tactics)),
            _correlation_table("rq3_f1_spearman", "RQ3: Spearman correlation of F1 with each factor, "
                               "median-energy trial per level", factors.correlations(trials, "f1", True, tactics),
                               energy=False)]
@@ -151,30 +155,37 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
         "trials": trade["n_trials"].astype(str),
         "n_train": [num(x, 6) for x in trade["n_train"]], "n_features": [num(x, 6) for x in trade["n_features"]],
         "median train energy (J)": [num(x) for x in trade["median_train_energy_j"]],
-        "saving (%)": [pct(x) for x in trade["saving_pct"]],
+        "training saving (%)": [pct(x) for x in trade["saving_pct"]],
         "95% CI": [NO_CI if lv == factors.NONE else ci(lo, hi) for lv, lo, hi in
                    zip(trade["level"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        **_whole_trial_display(trade, trade["level"] == factors.NONE),
         "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
     })
-    out.append(Table("tradeoff", "Trade-off per factor and level: training-energy saving versus the untreated "
-                     "trials (none) and F1 change", trade, display,
-                     notes=("Saving = 100 x (1 - median training energy at the level / median untreated); CI: "
-                            "percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).", CI_SCOPE_NOTE,
-                            *small)))
+    out.append(Table("tradeoff", "Trade-off per factor and level: training-energy and whole-trial savings versus "
+                     "the untreated trials (none), energy per prediction, and F1 change", trade, display,
+                     notes=("Training saving = 100 x (1 - median training energy at the level / median untreated); "
+                            "CI: percentile bootstrap of the ratio of medians. F1 change in points (F1 x 100).",
+                            WHOLE_TRIAL_NOTE, CI_SCOPE_NOTE, *small)))
     best = factors.best_tactic(trade, options.f1_tolerance)
     tol = options.f1_tolerance
     display = pd.DataFrame({
         "algorithm": best["algorithm"],
         "tactic (factor)": [f if isinstance(f, str) else outcome for f, outcome in zip(best["factor"], best["outcome"])],
         "level": [lv if isinstance(lv, str) else "-" for lv in best["level"]],
+        "ranked on": best["ranked_on"],
         "saving (%)": [pct(x) for x in best["saving_pct"]],
         "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
+        "training saving (%)": [pct(x) for x in best["train_saving_pct"]],
+        "whole-trial saving (%)": [pct(x) for x in best["trial_saving_pct"]],
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
         "best of another tactic": [r if isinstance(r, str) else "-" for r in best["runner_up"]],
     })
-    notes = ("'nothing saves': every level within the F1 tolerance costs more training energy than the untreated "
-             "trials; 'none qualifies': no level keeps F1 within it.", SELECTION_NOTE, CI_SCOPE_NOTE, *small)
-    out.append(Table("tactic_best", f"Which tactic saves most training energy with an F1 drop of at most {tol:g} "
+    notes = ("Ranked on the whole trial (preprocess + train + predict: a tactic's own cost and the prediction "
+             "count) unless its energy was not recorded ('ranked on' says which); 'saving' and its CI are of that "
+             "energy, the training and whole-trial savings of the chosen level beside it. 'nothing saves': every "
+             "level within the F1 tolerance costs more energy than the untreated trials; 'none qualifies': no "
+             "level keeps F1 within it.", SELECTION_NOTE, CI_SCOPE_NOTE, *small)
+    out.append(Table("tactic_best", f"Which tactic saves most whole-trial energy with an F1 drop of at most {tol:g} "
                      f"({100 * tol:g} F1 point{'' if 100 * tol == 1 else 's'}), per algorithm",
                      best.assign(f1_tolerance=tol), display, notes=notes))
     cells = factors.factorial_cells(trials)
@@ -184,6 +195,17 @@ def _factor_tables(trials: pd.DataFrame, options: Options, tactics: dict | None 
     return out
 
 
+def _whole_trial_display(trade: pd.DataFrame, reference: pd.Series, unit: str = "J") -> dict:
+    """The whole-trial columns of a trade-off display (``stats.TRIAL_COLUMNS``)."""
+    return {
+        f"median whole-trial energy ({unit})": [num(x) for x in trade["median_trial_energy_j"]],
+        "whole-trial saving (%)": [pct(x) for x in trade["trial_saving_pct"]],
+        "its 95% CI": [NO_CI if r else ci(lo, hi) for r, lo, hi in
+                       zip(reference, trade["trial_saving_ci_low_pct"], trade["trial_saving_ci_high_pct"])],
+        "J/prediction": [num(x, 3) for x in trade["median_predict_energy_per_row_j"]],
+    }
+
+
 def _factorial_table(cells: pd.DataFrame) -> Table:
     levels = [c for c in cells.columns if c.startswith("level_")]
     display = pd.DataFrame({
@@ -191,13 +213,16 @@ def _factorial_table(cells: pd.DataFrame) -> Table:
         **{c[len("level_"):]: cells[c] for c in levels},
         "trials": cells["n_trials"].astype(str),
         "median train energy (J)": [num(x) for x in cells["median_train_energy_j"]],
-        "saving (%)": [pct(x) for x in cells["saving_pct"]],
+        "training saving (%)": [pct(x) for x in cells["saving_pct"]],
+        "whole-trial saving (%)": [pct(x) for x in cells["trial_saving_pct"]] if "trial_saving_pct" in cells
+        else [UNDEFINED] * len(cells),
         "median F1": [num(x, 3) for x in cells["median_f1"]],
         "F1 change (pts)": [pct(x, 2) for x in cells["f1_change_pts"]],
     })
-    return Table("factorial_cells", "Every cell of the factorial sweeps: saving versus untreated and F1 change",
-                 cells, display, notes=("Saving and F1 change against the algorithm's untreated trials "
-                                        "(every factor off).",))
+    return Table("factorial_cells", "Every cell of the factorial sweeps: training-energy and whole-trial savings "
+                 "versus untreated and F1 change",
+                 cells, display, notes=("Savings and F1 change against the algorithm's untreated trials "
+                                        "(every factor off).", WHOLE_TRIAL_NOTE))
 
 
 def _noted(table: Table, notes: tuple[str, ...]) -> Table:
@@ -219,18 +244,20 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
     n, n_np, n_out = (int(report["n_trials"].sum()), int(report["dropped_nonpositive"].sum()),
                       int(report["dropped_outliers"].sum()))
     if cleaned:
-        note = (f"Cleaning: {n_np} trial(s) with training energy <= 0 J or missing and {n_out} outlier(s) "
-                f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) dropped of {n}; "
-                f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv).")
+        note = (f"Cleaning: {n_np} training-energy reading(s) <= 0 J or missing and {n_out} outlier(s) "
+                f"(|z| >= {stats.Z_LIMIT:g} on training energy, per configuration) blanked of {n}; "
+                f"{len(dropped)} of {len(report)} configurations affected (all in cleaning.csv). Cleaning drops "
+                "readings, not trials: a blanked trial's energy (training and whole trial) is left out of the "
+                "energy statistics, its F1 stays in every F1 statistic.")
         emptied = report[report["n_kept"] == 0]
         if len(emptied):
             names = "; ".join(f"{r.algorithm} ({r.sweep} sweep: rows {fraction(r.row_fraction)}, "
                               f"features {fraction(r.feature_fraction)})" for r in emptied.itertuples())
-            note += (f" Every trial dropped, so absent below: {names}. Training energy <= 0 J "
+            note += (f" Every reading blanked, so no energy below for: {names}. Training energy <= 0 J "
                      "usually means a meter too coarse for a short phase; a missing one, a window "
                      "the meter could not measure.")
     else:
-        note = (f"Not cleaned (--no-clean): all {n} trials kept; the rule would have dropped "
+        note = (f"Not cleaned (--no-clean): all {n} readings kept; the rule would have blanked "
                 f"{n_np} with training energy <= 0 J or missing and {n_out} outlier(s) "
                 f"(|z| >= {stats.Z_LIMIT:g}).")
     frame = report.assign(cleaned=cleaned)
@@ -238,9 +265,9 @@ def _cleaning_table(report: pd.DataFrame, cleaned: bool) -> Table:
         "trials": dropped["n_trials"].astype(str).to_numpy(),
         "<= 0 J or missing": dropped["dropped_nonpositive"].astype(str).to_numpy(),
         "outliers": dropped["dropped_outliers"].astype(str).to_numpy(),
-        "kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
+        "energy readings kept": (dropped["n_kept"] if cleaned else dropped["n_trials"]).astype(str).to_numpy(),
     })
-    return Table("cleaning", "Cleaning per configuration (configurations that lost trials)",
+    return Table("cleaning", "Cleaning per configuration (configurations with blanked training-energy readings)",
                  frame, display, notes=(note,))
 
 
@@ -328,7 +355,8 @@ def _rq1_table(rq1: pd.DataFrame, unit: str = "J", times: bool = True) -> Table:
         display = display.drop(columns="x smallest (time)")
         note = f"{note} The {ICT4S22_TIMES_NOTE}."
     display, notes = _with_below(display, rq1, f"median train energy ({unit})", (note,))
-    return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features",
+    return Table("rq1_energy", "RQ1: training energy per algorithm at 100% rows and features (training energy, "
+                 "as in the paper)",
                  rq1, display, notes=notes)
 
 
@@ -350,9 +378,19 @@ def _correlation_table(name: str, title: str, corr: pd.DataFrame, energy: bool =
              f"{tested} test(s) in this table, one family: Holm p adjusts each p for all of them. p two-sided"
              + (f" ({methods}; exact up to {stats.EXACT_SPEARMAN_MAX_N} pairs, permutation up to "
                 f"{stats.PERMUTATION_SPEARMAN_MAX_N}, t-approximation above)." if methods else ".")]
-    if (corr["variable"] == "bits").any():
-        notes.append("bits: bits per feature value at the level (dtype float32 = 32, kbits 8 = 8; none = 64, the "
-                     "float64 features).")
+    if "note" in corr.columns and corr["note"].fillna("").astype(bool).any():
+        display["note"] = corr["note"].fillna("").to_numpy()
+    variables = set(corr["variable"])
+    if variables & {"fit_dtype bits", "input_dtype bits", "bits (requested)"}:
+        notes.append("dtype factors are analysed by what reached the estimator: fit_dtype bits = the bits of the "
+                     "dtype the fitted estimator computed in (row column fit_dtype; input_dtype, the dtype of the "
+                     "X given to fit, where fit_dtype is not known). Where it is the same at every level the factor "
+                     "is nominal for that algorithm (a decision tree computes in float32 whatever it is given): no "
+                     "correlation is computed.")
+    if "kbits (value resolution)" in variables:
+        notes.append("kbits: bits of resolution per value at the level (none = 64); the values reach the "
+                     "estimator as float64 at every level (see note), so kbits changes the values, not their "
+                     "storage.")
     if (corr["variable"] == "level_value").any():
         notes.append("level_value: the level as a number, none = the level that changes nothing (1.0 for a "
                      "fraction; a user tactic's untreated trials are left out).")
@@ -367,9 +405,11 @@ def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
         "n_train": [num(x, 6) for x in trade["n_train"]],
         "n_features": [num(x, 6) for x in trade["n_features"]],
         f"median train energy ({unit})": [num(x) for x in trade["median_train_energy_j"]],
-        "saving (%)": [pct(x) for x in trade["saving_pct"]],
+        "training saving (%)": [pct(x) for x in trade["saving_pct"]],
         "95% CI": [NO_CI if math.isclose(f, 1.0) else ci(lo, hi) for f, lo, hi in
                    zip(trade["fraction"], trade["saving_ci_low_pct"], trade["saving_ci_high_pct"])],
+        **_whole_trial_display(trade, pd.Series([math.isclose(f, 1.0) for f in trade["fraction"]], index=trade.index),
+                               unit),
         "median F1": [num(x) for x in trade["median_f1"]],
         "F1 change (pts)": [pct(x, 2) for x in trade["f1_change_pts"]],
         "F1 of median-energy trial": [num(x) for x in trade["median_energy_trial_f1"]],
@@ -379,9 +419,10 @@ def _tradeoff_table(trade: pd.DataFrame, unit: str = "J") -> Table:
              "CI: percentile bootstrap of the ratio of medians (\"-\" on the 100% row, the "
              "reference itself). F1 change = median F1 at the level "
              "minus median F1 at 100%, in points (F1 x 100). The ICT4S'22 paper's analysis "
-             "reported instead the F1 of the median-energy trial (last two columns).", CI_SCOPE_NOTE)
+             "reported instead the F1 of the median-energy trial (last two columns).", WHOLE_TRIAL_NOTE, CI_SCOPE_NOTE)
     display, notes = _with_below(display, trade, f"median train energy ({unit})", notes)
-    return Table("tradeoff", "Trade-off: training-energy saving versus 100% and F1 change",
+    return Table("tradeoff", "Trade-off: training-energy and whole-trial savings versus 100%, energy per "
+                 "prediction, and F1 change",
                  trade, display, notes=notes)
 
 
@@ -390,13 +431,16 @@ def _best_table(best: pd.DataFrame, tolerance: float) -> Table:
         "algorithm": best["algorithm"],
         "factor": best["factor"],
         "level": [fraction(x) if not math.isnan(x) else outcome for x, outcome in zip(best["fraction"], best["outcome"])],
-        "saving (%)": [pct(x) for x in best["saving_pct"]],
+        "training saving (%)": [pct(x) for x in best["saving_pct"]],
         "95% CI": [ci(lo, hi) for lo, hi in zip(best["saving_ci_low_pct"], best["saving_ci_high_pct"])],
+        "whole-trial saving (%)": [pct(x) for x in best["trial_saving_pct"]],
         "F1 change (pts)": [pct(x, 2) for x in best["f1_change_pts"]],
     })
-    return Table("tradeoff_best", f"Largest saving with an F1 drop of at most {100 * tolerance:g} "
+    return Table("tradeoff_best", f"Largest training-energy saving with an F1 drop of at most {100 * tolerance:g} "
                  f"F1 point{'' if 100 * tolerance == 1 else 's'} ({tolerance:g} F1)", best.assign(f1_tolerance=tolerance), display,
-                 notes=("'nothing saves': every reduced level within the F1 tolerance costs more training energy "
+                 notes=("Ranked on training energy, as the paper's tables; the chosen level's whole-trial saving "
+                        "(preprocess + train + predict) beside it. "
+                        "'nothing saves': every reduced level within the F1 tolerance costs more training energy "
                         "than the full data; 'none qualifies': no reduced level keeps F1 within it.", SELECTION_NOTE,
                         CI_SCOPE_NOTE))
 
@@ -428,9 +472,17 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
                                for c, x in zip(combined, table["mde_cliffs_delta"])],
         "F1 diff (pts)": [pct(x, 2) for x in table["f1_diff_pts"]],
         "verdict": table["verdict"],
+        "whole-trial ratio": [num(x, 3) for x in table["trial_energy_ratio"]],
+        "its 95% CI": [NO_CI if c else ci(lo, hi, lambda v: num(v, 3)) for c, lo, hi in
+                       zip(combined, table["trial_ratio_ci_low"], table["trial_ratio_ci_high"])],
+        "J/prediction": [f"{num(a, 3)}/{num(b, 3)}" for a, b in zip(table["candidate_predict_j_per_row"],
+                                                                   table["baseline_predict_j_per_row"])],
     })
     repeated = table[(~combined) & table["sweep"].astype(str).str.contains(",")]
-    notes = (f"Energy ratio = median training energy of {candidate} / baseline (below 1: "
+    notes = (("Energy ratio, test, Cliff's delta and verdict: training energy. Whole-trial ratio: the same ratio "
+              "on preprocess + train + predict energy, with its bootstrap CI; J/prediction: median predict energy "
+              "per test row, candidate/baseline."),
+             f"Energy ratio = median training energy of {candidate} / baseline (below 1: "
              f"{candidate} uses less); CI: percentile bootstrap. One row per configuration: every "
              "tactic level and fraction apart, never pooled; a configuration in several sweeps (e.g. full data "
              "in the rows and features sweeps) is one configuration run again with the same seeds, counted once "
@@ -459,7 +511,8 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
             f"{c}/{b}" for c, b in zip(_below(table["n_candidate_below_resolution"], table["n_candidate"]),
                                        _below(table["n_baseline_below_resolution"], table["n_baseline"]))])
         notes = (*notes, BELOW_NOTE + " Given as candidate/baseline.")
-    return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines",
+    return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines: training energy, "
+                             "with the whole trial and energy per prediction beside it",
                              table, display, notes=notes), results)
 
 

@@ -1,24 +1,36 @@
 """Analysis of a tuning study: the energy (and evaluations) a strategy needs to reach a target F1.
 
 Per search, the *energy to target* is the cumulative search energy (every evaluation's propose +
-fit + score, ``evaluations.csv``) at the first evaluation whose validation F1 reaches the target; a
-search that never reaches it counts as +inf (ranked worst, never dropped). The target is given
-(``--target-f1``) or a fraction (``--target-fraction``, default 0.95) of the best validation F1 that
-any search of the same algorithm, data level *and repetition* found. Within a repetition every
-strategy scores settings on the same folds (the repetition's seed), so a setting's validation F1 is
-the same whichever strategy tried it, and the target is one all strategies could reach; a grid over
-lists always finds that repetition's best, so it always reaches the target. (A target from the best
+fit + score, ``evaluations.csv``) at the first evaluation whose validation F1 reaches the target. A
+search that stops short of the target (its budget spent) is *right-censored* at its own energy:
+all that is known is that it would have needed more than it spent. Ranking it as +inf (as this
+analysis once did) put a random search that stopped at 13.5 J below a grid that reached the target
+at 96 J, and a ratio over successes only ignores the searches that failed. The standard treatment
+is survival analysis: Kaplan-Meier estimates of the energy-to-target distribution per strategy,
+their medians, and the log-rank test between strategies.
+
+The target is given (``--target-f1``) or a fraction (``--target-fraction``, default 0.95) of the
+best validation F1 that any strategy found for the same algorithm, data level *and repetition*:
+the target is set by the best any strategy found. Within a repetition every strategy scores
+settings on the same folds (the repetition's seed), so a setting's validation F1 is the same
+whichever strategy tried it, and the target is one all strategies could reach; a grid over lists
+always finds that repetition's best, so it always reaches the target. (A target from the best
 over all repetitions would be set by the luckiest folds.)
 
 Tables (``PATH/analysis/``):
-- ``tuning_strategies``: per algorithm, data level and strategy: searches, share that reached the
-  target, median energy to target with a percentile bootstrap 95% CI (2,000 resamples, seeded),
-  median evaluations to target, median search and total energy, median test F1 of the final model;
-- ``tuning_comparison``: per algorithm and data level, every pair of strategies: ratio of median
-  energy to target with bootstrap CI (searches that reached it), Mann-Whitney U two-sided p on
-  energy to target (inf included) with Holm's correction over the table, Cliff's delta.
+- ``tuning_strategies``: per algorithm, data level and strategy: searches, the share that reached
+  the target, the Kaplan-Meier median energy to target with its 95% CI (Brookmeyer-Crowley,
+  log-log), median evaluations to target among searches that reached it, median search and total
+  energy, median test F1 of the final model;
+- ``tuning_comparison``: per algorithm and data level, every pair of strategies: the ratio of their
+  Kaplan-Meier medians, the share each reached, the log-rank test's chi-square and p (Holm over the
+  table).
 Figure: best validation F1 so far against cumulative search energy, median over repetitions with
 the interquartile band, one panel per algorithm and data level, one line per strategy.
+
+Statistics come from statsmodels (``statsmodels.duration.survfunc.SurvfuncRight``: Kaplan-Meier,
+its ``quantile`` and ``quantile_ci``; ``survdiff``: the log-rank test; Holm), through
+``harness.analysis.stats`` for Holm.
 
 Statistics come from scipy (``scipy.stats.bootstrap``, ``mannwhitneyu``) and statsmodels (Holm),
 through ``harness.analysis.stats``.
@@ -37,7 +49,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.results.load import ESTIMATED_LABEL
-from harness.analysis.tables import Table, ci, fraction, num, pval
+from harness.analysis.tables import Table, fraction, num, pval
 from harness.errors import ResultsError
 from harness.results.schema import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
@@ -131,7 +143,9 @@ def targets(results: TuningResults, target_f1: float | None = None,
 
 def to_target(results: TuningResults, target: pd.Series) -> pd.DataFrame:
     """One row per search: its target, whether it reached it, and the cumulative search energy
-    (J) and evaluations (count) when it first did (inf / NaN when it did not)."""
+    (J) and evaluations (count) when it first did (inf / NaN when it did not); ``censored_energy_j``:
+    that energy, or the search's own cumulative energy when it stopped short (right-censored, with
+    ``reached`` False as the censoring flag)."""
     ev = results.evaluations.sort_values(["trial_id", "evaluation"])
     rows = []
     for s in results.searches.itertuples(index=False):
@@ -145,6 +159,9 @@ def to_target(results: TuningResults, target: pd.Series) -> pd.DataFrame:
             "feature_fraction": s.feature_fraction, "strategy": s.strategy, "repetition": s.repetition,
             "target_f1": t, "reached": reached,
             "energy_to_target_j": float(hit["cumulative_energy_j"].iloc[0]) if reached else math.inf,
+            # the survival time: energy to target, or (censored) the search's own energy when it stopped short
+            "censored_energy_j": (float(hit["cumulative_energy_j"].iloc[0]) if reached
+                                  else float(e["cumulative_energy_j"].max())),
             "evaluations_to_target": int(hit["evaluation"].iloc[0]) + 1 if reached else math.nan,
             "search_energy_j": s.search_energy_j, "total_energy_j": s.total_energy_j,
             "n_evaluations": s.n_evaluations, "f1": s.f1, "best_val_f1": s.best_val_f1,
@@ -169,11 +186,63 @@ def median_ci(values, n_resamples: int = stats.N_RESAMPLES, seed: int = stats.SE
     return med, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def km_median(energy, reached) -> tuple[float, float, float]:
+    """Kaplan-Meier median of right-censored energies (J) and its 95% CI.
+
+    ``energy``: per search, the energy to target, or its own energy where it stopped short;
+    ``reached``: True where the search reached the target (an event), False where censored.
+    statsmodels ``SurvfuncRight``: the median is its ``quantile(0.5)``, the first energy at which the
+    estimated share not yet at the target falls below 0.5 (strict, as SAS); NaN when it never does
+    (half or more of the searches stopped short, so the median is beyond the data). The CI is
+    ``quantile_ci(0.5)`` (Brookmeyer-Crowley, log-log transform); an unbounded end is +inf, an
+    undefined one NaN. Returns (median, low, high)."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    t = np.asarray(energy, dtype=float)
+    d = np.asarray(reached, dtype=bool).astype(int)
+    if len(t) == 0:
+        return math.nan, math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        sf = SurvfuncRight(t, d)
+        med = float(sf.quantile(0.5))
+        try:
+            low, high = (float(v) for v in sf.quantile_ci(0.5))
+        except (ValueError, ZeroDivisionError, IndexError):
+            low, high = math.nan, math.nan
+    if d.any() and not math.isnan(low) and math.isnan(high):
+        high = math.inf  # the upper end is beyond the data: unbounded
+    return med, low, high
+
+
+def logrank(energy_a, reached_a, energy_b, reached_b) -> tuple[float, float]:
+    """Log-rank test of two strategies' right-censored energies to target: (chi-square, p), 1
+    degree of freedom, statsmodels ``survdiff``. NaN when no search of either reached the target, or
+    when the statistic has no variance (every event came when only one strategy's searches were left)."""
+    from statsmodels.duration.survfunc import survdiff
+
+    t = np.concatenate([np.asarray(energy_a, dtype=float), np.asarray(energy_b, dtype=float)])
+    d = np.concatenate([np.asarray(reached_a, dtype=bool), np.asarray(reached_b, dtype=bool)]).astype(int)
+    g = np.r_[np.zeros(len(energy_a), dtype=int), np.ones(len(energy_b), dtype=int)]
+    if not d.any() or len(energy_a) == 0 or len(energy_b) == 0:
+        return math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            chisq, p = survdiff(t, d, g)
+        except np.linalg.LinAlgError:  # zero variance: at every event only one strategy was at risk
+            return math.nan, math.nan
+    return float(chisq), float(p)
+
+
 def strategy_summary(per_search: pd.DataFrame, n_resamples: int = stats.N_RESAMPLES,
                      seed: int = stats.SEED) -> pd.DataFrame:
+    """Per algorithm, level and strategy: ``reached_share``, the Kaplan-Meier median energy to
+    target (``km_median``: ``median_energy_to_target_j``, ``ci_low_j``, ``ci_high_j``), the other
+    medians (search and total energy with a bootstrap CI of the search energy, evaluations, test F1)."""
     rows = []
     for key, g in per_search.groupby([*LEVEL, "strategy"], sort=False):
-        e, e_lo, e_hi = median_ci(g["energy_to_target_j"], n_resamples, seed)
+        e, e_lo, e_hi = km_median(g["censored_energy_j"], g["reached"])
         s, s_lo, s_hi = median_ci(g["search_energy_j"], n_resamples, seed)
         rows.append({**dict(zip([*LEVEL, "strategy"], key)), "n_searches": len(g),
                      "target_f1": float(g["target_f1"].median()), "reached_share": g["reached"].mean(),
@@ -189,33 +258,28 @@ def strategy_summary(per_search: pd.DataFrame, n_resamples: int = stats.N_RESAMP
 
 def strategy_comparison(per_search: pd.DataFrame, n_resamples: int = stats.N_RESAMPLES,
                         seed: int = stats.SEED) -> pd.DataFrame:
+    """Per algorithm and level, every pair of strategies: ``ratio`` of their Kaplan-Meier medians
+    (NaN where either is undefined), the share each reached (``reached``, "k/n"), and the log-rank
+    test (``chisq``, ``p``; ``p_holm``: Holm over the table). Censored searches count at their own
+    energy, never as +inf and never dropped."""
     rows = []
     for key, g in per_search.groupby(LEVEL, sort=True):
         strategies = sorted(g["strategy"].unique())
         for i, a in enumerate(strategies):
             for b in strategies[i + 1:]:
-                ea = g.loc[g["strategy"] == a, "energy_to_target_j"].to_numpy()
-                eb = g.loc[g["strategy"] == b, "energy_to_target_j"].to_numpy()
-                fa, fb = ea[np.isfinite(ea)], eb[np.isfinite(eb)]
-                # a ratio of medians needs at least two searches that reached the target on each side
-                ratio, lo, hi = (stats.bootstrap_median_ratio(fa, fb, n_resamples, seed)
-                                 if min(len(fa), len(fb)) >= 2 else (math.nan, math.nan, math.nan))
-                delta, p = stats.cliffs_delta(ea, eb)
-                rows.append({**dict(zip(LEVEL, key)), "strategy": a, "versus": b, "n": f"{len(ea)}/{len(eb)}",
-                             "reached": f"{len(fa)}/{len(fb)}",
-                             "ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi, "p": p,
-                             "cliffs_delta": delta, "magnitude": stats.cliffs_magnitude(delta),
-                             "min_p_possible": _min_p(len(ea), len(eb))})
+                ga, gb = g[g["strategy"] == a], g[g["strategy"] == b]
+                ma = km_median(ga["censored_energy_j"], ga["reached"])[0]
+                mb = km_median(gb["censored_energy_j"], gb["reached"])[0]
+                chisq, p = logrank(ga["censored_energy_j"], ga["reached"], gb["censored_energy_j"], gb["reached"])
+                rows.append({**dict(zip(LEVEL, key)), "strategy": a, "versus": b, "n": f"{len(ga)}/{len(gb)}",
+                             "reached": f"{int(ga['reached'].sum())}/{int(gb['reached'].sum())}",
+                             "km_median_j": ma, "versus_km_median_j": mb,
+                             "ratio": ma / mb if mb > 0 else math.nan,
+                             "test": "log-rank (statsmodels survdiff)", "chisq": chisq, "p": p})
     out = pd.DataFrame(rows)
     if not out.empty:
         out["p_holm"] = stats.holm(out["p"].to_numpy())
     return out
-
-
-def _min_p(n1: int, n2: int) -> float:
-    """Smallest two-sided Mann-Whitney p possible with these sample sizes (exact, no ties):
-    2 / C(n1 + n2, n1). With 2 per side it is 0.33: no test can reach 0.05."""
-    return stats.min_mannwhitney_p(n1, n2)  # in log space: math.comb(1200, 600) overflows a float
 
 
 def _level(r) -> str:
@@ -224,6 +288,10 @@ def _level(r) -> str:
 
 def _j(x) -> str:
     return "not reached" if x == math.inf else num(x, 4)
+
+
+def _km(x) -> str:
+    return "beyond the data" if math.isnan(x) else num(x, 4)
 
 
 def tuning_tables(results: TuningResults, target_f1: float | None = None,
@@ -238,7 +306,8 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
     summary = strategy_summary(per, n_resamples, seed)
     how = (f"target validation F1 {target_f1:g}" if target_f1 is not None else
            f"target = {target_fraction:g} x the best validation F1 any strategy found in the same repetition "
-           "(same folds for every strategy; 'target F1' shows the median over repetitions)")
+           "(the target is set by the best any strategy found; same folds for every strategy; 'target F1' shows "
+           "the median over repetitions)")
     notes = results.energy_notes()
     tag = f" [{'; '.join(notes)}]" if notes else ""
     display = pd.DataFrame({
@@ -247,7 +316,7 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
         "searches": summary["n_searches"].astype(str),
         "target F1": [num(x, 3) for x in summary["target_f1"]],
         "reached": [f"{100 * x:.0f}%" for x in summary["reached_share"]],
-        "energy to target J": [_j(x) for x in summary["median_energy_to_target_j"]],
+        "KM median energy to target J": [_km(x) for x in summary["median_energy_to_target_j"]],
         "95% CI": [f"[{_j(lo)}, {_j(hi)}]" if not math.isnan(lo) else "undefined"
                    for lo, hi in zip(summary["ci_low_j"], summary["ci_high_j"])],
         "evals to target": [num(x, 3) for x in summary["median_evaluations_to_target"]],
@@ -258,9 +327,13 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
     frame = summary.assign(energy_basis="; ".join(notes) if notes else "measured")
     t1 = Table("tuning_strategies", f"Tuning: energy to reach the target F1, per strategy{tag}", frame, display,
                (f"Energy to target: cumulative search energy (propose + fit + score of every evaluation) when "
-                f"the best validation F1 so far first reaches the target; {how}. Medians over repetitions "
-                "with percentile bootstrap 95% CIs; a search that never reached the target counts as "
-                "'not reached' (+inf).",))
+                f"the best validation F1 so far first reaches the target; {how}. A search that stopped short of "
+                "the target is right-censored at its own search energy (it would have needed more), never "
+                "dropped nor counted as infinite: 'KM median' is the Kaplan-Meier median (statsmodels "
+                "SurvfuncRight, the first energy at which under half the searches are still short of the "
+                "target), 'beyond the data' when half or more stopped short; 95% CI Brookmeyer-Crowley "
+                "(log-log), 'not reached' for an end beyond the data. 'reached': the share of searches that "
+                "reached the target; evals to target: median over those that did.",))
     comp = strategy_comparison(per, n_resamples, seed)
     if comp.empty:
         cdisplay = pd.DataFrame()
@@ -268,19 +341,22 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
         cdisplay = pd.DataFrame({
             "algorithm and level": [_level(r) for r in comp.itertuples()],
             "strategy": comp["strategy"], "versus": comp["versus"], "n": comp["n"], "reached": comp["reached"],
-            "energy ratio": [num(x, 3) for x in comp["ratio"]],
-            "95% CI": [ci(lo, hi, lambda v: num(v, 3)) for lo, hi in zip(comp["ratio_ci_low"], comp["ratio_ci_high"])],
+            "KM median ratio": [num(x, 3) for x in comp["ratio"]],
+            "log-rank chi2": [num(x, 3) for x in comp["chisq"]],
+            "p": [pval(p) for p in comp["p"]],
             "p (Holm)": [pval(p) for p in comp["p_holm"]],
-            "Cliff's delta": [f"{num(d, 2)} ({m})" for d, m in zip(comp["cliffs_delta"], comp["magnitude"])],
         })
-    few = comp[comp["min_p_possible"] > stats.ALPHA] if not comp.empty else comp
-    cnotes = ["Ratio: median energy to target of the strategy / of the one it is compared with, over searches "
-              "that reached the target (undefined below two on either side). Mann-Whitney U on energy to target (not reached = +inf), Holm-corrected "
-              "over the table; negative Cliff's delta: the first strategy needs less energy."]
-    if len(few):
-        cnotes.append(f"{len(few)} of {len(comp)} comparisons have too few repetitions for any test to reach "
-                      f"p < {stats.ALPHA:g} (smallest possible p {few['min_p_possible'].min():.2g}): "
-                      "'no difference' there means 'not enough data', not 'equal'.")
+    cnotes = [f"KM median ratio: the strategy's Kaplan-Meier median energy to target / the other's (undefined "
+              f"where either median is beyond the data). Log-rank test (statsmodels survdiff) of the two "
+              f"energy-to-target distributions, searches that stopped short right-censored at their own energy; "
+              f"1 degree of freedom, chi-square approximation (rough with few searches a side); Holm over the "
+              f"{len(comp)} comparisons of the table. 'reached': searches that reached the target, per side; {how}."]
+    if not comp.empty:
+        sizes = [int(x) for n in comp["n"] for x in n.split("/")]
+        if min(sizes) < stats.MIN_BOOTSTRAP_N:
+            cnotes.append(f"Too few repetitions for a firm test: down to {min(sizes)} searches a side, where the "
+                          "log-rank chi-square approximation is only indicative; 'no difference' there means "
+                          "'not enough data', not 'equal'.")
     t2 = Table("tuning_comparison", f"Tuning: strategies compared on energy to target{tag}",
                comp.assign(energy_basis="; ".join(notes) if notes else "measured"), cdisplay, tuple(cnotes))
     return [t1, t2], per

@@ -37,7 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--target-f1", type=float, metavar="F1",
                    help="tuning runs: the validation F1 a search must reach (default: a fraction of the best found)")
     p.add_argument("--target-fraction", type=float, default=TARGET_FRACTION, metavar="X",
-                   help="tuning runs: target = X times the best validation F1 found per algorithm (default 0.95)")
+                   help="tuning runs: target = X times the best validation F1 any strategy found for the same "
+                        "algorithm, data level and repetition (default 0.95); searches that stop short are "
+                        "right-censored")
     p.set_defaults(func=run_analyze)
 
     p = subparsers.add_parser(

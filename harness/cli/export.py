@@ -68,7 +68,7 @@ def run_export(args) -> int:
     export._client(args.tracking_uri)  # MLflow installed and the store usable? before the report is written
     write_report(results, html, analysis_dir, figures_dir, options, inputs)
     report_options.save(html, args)
-    trials, _ = stats.analysed(results.trials, options.clean)
+    trials = stats.analysed_rows(results.trials, options.clean)
     out = export.export_run(results, args.tracking_uri, args.experiment, trials, inputs, [html],
                             {"figures": figures_dir, "analysis": analysis_dir})
     print(f"MLflow experiment {out['experiment_id']} at {args.tracking_uri}: parent run "

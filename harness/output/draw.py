@@ -67,7 +67,7 @@ def draw_all(results: Results, out_dir: Path, clean: bool = True, log: bool | No
     (figures/index.json) lists every figure with its caption and files, and every skipped one
     with the reason; ``skipped(out_dir)`` reads those reasons back.
     """
-    trials, _ = stats.analysed(results.trials, clean)
+    trials = stats.analysed_rows(results.trials, clean)
     if trials.empty:
         raise ResultsError(f"{results.source}: no trial left after cleaning; use --no-clean")
     try:

@@ -35,7 +35,7 @@ from harness.results.store import TrialWriter, recover_trials, set_aside_unfinis
 from harness.run.trial import densify, unit_row, utc_now
 from harness.plan.tuning import TuningTrial, make_tuning_plan
 from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
-from harness.tuning.space import check_space, grid_size, parse_space
+from harness.tuning.space import check_space, grid_size, n_settings, parse_space
 
 from harness.results.schema import ABANDONED, EVALUATION_COLUMNS, EVALUATIONS, SEARCH_COLUMNS, SEARCHES  # noqa: F401
 
@@ -54,12 +54,14 @@ def check_spaces(spec, algorithms: dict) -> None:
 
 def budget_of(spec, space, strategy: str) -> int:
     """Evaluations of one search: the grid's size for grid; else ``tuning.budget`` (default: the
-    grid's size, capped at the grid's size when every parameter is a list)."""
+    grid's size), capped at the number of distinct settings of a finite space (lists and integer
+    ranges, ``n_settings``): every strategy gets the same budget of distinct tries, never a repeat."""
     size = grid_size(space)
     if strategy == "grid":
         return size
     b = spec.tuning.budget if spec.tuning.budget is not None else size
-    return min(b, size) if size is not None else b
+    finite = n_settings(space)
+    return min(b, finite) if finite is not None else b
 
 
 def describe_tuning(spec) -> list[str]:
@@ -72,7 +74,7 @@ def describe_tuning(spec) -> list[str]:
     n_eval = 0
     for name, space in spaces(spec).items():
         per = {s: budget_of(spec, space, s) for s in t.strategies}
-        lines.append(f"  {name}: {grid_size(space) or 'continuous'} settings; evaluations per search: "
+        lines.append(f"  {name}: {n_settings(space) or 'continuous'} settings; evaluations per search: "
                      + ", ".join(f"{s} {n}" for s, n in per.items()))
         n_eval += sum(per.values()) * n_levels * spec.repetitions
     folds = t.validation.folds or 1

@@ -268,7 +268,8 @@ class Tuning(_Model):
 
     ``budget`` is the number of evaluations of a random or Bayesian search; a grid search evaluates
     its whole grid. Without a budget, random and Bayesian get the grid's size, so all three try
-    the same number of settings."""
+    the same number of settings. Every budget is of distinct settings, capped at the number of
+    settings of a finite space (lists and integer ranges): no strategy repeats a setting."""
 
     strategies: list[Literal["grid", "random", "bayesian"]] = Field(min_length=1)
     budget: int | None = Field(default=None, ge=1, le=10_000)

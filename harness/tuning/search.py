@@ -20,7 +20,13 @@ from typing import Callable
 
 import numpy as np
 
-from harness.tuning.space import Space, grid_points, grid_size, random_points, suggest
+from harness.tuning.space import (
+    Space,
+    finite_points,
+    grid_points,
+    random_points,
+    suggest,
+)
 
 
 @dataclass
@@ -148,7 +154,7 @@ def run_search(strategy: str, space: Space, budget: int, algorithm, X, y, valida
     if strategy in ("grid", "random"):
         cost = Cost()
         token = meter.begin()
-        points = grid_points(space) if strategy == "grid" else random_points(space, budget, seed)
+        points = grid_points(space) if strategy == "grid" else random_points(space, budget, seed, distinct=True)
         cost.add(meter.end(token))
         # The whole list is drawn at once: its cost is shared evenly by the evaluations.
         share = Cost(cost.energy_j / len(points), cost.s / len(points),
@@ -192,8 +198,9 @@ def _distinct_proposal(study, space: Space, tried: dict, seed: int):
     """TPE's next proposal that is not a setting already evaluated (evaluation is deterministic: same
     folds, same seed, so a repeat would cost energy and teach nothing; optuna#2021). A repeat is told
     its known result at once, without evaluating, and TPE asked again; after ``REPEAT_ASKS`` repeats
-    an untried setting of a finite space, drawn with ``seed``, is enqueued. Each strategy thus gets
-    its budget of distinct tries (the budget is capped at a finite space's size)."""
+    an untried setting of a finite space (lists and integer ranges), drawn with ``seed``, is enqueued.
+    Each strategy thus gets its budget of distinct tries (the budget is capped at a finite space's
+    size, ``space.n_settings``)."""
     import random
 
     for _ in range(REPEAT_ASKS):
@@ -206,9 +213,9 @@ def _distinct_proposal(study, space: Space, tried: dict, seed: int):
             study.tell(t, state=optuna_fail())
         else:
             study.tell(t, known)
-    size = grid_size(space)
-    if size is not None:
-        untried = [p for p in grid_points(space) if _key(p) not in tried]
+    points = finite_points(space)  # lists and integer ranges: every setting, when not too many
+    if points is not None:
+        untried = [p for p in points if _key(p) not in tried]
         if untried:
             study.enqueue_trial(random.Random(seed).choice(untried))
     t = study.ask()

@@ -85,6 +85,36 @@ def grid_size(space: Space) -> int | None:
     return n
 
 
+ENUMERABLE = 100_000  # a finite space up to this many settings is enumerated to find untried ones
+
+
+def n_settings(space: Space) -> int | None:
+    """Number of distinct settings: the grid's size times the integers of each integer range (a
+    range ``{low: 1, high: 3, type: int}`` holds 3), or None when a float range makes it infinite.
+    A search's budget of distinct tries is capped at it (``harness.run.tuning.budget_of``)."""
+    n = 1
+    for values in space.values():
+        if isinstance(values, Range):
+            if not values.integer:
+                return None
+            n *= int(values.high) - int(values.low) + 1
+        else:
+            n *= len(values)
+    return n
+
+
+def finite_points(space: Space) -> list[dict] | None:
+    """Every setting of a finite space (lists and integer ranges), in ParameterGrid order; None when
+    the space is infinite or holds more than ``ENUMERABLE`` settings."""
+    size = n_settings(space)
+    if size is None or size > ENUMERABLE:
+        return None
+    from sklearn.model_selection import ParameterGrid
+
+    return list(ParameterGrid({k: (list(range(int(v.low), int(v.high) + 1)) if isinstance(v, Range) else list(v))
+                               for k, v in space.items()}))
+
+
 def check_space(space: Space, cls: type, defaults: dict, where: str) -> None:
     """Every parameter exists on ``cls`` and every listed value (and each range's ends) is accepted
     by the estimator's own parameter validation (``harness.imports.parameter_problem``: public API,
@@ -132,9 +162,13 @@ class LogInt:
         return int(min(max(round(float(x)), self.low), self.high))
 
 
-def random_points(space: Space, n: int, seed: int) -> list[dict]:
+def random_points(space: Space, n: int, seed: int, distinct: bool = False) -> list[dict]:
     """``n`` points drawn by ParameterSampler (without replacement when every parameter is a list;
-    then at most the grid's size)."""
+    then at most the grid's size; ranges with replacement, as their distributions give them).
+    ``distinct`` (what a search uses): a finite space with integer ranges is drawn without
+    replacement too: the sampler's draws in order, each setting kept once, at most ``n_settings``
+    points (if the draws run short, untried settings in a seeded order complete them). A float
+    range's draws are kept as drawn."""
     from scipy import stats
     from sklearn.model_selection import ParameterSampler
 
@@ -152,8 +186,30 @@ def random_points(space: Space, n: int, seed: int) -> list[dict]:
             dists[k] = stats.uniform(v.low, v.high - v.low)
     size = grid_size(space)
     n = min(n, size) if size is not None else n
-    points = list(ParameterSampler(dists, n_iter=n, random_state=seed))
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()} for p in points]
+    finite = n_settings(space)
+    if size is not None or finite is None or not distinct:
+        points = list(ParameterSampler(dists, n_iter=n, random_state=seed))
+        return [_plain(p) for p in points]
+    # integer ranges only (no float range): the same stream of draws, repeats skipped
+    n = min(n, finite)
+    out, seen = [], set()
+    for p in ParameterSampler(dists, n_iter=50 * n + 1000, random_state=seed):
+        p = _plain(p)
+        key = repr(sorted(p.items(), key=lambda kv: kv[0]))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+            if len(out) == n:
+                return out
+    import random
+
+    rest = [p for p in finite_points(space) or [] if repr(sorted(p.items(), key=lambda kv: kv[0])) not in seen]
+    random.Random(seed).shuffle(rest)
+    return out + rest[: n - len(out)]
+
+
+def _plain(p: dict) -> dict:
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()}
 
 
 def suggest(trial, space: Space) -> dict:

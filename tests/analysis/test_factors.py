@@ -3,6 +3,7 @@ tactic within an F1 tolerance, and the cells of a factorial sweep."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from harness.analysis import factors
 
@@ -64,10 +65,13 @@ def _one_factor(factor, levels, energy):
 def test_dtype_and_kbits_correlate_with_bits_per_value():
     dtype = factors.correlations(_one_factor("dtype", ["float32", "float16"], {"float32": 8.0, "float16": 6.0}),
                                  "train_energy_j").iloc[0]
-    assert (dtype.variable, dtype.n_levels) == ("bits", 3) and dtype.rho > 0.9  # 6 J at 16 bits < 8 J at 32 < 10 J at 64 (ties: < 1)
+    # no fit_dtype recorded in these rows: the requested bits, and the row says so
+    assert (dtype.variable, dtype.n_levels) == ("bits (requested)", 3) and dtype.rho > 0.9  # 6 J at 16 < 8 J at 32 < 10 J at 64
+    assert "not recorded" in dtype.note
     # a step named otherwise is still kbits when the manifest says so: 1, 8 bits and none = 64
     quant = _one_factor("quant", ["1", "8"], {"1": 4.0, "8": 7.0})
-    assert factors.correlations(quant, "train_energy_j", tactics={"quant": "kbits"}).iloc[0].variable == "bits"
+    kb = factors.correlations(quant, "train_energy_j", tactics={"quant": "kbits"}).iloc[0]
+    assert kb.variable == "kbits (value resolution)"
     assert factors.correlations(quant, "train_energy_j", tactics={"quant": "kbits"}).iloc[0].rho > 0.9
 
 
@@ -92,3 +96,57 @@ def test_runner_up_lists_only_a_saving():
                         _one_factor("svd", ["10"], {"10": 5.0}).query("treatment != 'none'")], ignore_index=True)
     best = factors.best_tactic(factors.tradeoff(trials, n_resamples=200), 0.01).iloc[0]
     assert (best.factor, best.outcome, best.runner_up) == ("svd", "saves", None)
+
+
+def test_whole_trial_energy_ranks_a_tactic_whose_own_cost_outweighs_its_training_saving():
+    """Issue 21, item 4, the failing input's kind: SVD to 50 components on the decision tree saved 22.1% of
+    training energy while the whole trial cost 26% more (the projection's preprocessing). Hand values:
+    untreated 1 + 10 + 1 J (preprocess + train + predict) = 12 J; svd=50: 8.2 + 7.8 + 1 = 17 J.
+    Training saving 1 - 7.8 / 10 = 22%; whole-trial saving 1 - 17 / 12 = -41.7% (costs more)."""
+    rows = []
+    for level, (pre, train, pred) in {"none": (1.0, 10.0, 1.0), "50": (8.2, 7.8, 1.0)}.items():
+        for rep in range(4):
+            k = 1 + 0.01 * rep
+            rows.append({"algorithm": "decision_tree", "sweep": "base" if level == "none" else "svd",
+                         "treatment": "none" if level == "none" else "svd=50", "repetition": rep,
+                         "preprocess_energy_j": pre * k, "train_energy_j": train * k, "predict_energy_j": pred * k,
+                         "n_test": 100, "f1": 0.9, "n_train": 100, "n_features": 1000 if level == "none" else 50,
+                         "level_svd": level})
+    trade = factors.tradeoff(pd.DataFrame(rows), n_resamples=200)
+    svd = trade[trade.level == "50"].iloc[0]
+    assert np.isclose(svd.saving_pct, 22.0)
+    assert np.isclose(svd.trial_saving_pct, 100 * (1 - 17 / 12))
+    assert np.isclose(svd.median_trial_energy_j, 17 * 1.015)
+    assert np.isclose(svd.median_predict_energy_per_row_j, 1.015 / 100)  # J per prediction: predict J / test rows
+    by_trial = factors.best_tactic(trade, 0.01).iloc[0]  # the default ranks on the whole trial
+    assert by_trial.outcome == "nothing saves" and by_trial.ranked_on.startswith("whole trial")
+    by_train = factors.best_tactic(trade, 0.01, energy="train").iloc[0]
+    assert (by_train.factor, by_train.level) == ("svd", "50") and np.isclose(by_train.saving_pct, 22.0)
+    assert np.isclose(by_train.trial_saving_pct, 100 * (1 - 17 / 12))
+
+
+def test_dtype_factor_is_analysed_by_what_reached_the_estimator():
+    """Issue 21, item 8: RQ2 correlated the dtype factor with the requested bits (64/32) although the decision
+    tree computes in float32 at both levels. With fit_dtype recorded: nominal for the tree (no rho), and
+    for an estimator that computes in what it gets, rho over the bits it computed in."""
+    tree = _one_factor("dtype", ["float32"], {"float32": 8.0}).assign(algorithm="decision_tree", fit_dtype="float32")
+    svm = _one_factor("dtype", ["float32"], {"float32": 8.0})
+    svm["fit_dtype"] = np.where(svm["level_dtype"] == "float32", "float32", "float64")
+    corr = factors.correlations(pd.concat([tree, svm], ignore_index=True), "train_energy_j").set_index("algorithm")
+    assert corr.loc["decision_tree", "variable"] == "fit_dtype bits"
+    assert np.isnan(corr.loc["decision_tree", "rho"]) and corr.loc["decision_tree", "note"].startswith("nominal")
+    assert corr.loc["svm", "variable"] == "fit_dtype bits" and corr.loc["svm", "note"] == ""
+    # 8 J at 32 bits, 10 J at 64 (3 trials each): rho as scipy gives it on (fit_dtype bits, energy)
+    from scipy import stats as sps
+    g = svm.assign(b=np.where(svm["fit_dtype"] == "float32", 32.0, 64.0))
+    assert corr.loc["svm", "rho"] == pytest.approx(sps.spearmanr(g["b"], g["train_energy_j"]).statistic)
+    # older rows without fit_dtype but with input_dtype: that is what reached the estimator
+    old = _one_factor("dtype", ["float32"], {"float32": 8.0})
+    old["input_dtype"] = np.where(old["level_dtype"] == "float32", "float32", "float64")
+    assert factors.correlations(old, "train_energy_j").iloc[0].variable == "input_dtype bits"
+
+
+def test_kbits_says_its_values_reach_the_estimator_as_float64():
+    quant = _one_factor("kbits", ["1", "8"], {"1": 4.0, "8": 7.0}).assign(input_dtype="float64")
+    row = factors.correlations(quant, "train_energy_j").iloc[0]
+    assert row.variable == "kbits (value resolution)" and "float64 at every level" in row.note and row.rho > 0.9

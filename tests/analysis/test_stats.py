@@ -24,7 +24,7 @@ def test_energy_exactly_linear_in_rows_gives_rho_one():
     assert (table["n_levels"] == 10).all()
 
 
-def test_planted_outlier_is_dropped_and_kept_without_cleaning():
+def test_planted_outlier_is_blanked_and_kept_without_cleaning():
     trials = fabricate(algorithms={"svm": 1.0}, repetitions=30, noise=0.0)
     # evenly spread energies: no natural |z| >= 3 (the largest is about 1.7)
     trials["train_energy_j"] *= 1 + trials["repetition"] / 100
@@ -33,15 +33,15 @@ def test_planted_outlier_is_dropped_and_kept_without_cleaning():
     zero = trials.index[(trials["sweep"] == "features") & (trials["feature_fraction"] == 0.3)][0]
     trials.loc[zero, "train_energy_j"] = 0.0
     kept, report = stats.clean(trials)
-    assert target not in kept.index and zero not in kept.index
-    assert len(kept) == len(trials) - 2
+    assert math.isnan(kept.loc[target, "train_energy_j"]) and math.isnan(kept.loc[zero, "train_energy_j"])
+    assert len(kept) == len(trials) and kept["train_energy_j"].isna().sum() == 2  # readings blanked, trials kept
     assert report["dropped_outliers"].sum() == 1
     assert report["dropped_nonpositive"].sum() == 1
     row = report[(report["sweep"] == "rows") & (report["row_fraction"] == 0.5)].iloc[0]
     assert (row["n_trials"], row["dropped_outliers"], row["n_kept"]) == (30, 1, 29)
 
 
-def test_missing_training_energy_is_dropped_and_counted_with_nonpositive():
+def test_missing_training_energy_is_blanked_and_counted_with_nonpositive():
     from harness.results.load import Results
     from harness.analysis.tables import analysis_tables, to_markdown
 
@@ -50,11 +50,11 @@ def test_missing_training_energy_is_dropped_and_counted_with_nonpositive():
     trials.loc[nan_at, "train_energy_j"] = math.nan  # e.g. pyrapl across a counter wrap
     trials.loc[trials.index[0], "train_energy_j"] = 0.0
     kept, report = stats.clean(trials)
-    assert len(kept) == len(trials) - 3 and kept["train_energy_j"].notna().all()
+    assert len(kept) == len(trials) and kept["train_energy_j"].isna().sum() == 3
     assert report["dropped_nonpositive"].sum() == 3
     tables, _ = analysis_tables(Results(trials=trials, source=None, layout="run"))
     text = to_markdown(tables[0])
-    assert "| <= 0 J or missing |" in text and "3 trial(s) with training energy <= 0 J or missing" in text
+    assert "| <= 0 J or missing |" in text and "3 training-energy reading(s) <= 0 J or missing" in text
 
 
 def test_identical_energies_have_no_outlier():
@@ -157,7 +157,7 @@ def test_best_saving_says_nothing_saves_when_every_level_costs_energy():
     assert best.loc["rows", "outcome"] == "nothing saves" and math.isnan(best.loc["rows", "saving_pct"])
     assert best.loc["features", "outcome"] == "none qualifies"
     shown = _best_table(stats.best_saving(trade, f1_tolerance=0.01), 0.01).display.set_index("factor")
-    assert shown.loc["rows", "level"] == "nothing saves" and "-18" not in shown.loc["rows", "saving (%)"]
+    assert shown.loc["rows", "level"] == "nothing saves" and "-18" not in shown.loc["rows", "training saving (%)"]
 
 
 def test_bootstrap_is_seeded():
@@ -278,3 +278,27 @@ def test_two_repetitions_say_too_few_instead_of_no_clear_difference():
 def test_verdict_says_too_few_repetitions():
     assert stats.verdict(0.08, 0.12, 0.33, 0.0, min_p=1 / 3) == \
         "too few repetitions to test (smallest possible p = 0.33), as accurate"
+
+
+def test_cleaning_blanks_the_energy_reading_only_so_f1_changes_do_not_move():
+    """Issue 21, item 6, the failing input's kind: one noisy energy reading (|z| >= 3) in a level
+    must not move that level's F1 change (AdaBoost 10% features: -0.52 cleaned, -0.65 uncleaned,
+    identical per-trial F1). 12 trials a level; the outlier trial has the level's lowest F1."""
+    trials = fabricate(algorithms={"svm": 1.0}, repetitions=12, noise=0.0, levels=(0.5, 1.0), sweeps=("rows",))
+    trials["train_energy_j"] *= 1 + trials["repetition"] / 100
+    level = trials.index[trials["row_fraction"] == 0.5]
+    trials.loc[level, "f1"] = [0.80 + 0.01 * i for i in range(12)]  # median of the 12: 0.855
+    trials.loc[level[0], "f1"] = 0.50                                # the outlier trial: median 0.86 with it
+    trials.loc[level[0], "train_energy_j"] *= 100
+    full = trials.index[trials["row_fraction"] == 1.0]
+    trials.loc[full, "f1"] = 0.90
+    kept, report = stats.clean(trials)
+    assert report["dropped_outliers"].sum() == 1 and math.isnan(kept.loc[level[0], "train_energy_j"])
+    cleaned = stats.tradeoff(kept, n_resamples=99)
+    raw = stats.tradeoff(trials, n_resamples=99)
+    row = lambda t: t[t["fraction"] == 0.5].iloc[0]
+    # every trial's F1: median of 0.50, 0.81 .. 0.91 = (0.85 + 0.86) / 2 = 0.855, change -4.5 points either way
+    assert row(cleaned)["f1_change_pts"] == pytest.approx(-4.5)
+    assert row(raw)["f1_change_pts"] == pytest.approx(-4.5)
+    # the energy median leaves the blanked reading out: 11 readings, 0.5 x (1 + k / 100), k = 1 .. 11 -> k = 6
+    assert row(cleaned)["median_train_energy_j"] == pytest.approx(0.5 * 1.06)

@@ -181,3 +181,14 @@ def test_compare_table_says_no_ci_at_2_repetitions(tmp_path):
 
 def load_results_of(trials, where):
     return load_results(write_run(where / "run", trials))
+
+
+def test_one_trial_a_side_gives_the_exact_p_not_a_scipy_error():
+    """tactics-quick has 1 repetition: compare raised scipy's 'two or more observations' ValueError."""
+    from harness.analysis import stats as st
+
+    assert st.cliffs_delta([1.0], [2.0]) == (-1.0, 1.0)  # 2 splits, both as extreme: p = 1
+    delta, p = st.cliffs_delta([1.0], [2.0, 3.0, 4.0])   # 4 splits: U = 0, 1, 2, 3; |U - 1.5| >= 1.5 twice
+    assert delta == -1.0 and p == 0.5 and st.min_mannwhitney_p(1, 3) == pytest.approx(0.5)
+    delta, p = st.cliffs_delta([2.0, 3.0, 4.0], [1.0])
+    assert delta == 1.0 and p == 0.5

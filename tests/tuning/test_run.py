@@ -81,7 +81,8 @@ def test_analyze_and_figures_on_a_tuning_run(tuning_dir, write_spec):
     assert ((t["reached_share"] >= 0) & (t["reached_share"] <= 1)).all()
     # the grid contains the best setting of the whole space, so every grid search reaches 0.95 x best
     assert (t.loc[t.strategy == "grid", "reached_share"] == 1).all()
-    assert "too few repetitions" in proc.stdout
+    assert "Too few repetitions for a firm test" in proc.stdout and "log-rank" in proc.stdout
+    assert "KM median energy to target J" in proc.stdout
     proc = harness("analyze", tuning_dir / "tune", "--target-f1", "0.2", "--bootstrap", "200")
     assert proc.returncode == 0 and "target validation F1 0.2" in proc.stdout
     proc = harness("figures", tuning_dir / "tune")

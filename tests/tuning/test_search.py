@@ -85,3 +85,27 @@ def test_bayesian_search_of_a_small_space_tries_each_setting_once():
             evs = run_search("bayesian", space, 4, alg, X, y, Validation(folds=3), seed, meter)
             settings = [tuple(sorted(e.params.items(), key=str)) for e in evs]
             assert len(settings) == 4 and len(set(settings)) == 4, settings
+
+
+def test_bayesian_search_of_a_small_integer_range_tries_each_setting_once():
+    """An integer range is a finite space: TPE with a budget of its size (3) tries each value once."""
+    from harness.tuning.space import Range
+
+    X, y = _data()
+    alg = resolve(AlgorithmSpec(name="decision_tree"), 0)
+    with EstimateMeter() as meter:
+        evs = run_search("bayesian", {"max_depth": Range(1, 3, integer=True)}, 3, alg, X, y, Validation(folds=3), 7,
+                         meter)
+    assert sorted(e.params["max_depth"] for e in evs) == [1, 2, 3]
+
+
+def test_budget_is_capped_at_the_number_of_distinct_settings():
+    from types import SimpleNamespace
+
+    from harness.run.tuning import budget_of
+    from harness.tuning.space import Range
+
+    spec = SimpleNamespace(tuning=SimpleNamespace(budget=20))
+    assert budget_of(spec, {"k": Range(1, 3, integer=True), "w": ["a", "b"]}, "random") == 6
+    assert budget_of(spec, {"k": Range(1, 3, integer=True), "w": ["a", "b"]}, "bayesian") == 6
+    assert budget_of(spec, {"C": Range(0.1, 1.0)}, "random") == 20  # a float range: no cap

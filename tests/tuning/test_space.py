@@ -100,3 +100,20 @@ def test_random_search_draws_a_log_integer_range_on_a_log_scale():
     assert all(isinstance(v, int) and 2 <= v <= 1024 for v in draws)
     p_log = math.log(45.5 / 1.5) / math.log(1024.5 / 1.5)
     assert abs(sum(v <= 45 for v in draws) / len(draws) - p_log) < 0.03
+
+
+def test_integer_ranges_are_drawn_without_replacement_and_capped_at_their_size():
+    """Issue 21, item 7: a search on a space with fewer settings than its budget must not repeat settings;
+    an integer range is finite too ({1..3} x [a, b] holds 6 settings)."""
+    from harness.tuning.space import finite_points, n_settings
+
+    space = {"k": Range(1, 3, integer=True), "w": ["a", "b"]}
+    assert n_settings(space) == 6 and len(finite_points(space)) == 6
+    assert n_settings({"C": Range(0.1, 1.0)}) is None and finite_points({"C": Range(0.1, 1.0)}) is None
+    pts = random_points(space, 20, seed=3, distinct=True)  # as a random search draws them
+    keys = {(p["k"], p["w"]) for p in pts}
+    assert len(pts) == 6 and len(keys) == 6  # every setting once, none repeated
+    assert random_points(space, 20, seed=3, distinct=True) == pts  # seeded
+    assert len({(p["k"], p["w"]) for p in random_points(space, 20, seed=3)}) < 20  # the distribution's draws repeat
+    logs = random_points({"n": Range(2, 1024, log=True, integer=True)}, 40, seed=0, distinct=True)
+    assert len({p["n"] for p in logs}) == 40  # a log scale puts many draws on 2..10: repeats were likely
