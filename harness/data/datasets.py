@@ -202,6 +202,11 @@ def encode_labels(path, label_column: str, labels: pd.Series, positive: str | No
             f"{path}: {label_column} has {len(counts)} classes ({shown}), scored with macro-averaged precision, "
             f"recall and F1; remove {field_} (it is for two classes), or map the other labels to one value "
             "for a binary study")
+    rare = counts[counts < 2]
+    if len(rare):
+        raise DatasetError(f"{path}: class {str(rare.index[0])!r} of {label_column} has {int(rare.iloc[0])} row; "
+                           "every class needs at least 2 rows for a stratified split (one to train on, one to "
+                           "test); drop or merge that class")
     classes = tuple(sorted(map(str, counts.index), key=_label_sort_key))
     codes = {c: i for i, c in enumerate(classes)}
     return labels.map(codes).to_numpy(dtype=np.int64), classes
