@@ -16,11 +16,12 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _metrics(y_true, y_pred) -> dict:
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+def _metrics(y_true, y_pred, n_classes: int = 2) -> dict:
+    """Test scores (``harness.data.scoring``): binary F1 of the positive class for two classes,
+    macro averages for three or more; ``f1_average`` names which."""
+    from harness.data.scoring import f1_average, scores
 
-    p, r, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1, zero_division=0)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p), "recall": float(r), "f1": float(f1)}
+    return {**scores(y_true, y_pred, n_classes), "f1_average": f1_average(n_classes)}
 
 
 def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, split, y_pred,
