@@ -164,7 +164,7 @@ def f1_averages(trials: pd.DataFrame) -> tuple[str, ...]:
     sorted; ("binary",) for files written before the column existed (every run then had two classes)."""
     if "f1_average" not in trials.columns:
         return ("binary",)
-    values = trials["f1_average"].fillna("").astype(str).replace("", "binary")
+    values = trials["f1_average"].astype("string").fillna("").replace("", "binary")
     return tuple(sorted(set(values))) or ("binary",)
 
 
