@@ -83,3 +83,11 @@ def test_a_three_class_csv_runs_with_macro_scores_named_everywhere(tmp_path):
     assert len(written) >= 5
     for md in written:
         assert "f1_average: macro" in md.read_text(), md.name
+
+
+def test_dry_run_says_how_a_three_class_study_is_scored(tmp_path):
+    spec = _data(tmp_path, [60, 40, 30], fractions="0.5, 1.0")
+    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "3 classes, macro-averaged F1" in proc.stdout
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
