@@ -272,6 +272,9 @@ def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
 
     spec, plan = c.spec, c.plan
     dataset = load_dataset(spec.dataset, c.spec_dir, replication.quoting(spec))
+    if spec.replication == "ict4s22" and dataset.n_classes > 2:
+        raise SpecError(f"replication: ict4s22 reproduces a two-class study (binary F1); {spec.dataset_name} has "
+                        f"{dataset.n_classes} classes: use replication: none")
     check_split_sizes(dataset, spec)
     allowed = allowed_packages(allow_import)
     algorithms = {a.name: resolve(a, i, allowed) for i, a in enumerate(replication.algorithm_specs(spec))}

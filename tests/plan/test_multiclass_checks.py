@@ -91,3 +91,11 @@ def test_dry_run_says_how_a_three_class_study_is_scored(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "3 classes, macro-averaged F1" in proc.stdout
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_the_faithful_replication_refuses_three_classes(tmp_path):
+    spec = _data(tmp_path, [60, 40, 30], fractions="0.5, 1.0")
+    spec.write_text(spec.read_text().replace("protocol: ict4s22", "protocol: ict4s22\nreplication: ict4s22\n"
+                                             "test_fraction: 0.3"))
+    proc = harness("run", spec, "--results-dir", tmp_path / "out", "--dry-run")
+    assert proc.returncode == 2 and "replication: ict4s22 reproduces a two-class study" in proc.stderr, proc.stderr
