@@ -315,17 +315,49 @@ def _openml_fill_hint(ds, home: Path) -> str:
 
 def openml_cache_problem(ds, home: Path) -> str | None:
     """Why the OpenML cache ``home`` (a scikit-learn data_home) cannot serve ``ds`` without a
-    download, from the files alone; None when its description file is there."""
+    download, from the files alone; None when every file ``fetch_openml`` reads is there (the
+    name listing, the description, the feature list, the qualities and the data file)."""
     root = home / "openml" / "openml.org"
     if not root.is_dir() or not any(p.is_file() for p in root.rglob("*.gz")):
         return f"the OpenML cache {home} is empty"
     api = root / "api" / "v1" / "json" / "data"
     if isinstance(ds.openml, int) or str(ds.openml).isdigit():
-        there = (api / f"{int(ds.openml)}.gz").is_file()
+        data_id = int(ds.openml)
     else:
-        named = api / "list" / "data_name" / str(ds.openml)
-        there = named.is_dir() and any(p.is_file() for p in named.rglob("*.gz"))
-    return None if there else f"the OpenML cache {home} holds no data set {ds.openml!r}"
+        # the listing fetch_openml asks for (sklearn.datasets._openml._get_data_info_by_name)
+        query = api / "list" / "data_name" / str(ds.openml) / "limit" / "2"
+        listing = query / ("status/active/.gz" if ds.version is None else f"data_version/{ds.version}.gz")
+        found = _json_gz(listing).get("data", {}).get("dataset", []) if listing.is_file() else []
+        if not found or "did" not in found[0]:
+            version = "" if ds.version is None else f"version {ds.version} of "
+            return f"the OpenML cache {home} holds no {version}data set {ds.openml!r}"
+        data_id = int(found[0]["did"])
+    description = api / f"{data_id}.gz"
+    if not description.is_file():
+        return f"the OpenML cache {home} holds no data set {ds.openml!r}"
+    url = _json_gz(description).get("data_set_description", {}).get("url", "")
+    from urllib.parse import urlparse
+
+    needed = {"its feature list": api / "features" / f"{data_id}.gz",
+              "its qualities": api / "qualities" / f"{data_id}.gz",
+              "its data file": root / (urlparse(url).path.lstrip("/") + ".gz") if url else None}
+    missing = [what for what, path in needed.items() if path is None or not path.is_file()]
+    if missing:
+        return f"the OpenML cache {home} holds only part of data set {ds.openml!r} (not {', '.join(missing)})"
+    return None
+
+
+def _json_gz(path: Path) -> dict:
+    """A cached OpenML answer (gzipped JSON), {} when unreadable: then the cache is treated as lacking it."""
+    import gzip
+    import json
+
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            out = json.load(f)
+        return out if isinstance(out, dict) else {}
+    except (OSError, ValueError, EOFError):
+        return {}
 
 
 def load_openml(ds, spec_dir: Path | None = None) -> Dataset:
@@ -348,7 +380,7 @@ def load_openml(ds, spec_dir: Path | None = None) -> Dataset:
     by_id = isinstance(ds.openml, int) or str(ds.openml).isdigit()
     kwargs = {"data_id": int(ds.openml)} if by_id else {"name": str(ds.openml), "version": ds.version or "active"}
     try:
-        bunch = fetch_openml(**kwargs, data_home=str(home), as_frame=True, parser="auto", n_retries=0,
+        bunch = fetch_openml(**kwargs, data_home=str(home), as_frame=True, parser="auto", n_retries=1, delay=0.1,
                              target_column=ds.label_column or "default-target")
     except (URLError, OSError, TimeoutError) as e:
         raise DatasetError(f"{where}: not all of it is in the OpenML cache {home} and OpenML cannot be reached "

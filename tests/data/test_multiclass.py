@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from openml_cache import real_iris_cache
+
 from harness.data.datasets import data_sha256, load_csv, load_dataset, load_openml, load_sklearn
 from harness.errors import DatasetError
 from harness.spec import DatasetSpec, OpenMLDatasetSpec, SklearnDatasetSpec
@@ -104,12 +106,38 @@ def test_openml_with_an_empty_cache_says_so_and_how_to_fill_it(tmp_path, monkeyp
     assert "never downloads" in msg and "fetch_openml(data_id=61, data_home=" in msg
 
 
-def _fake_cache(home, data_id=61):
-    api = home / "openml" / "openml.org" / "api" / "v1" / "json" / "data"
-    api.mkdir(parents=True)
-    with gzip.open(api / f"{data_id}.gz", "wb") as f:
-        f.write(b"{}")
+def _gz(path, obj):
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(obj, f)
+
+
+def _fake_cache(home, data_id=61, data_file=True, name="iris"):
+    """The files fetch_openml reads for one data set, laid out as scikit-learn caches them."""
+    root = home / "openml" / "openml.org"
+    api = root / "api" / "v1" / "json" / "data"
+    url = f"https://api.openml.org/data/v1/download/{data_id}/{name}.arff"
+    _gz(api / f"{data_id}.gz", {"data_set_description": {"id": str(data_id), "url": url}})
+    _gz(api / "features" / f"{data_id}.gz", {"data_features": {"feature": []}})
+    _gz(api / "qualities" / f"{data_id}.gz", {"data_qualities": {"quality": []}})
+    _gz(api / "list" / "data_name" / name / "limit" / "2" / "status" / "active" / ".gz",
+        {"data": {"dataset": [{"did": data_id, "version": 1}]}})
+    if data_file:
+        _gz(root / "data" / "v1" / "download" / str(data_id) / f"{name}.arff.gz", {})
     return home
+
+
+def test_openml_partial_cache_names_what_is_missing(tmp_path, monkeypatch):
+    home = _fake_cache(tmp_path / "cache", data_file=False)
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", _no_network)
+    with pytest.raises(DatasetError, match=r"holds only part of data set 61 \(not its data file\)"):
+        load_openml(OpenMLDatasetSpec(openml=61, cache=str(home)))
+    with pytest.raises(DatasetError, match=r"holds only part of data set 'iris'"):  # the name's listing is there
+        load_openml(OpenMLDatasetSpec(openml="iris", cache=str(home)))
+    with pytest.raises(DatasetError, match=r"holds no version 2 of data set 'iris'"):
+        load_openml(OpenMLDatasetSpec(openml="iris", version=2, cache=str(home)))
 
 
 def test_openml_not_in_the_cache_and_offline_is_one_line(tmp_path, monkeypatch):
@@ -117,10 +145,10 @@ def test_openml_not_in_the_cache_and_offline_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr("sklearn.datasets.fetch_openml", _no_network)
     with pytest.raises(DatasetError, match=r"holds no data set 40"):  # another id: refused from the files alone
         load_openml(OpenMLDatasetSpec(openml=40, cache=str(home)))
-    with pytest.raises(DatasetError, match=r"holds no data set 'iris'.*fetch_openml\(name='iris'"):
-        load_openml(OpenMLDatasetSpec(openml="iris", cache=str(home)))
+    with pytest.raises(DatasetError, match=r"holds no data set 'wine'.*fetch_openml\(name='wine'"):
+        load_openml(OpenMLDatasetSpec(openml="wine", cache=str(home)))
 
-    def offline(**kwargs):  # the description is cached, the data file is not, and there is no network
+    def offline(**kwargs):  # a file the check does not know of is missing, and there is no network
         assert kwargs["data_home"] == str(home) and kwargs["data_id"] == 61
         raise URLError("[Errno -3] Temporary failure in name resolution")
 
@@ -164,3 +192,22 @@ def test_openml_categorical_column_is_refused_naming_it(tmp_path, monkeypatch):
         load_openml(OpenMLDatasetSpec(openml=61, cache=str(home)))
     ds = load_openml(OpenMLDatasetSpec(openml=61, cache=str(home), feature_columns=["a"], positive_label="y"))
     assert ds.columns.shape == (4, 1) and ds.f1_average == "binary" and list(ds.y) == [0, 1, 0, 1]
+
+
+@pytest.mark.filterwarnings("ignore:Multiple active versions")
+@pytest.mark.parametrize("openml, version", [(61, None), ("iris", None), ("iris", 1)])
+def test_the_real_fetch_openml_reads_a_filled_cache_without_network(tmp_path, monkeypatch, openml, version):
+    import socket
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("a network connection was attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+    monkeypatch.setattr(socket, "create_connection", no_connection)
+    home = real_iris_cache(tmp_path / "cache")
+    ds = load_openml(OpenMLDatasetSpec(openml=openml, version=version, cache=str(home)))
+    assert ds.n_rows == 150 and ds.columns.shape == (150, 4) and ds.n_classes == 3
+    assert ds.classes == ("Iris-setosa", "Iris-versicolor", "Iris-virginica") and ds.label_column == "class"
+    facts = ds.describe()
+    assert facts["openml_id"] == 61 or facts["openml_id"] == "61"
+    assert facts["openml_name"] == "iris" and str(facts["version"]) == "1" and facts["f1_average"] == "macro"
