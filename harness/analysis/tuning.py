@@ -37,7 +37,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.results.load import ESTIMATED_LABEL
-from harness.analysis.tables import Table, ci, fraction, num, pval
+from harness.analysis.tables import Table, averaging_note, ci, fraction, num, pval
 from harness.errors import ResultsError
 from harness.results.schema import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
@@ -260,7 +260,7 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
                (f"Energy to target: cumulative search energy (propose + fit + score of every evaluation) when "
                 f"the best validation F1 so far first reaches the target; {how}. Medians over repetitions "
                 "with percentile bootstrap 95% CIs; a search that never reached the target counts as "
-                "'not reached' (+inf).",))
+                "'not reached' (+inf).", averaging_note(results.searches)))
     comp = strategy_comparison(per, n_resamples, seed)
     if comp.empty:
         cdisplay = pd.DataFrame()
@@ -282,7 +282,8 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
                       f"p < {stats.ALPHA:g} (smallest possible p {few['min_p_possible'].min():.2g}): "
                       "'no difference' there means 'not enough data', not 'equal'.")
     t2 = Table("tuning_comparison", f"Tuning: strategies compared on energy to target{tag}",
-               comp.assign(energy_basis="; ".join(notes) if notes else "measured"), cdisplay, tuple(cnotes))
+               comp.assign(energy_basis="; ".join(notes) if notes else "measured"), cdisplay,
+               (*cnotes, averaging_note(results.searches)))
     return [t1, t2], per
 
 
