@@ -7,6 +7,8 @@
 - ``HARNESS_DATASETS_DIR`` (default: the package's ``data/`` folder, package data): the shipped datasets.
 - ``HARNESS_CACHE_DIR`` (default ``$XDG_CACHE_HOME/harness``, else ``~/.cache/harness``): the
   feature cache (``harness.data.features``).
+- ``SCIKIT_LEARN_DATA`` (scikit-learn's own; default ``~/scikit_learn_data``): the OpenML cache a
+  spec's ``dataset: {openml: ...}`` reads when it gives no ``cache`` (``harness.data.datasets``).
 - ``HARNESS_ALLOW_IMPORT``: packages, comma-separated, that a spec may import classes from beyond
   the defaults (``harness.imports``).
 - ``CUDA_VISIBLE_DEVICES`` and ``CUDA_DEVICE_ORDER`` (CUDA's own, set by Slurm, a container runtime or
@@ -30,6 +32,7 @@ CACHE_ENV = "HARNESS_CACHE_DIR"
 ALLOW_IMPORT_ENV = "HARNESS_ALLOW_IMPORT"
 CUDA_VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"
 CUDA_ORDER_ENV = "CUDA_DEVICE_ORDER"
+SKLEARN_DATA_ENV = "SCIKIT_LEARN_DATA"
 
 DEFAULT_POWERCAP_ROOT = "/sys/class/powercap"
 
@@ -68,6 +71,12 @@ def cache_dir() -> Path:
     if given:
         return Path(given)
     return Path(_get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness"
+
+
+def sklearn_data_home() -> Path:
+    """``$SCIKIT_LEARN_DATA``, else ``~/scikit_learn_data``: scikit-learn's ``get_data_home`` default,
+    read without creating the folder."""
+    return Path(_get(SKLEARN_DATA_ENV) or "~/scikit_learn_data").expanduser()
 
 
 def allowed_imports() -> list[str]:

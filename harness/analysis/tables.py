@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.analysis import factors, stats
 from harness.analysis.invalid import invalid_energy_note
-from harness.results.load import ICT4S22_TIMES_NOTE, Results
+from harness.results.load import ICT4S22_TIMES_NOTE, Results, f1_averages
 from harness.errors import ResultsError
 
 UNDEFINED = "undefined"
@@ -229,7 +229,20 @@ def _noted(table: Table, notes: tuple[str, ...]) -> Table:
     return dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table
 
 
+def averaging_note(trials: pd.DataFrame) -> str:
+    """The note every table carries on how precision, recall and F1 are averaged (``f1_average``)."""
+    averages = f1_averages(trials)
+    if averages == ("binary",):
+        return "Precision, recall and F1: binary, of the positive class (f1_average: binary)."
+    if averages == ("macro",):
+        return ("Precision, recall and F1: macro-averaged over the data set's classes, the unweighted mean of "
+                "the per-class scores (f1_average: macro).")
+    return (f"Precision, recall and F1 are averaged differently across these trials ({', '.join(averages)}): "
+            "analyse runs of two-class and multi-class data sets apart.")
+
+
 def _with_notes(table: Table, results: Results) -> Table:
+    table = dataclasses.replace(table, notes=(*table.notes, averaging_note(results.trials)))
     if not table.energy:
         return table
     notes = results.energy_notes()

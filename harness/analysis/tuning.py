@@ -49,7 +49,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.results.load import ESTIMATED_LABEL
-from harness.analysis.tables import Table, fraction, num, pval
+from harness.analysis.tables import Table, averaging_note, ci, fraction, num, pval
 from harness.errors import ResultsError
 from harness.results.schema import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
@@ -333,7 +333,8 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
                 "SurvfuncRight, the first energy at which under half the searches are still short of the "
                 "target), 'beyond the data' when half or more stopped short; 95% CI Brookmeyer-Crowley "
                 "(log-log), 'not reached' for an end beyond the data. 'reached': the share of searches that "
-                "reached the target; evals to target: median over those that did.",))
+                "reached the target; evals to target: median over those that did.",
+                averaging_note(results.searches)))
     comp = strategy_comparison(per, n_resamples, seed)
     if comp.empty:
         cdisplay = pd.DataFrame()
@@ -358,7 +359,8 @@ def tuning_tables(results: TuningResults, target_f1: float | None = None,
                           "log-rank chi-square approximation is only indicative; 'no difference' there means "
                           "'not enough data', not 'equal'.")
     t2 = Table("tuning_comparison", f"Tuning: strategies compared on energy to target{tag}",
-               comp.assign(energy_basis="; ".join(notes) if notes else "measured"), cdisplay, tuple(cnotes))
+               comp.assign(energy_basis="; ".join(notes) if notes else "measured"), cdisplay,
+               (*cnotes, averaging_note(results.searches)))
     return [t1, t2], per
 
 

@@ -204,6 +204,12 @@ def _options(args) -> Options:
                    n_resamples=args.bootstrap, seed=args.seed)
 
 
+def _averaging_line(trials) -> str:
+    from harness.analysis.tables import averaging_note
+
+    return averaging_note(trials)
+
+
 def header(results: Results, options: Options) -> str:
     t = results.trials
     kind = "ICT4S'22 published CSV" if results.layout == "ict4s22" else "run"
@@ -219,7 +225,8 @@ def header(results: Results, options: Options) -> str:
              "Cleaning: " + ("on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
                              if options.clean else "off (--no-clean)") + ".",
              "F1: the trade-off tables give the median F1 of each configuration and, as the paper's "
-             "analysis.py did (RQ3 table and figure), the F1 of its median-energy trial.", ""]
+             "analysis.py did (RQ3 table and figure), the F1 of its median-energy trial.",
+             _averaging_line(t), ""]
     versions = version_lines(results)
     if versions:
         lines += [*versions, ""]

@@ -40,7 +40,8 @@ def stratify_problem(y: np.ndarray, n_first: int, n_second: int, parts=("kept", 
     classes, counts = np.unique(y, return_counts=True)
     for c, k in zip(classes, counts):
         if k < 2:
-            return (f"{len(y)} rows hold {k} row of the {CLASS_NAMES.get(int(c), c)} class; "
+            name = f"{CLASS_NAMES.get(int(c), c)} class" if classes.max() <= 1 else f"class coded {c}"
+            return (f"{len(y)} rows hold {k} row of the {name}; "
                     "a stratified split needs at least 2 of each class")
     if len(classes) < 2:
         return f"{len(y)} rows hold one class only; a classifier needs both"

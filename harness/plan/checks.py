@@ -19,24 +19,70 @@ from harness.errors import DatasetError, SpecError
 
 
 def _label_note(dataset) -> str:
+    if _n_classes(dataset) > 2:
+        counts = ", ".join(f"{n} {label!r}" for label, n in dataset.class_counts().items())
+        return f"label column {dataset.label_column!r}: {counts} of {dataset.n_rows} rows"
     return (f"label column {dataset.label_column!r}: {int(dataset.y.sum())} {dataset.positive_label!r} "
             f"(positive) of {dataset.n_rows} rows")
 
 
+def _n_classes(dataset) -> int:
+    return getattr(dataset, "n_classes", 2)
+
+
+def _class_name(dataset, code: int) -> str:
+    classes = getattr(dataset, "classes", ())
+    return repr(classes[code]) if code < len(classes) else str(code)
+
+
+def check_class_counts(plan, protocol, dataset) -> None:
+    """Three or more classes: raise SpecError naming the first class and row level whose rows are
+    too few for the stratified subsample and split of every draw (scikit-learn's stratified split
+    needs 2 rows of a class to put one in each part), from class counts alone."""
+    from harness.data.treatments import subsample_sizes
+
+    if _n_classes(dataset) <= 2 or protocol.name not in ("ict4s22", "holdout"):
+        return
+    pool = dataset.y[protocol.train] if protocol.name == "holdout" else dataset.y
+    counts = np.bincount(pool, minlength=_n_classes(dataset))
+    n = len(pool)
+    levels: dict[float, str] = {}
+    for t in plan:
+        levels.setdefault(t.row_fraction, t.sweep)
+    holdout = protocol.name == "holdout"
+    # ict4s22 splits the kept rows into train and test: 2 of a class put one in each part; holdout's
+    # test set is fixed, so 1 kept row of a class trains on it. Subsampling itself stratifies: 2 rows.
+    need = 1 if holdout else 2
+    what = "the training rows (holdout)" if holdout else "the data set"
+    for fraction, sweep in sorted(levels.items()):
+        n_keep = subsample_sizes(n, fraction)[0] if fraction < 1 else n
+        for code, count in enumerate(counts):
+            kept = int(count) if fraction >= 1 else min(_draws(n_keep * count / n, int(count)))
+            if kept < need or (fraction < 1 and count < 2):
+                raise SpecError(
+                    f"sweeps.{sweep}.row_fractions: level {fraction:g} keeps {kept} row(s) of class "
+                    f"{_class_name(dataset, code)} ({count} in {what}); every class needs at least {need} at every "
+                    f"level{'' if holdout else ' (one for training, one for the test part)'} "
+                    f"({_label_note(dataset)}); use a larger row fraction, drop this level, or merge or drop "
+                    "the rare class")
+
+
 def check_rows(plan, protocol, dataset) -> None:
     """Raise SpecError unless every (row fraction, repetition) of ``plan`` gives training rows with
-    both classes and test rows with at least one positive (else F1 is undefined)."""
+    every class and test rows with at least one positive (two classes; else F1 is undefined) or
+    with every class (three or more: each class's recall enters the macro average)."""
     levels: dict[float, str] = {}
     for t in plan:
         levels.setdefault(t.row_fraction, t.sweep)
     seeds = sorted({(t.repetition, t.seed) for t in plan})
     y = dataset.y
+    k = _n_classes(dataset)
     for fraction, sweep in levels.items():
-        if _every_draw_fine(protocol, y, fraction):
+        if _every_draw_fine(protocol, y, fraction, k):
             continue
         failures = []
         for repetition, seed in seeds:
-            problem = _rows_problem(protocol, y, fraction, seed)
+            problem = _rows_problem(protocol, y, fraction, seed, dataset)
             if problem:
                 failures.append((repetition, seed, problem))
         if failures:
@@ -47,7 +93,7 @@ def check_rows(plan, protocol, dataset) -> None:
                 "use a larger row fraction, drop this level, or a dataset with more rows of the rare class")
 
 
-def _every_draw_fine(protocol, y: np.ndarray, fraction: float) -> bool:
+def _every_draw_fine(protocol, y: np.ndarray, fraction: float, n_classes: int = 2) -> bool:
     """True when every possible draw at ``fraction`` passes ``_rows_problem``, from class counts
     alone; False means "compute each repetition's draw".
 
@@ -59,7 +105,7 @@ def _every_draw_fine(protocol, y: np.ndarray, fraction: float) -> bool:
 
     if protocol.name == "holdout":
         pool, test_fraction = y[protocol.train], None
-        if not protocol.y_test.any():
+        if not protocol.y_test.any() or len(np.unique(protocol.y_test)) < n_classes:
             return False
     elif protocol.name == "ict4s22":
         pool, test_fraction = y, protocol.test_fraction
@@ -69,7 +115,7 @@ def _every_draw_fine(protocol, y: np.ndarray, fraction: float) -> bool:
     n_keep = subsample_sizes(n, fraction)[0] if fraction < 1 else n
     if fraction < 1 and stratify_problem(pool, n_keep, n - n_keep):
         return False
-    counts = np.bincount(pool, minlength=2)
+    counts = np.bincount(pool, minlength=max(2, n_classes))
     for c, count in enumerate(counts):
         kept = {count} if fraction >= 1 else _draws(n_keep * count / n, count)
         if test_fraction is None:
@@ -81,7 +127,7 @@ def _every_draw_fine(protocol, y: np.ndarray, fraction: float) -> bool:
             return False
         for s in kept:
             for t in _draws(n_train * s / n_keep, s):
-                if t < 1 or (c == 1 and s - t < 1):
+                if t < 1 or ((c == 1 or n_classes > 2) and s - t < 1):
                     return False
     return True
 
@@ -91,13 +137,21 @@ def _draws(expected: float, cap: int) -> set[int]:
     return {min(low, cap), min(low + 1, cap)}
 
 
-def _rows_problem(protocol, y: np.ndarray, fraction: float, seed: int) -> str | None:
+def _rows_problem(protocol, y: np.ndarray, fraction: float, seed: int, dataset=None) -> str | None:
     from harness.errors import HarnessError
 
     try:
         train, test = protocol.rows(fraction, seed)
     except HarnessError as e:
         return str(e)
+    k = _n_classes(dataset) if dataset is not None else 2
+    if k > 2:
+        for rows, part in ((train, "training"), (test, "test")):
+            absent = np.flatnonzero(np.bincount(y[rows], minlength=k) == 0)
+            if len(absent):
+                return (f"the {len(rows)} {part} rows hold no row of class {_class_name(dataset, int(absent[0]))}, "
+                        f"so {'it cannot be learned' if part == 'training' else 'its recall and the macro F1 are undefined'}")
+        return None
     if len(np.unique(y[train])) < 2:
         return f"the {len(train)} training rows hold one class only"
     if not y[test].any():
@@ -153,6 +207,7 @@ def check_plan(plan, protocol, dataset, X) -> None:
     if not _legacy(protocol):
         return
     check_feature_selection(plan, X, dataset)
+    check_class_counts(plan, protocol, dataset)
     check_rows(plan, protocol, dataset)
 
 

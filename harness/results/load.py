@@ -159,6 +159,15 @@ class Results:
         return notes
 
 
+def f1_averages(trials: pd.DataFrame) -> tuple[str, ...]:
+    """How the trials' precision, recall and F1 are averaged (``f1_average``: "binary", "macro"),
+    sorted; ("binary",) for files written before the column existed (every run then had two classes)."""
+    if "f1_average" not in trials.columns:
+        return ("binary",)
+    values = trials["f1_average"].astype("string").fillna("").replace("", "binary")
+    return tuple(sorted(set(values))) or ("binary",)
+
+
 def load_results(path: str | Path) -> Results:
     """Results from a run directory, a trials.csv, or an ICT4S'22-layout CSV (told by its header).
 

@@ -36,7 +36,7 @@ COLUMNS = (
     "meter",               # meter name; "estimate" marks modelled, not measured, energy
     "energy_estimated",    # True when energy is an estimate (meter has no hardware counter)
     "accuracy",
-    "precision",           # positive class: spam (or the dataset's positive_label)
+    "precision",           # positive class: spam (or the dataset's positive_label); 3+ classes: macro (f1_average)
     "recall",
     "f1",
     "preprocess_domains_j",  # JSON object: energy per meter domain, J
@@ -61,6 +61,7 @@ COLUMNS = (
     "cpu_throttled_s",     # s the cgroup's CPU quota throttled this process during the trial (cpu.stat); "" without a quota
     "densified",           # True: the sparse features were converted to dense for this estimator, inside
                            # the preprocess window (its cost is in preprocess_energy_j and preprocess_s)
+    "f1_average",          # binary (two classes: the positive class's precision, recall, F1) | macro (3+ classes)
     # new columns go here, before the checksum; then one level_<factor> column per factor (trial_columns)
     "row_sha256",          # sha256 of the row's other cells (see row_sha256()): detects an edited value
 )
@@ -117,6 +118,7 @@ SEARCH_COLUMNS = (
     "search_domains_j", "train_domains_j", "predict_domains_j",
     "cooldown_waited_s", "cooldown_end", "start_power_w",   # the cool-down before this search (harness.hygiene)
     "energy_invalid",      # as in trials.csv: "" or the phases whose window is not a measurement, and why
+    "f1_average",          # as in trials.csv: binary | macro
     "row_sha256",          # sha256 of the row's other cells (harness.results.store.row_sha256)
 )
 
@@ -128,7 +130,8 @@ EVALUATION_COLUMNS = (
 )
 
 # Columns added to a layout after its first release: files written before may lack them (read.py).
-LATER_COLUMNS = ("cooldown_waited_s", "cooldown_end", "start_power_w", "energy_invalid", "cpu_throttled_s")
+LATER_COLUMNS = ("cooldown_waited_s", "cooldown_end", "start_power_w", "energy_invalid", "cpu_throttled_s",
+                 "f1_average")
 
 # Number cells of searches.csv and evaluations.csv beyond INTEGER_COLUMNS and FLOAT_COLUMNS (the
 # reader checks them: "nan" is a number, a failed evaluation's val_f1).

@@ -273,6 +273,9 @@ def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
 
     spec, plan = c.spec, c.plan
     dataset = load_dataset(spec.dataset, c.spec_dir, replication.quoting(spec))
+    if spec.replication == "ict4s22" and dataset.n_classes > 2:
+        raise SpecError(f"replication: ict4s22 reproduces a two-class study (binary F1); {spec.dataset_name} has "
+                        f"{dataset.n_classes} classes: use replication: none")
     check_split_sizes(dataset, spec)
     for column in label_copies(dataset):
         print(f"warning: dataset.feature_columns: {column!r} holds one value for every {dataset.positive_label!r} "
@@ -342,20 +345,29 @@ def open_study(c: Checked, run: Run) -> Study:
     return open_trials(run, c.plan)
 
 
+def classes_text(dataset) -> str:
+    """"2 classes, binary F1 of 'spam'" or "3 classes, macro-averaged F1": how the trials are scored."""
+    n = getattr(dataset, "n_classes", 2)
+    if n > 2:
+        return f"{n} classes, macro-averaged F1"
+    return f"2 classes, binary F1 of {dataset.positive_label!r}"
+
+
 def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol, algorithms, out) -> int:
     """Print what was checked, the duration estimate and what would be written; write nothing."""
     done, intent = preview(spec, run_dir, meter_name, fresh, dataset, features, plan, algorithms)
     todo = [t for t in plan if t.trial_id not in done]
     n_todo = len(todo)
     if spec.tuning is not None:  # a tuning run's trials are searches: no per-trial estimate here
-        print(f"checked: algorithms, search spaces, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), "
+        print(f"checked: algorithms, search spaces, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...; "
+              f"{classes_text(dataset)}), "
               f"{features.n_features} features, every (row level, repetition), results directory", file=out)
         print("duration: not estimated for a tuning run", file=out)
         print(intent, file=out)
         print("dry run: nothing written", file=out)
         return 0
-    print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...), {features.n_features} "
-          f"features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+    print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...; {classes_text(dataset)}), "
+          f"{features.n_features} features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
     timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
@@ -470,7 +482,8 @@ def _open_session(c: Checked, run: Run, study: Study, n_todo: int, out, adaptive
     line = (f"run {run.dir}: {len(study.done)} of at most {len(plan)} {study.units} already done, at most {n_todo} "
             "to go (adaptive repetitions)" if adaptive else
             f"run {run.dir}: {len(study.done)} of {len(plan)} {study.units} already done, {n_todo} to go")
-    print(line + (f"; {c.features.n_features} features" if study.unit == "trial" else ""), file=out, flush=True)
+    print(line + (f"; {c.features.n_features} features" if study.unit == "trial" else "") +
+          f"; {classes_text(c.dataset)}", file=out, flush=True)
     for note in study.notes:
         print(note, file=out, flush=True)
     warning = long_run_warning(spec, n_todo) if study.unit == "trial" else None

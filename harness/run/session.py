@@ -58,6 +58,13 @@ def machine_notes(spec, workers, cluster, notes, out) -> dict:
     return machine_state
 
 
+def dataset_facts(dataset) -> dict:
+    """Classes, averaging and provenance of the run's data set (``Dataset.describe``); a
+    three-or-more-class data set has no positive class, so no ``n_positive``."""
+    facts = dataset.describe() if hasattr(dataset, "describe") else {}
+    return facts if facts.get("n_classes", 2) == 2 else {**facts, "n_positive": None}
+
+
 def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, dataset, features,
                   machine_state: dict | None = None):
     """Open this process's session in the run's manifest (creating the manifest on a new run) and
@@ -73,7 +80,8 @@ def start_session(spec, run, n_trials: int, n_done: int, algorithms, executor, d
         m.update({
             "run": run.dir.name, "spec": spec.model_dump(mode="json", by_alias=True), "design_hash": spec.design_hash(),
             "dataset": {"name": spec.dataset_name, "path": str(dataset.path), "sha256": dataset.sha256,
-                        "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum())},
+                        "n_rows": dataset.n_rows, "n_positive": int(dataset.y.sum()),
+                        **dataset_facts(dataset)},
             "features": {"n_features": features.n_features, "cache_key": features.cache_key},
             "n_trials": n_trials, "versions": session["versions"], "machine": session["machine"],
             "tactics": {"steps": [{"factor": n, "tactic": t.tactic, "class": t.class_, "params": t.params,

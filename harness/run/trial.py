@@ -17,15 +17,16 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _metrics(y_true, y_pred) -> dict:
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+def _metrics(y_true, y_pred, n_classes: int = 2) -> dict:
+    """Test scores (``harness.data.scoring``): binary F1 of the positive class for two classes,
+    macro averages for three or more; ``f1_average`` names which."""
+    from harness.data.scoring import f1_average, scores
 
-    p, r, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1, zero_division=0)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p), "recall": float(r), "f1": float(f1)}
+    return {**scores(y_true, y_pred, n_classes), "f1_average": f1_average(n_classes)}
 
 
 def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, split, y_pred,
-             phases: dict, flagged: dict | None = None) -> dict:
+             phases: dict, flagged: dict | None = None, n_classes: int = 2) -> dict:
     """The part of a unit's row every kind of unit shares (a trial of trials.csv, a search of
     searches.csv): the unit's identity (its plan entry's fields), dataset, protocol, start and end
     (UTC ISO 8601), the split's sizes, each phase's ``<phase>_energy_j`` (J), ``<phase>_s`` (s) and
@@ -36,7 +37,8 @@ def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, spli
 
     ``phases``: phase name -> a ``harness.meters.Measurement`` (``total_j``, ``duration_s``,
     ``domains_j``); ``flagged``: phase name -> the window whose resolution is judged (default:
-    ``phases``). The caller adds its own columns; a file keeps only its own columns."""
+    ``phases``); ``n_classes``: the data set's classes (3 or more: macro-averaged scores).
+    The caller adds its own columns; a file keeps only its own columns."""
     from harness.tactics import level_text
 
     res, rel = meter.resolution(), spec.hygiene.rel_error
@@ -45,13 +47,21 @@ def unit_row(unit, spec, run_name: str, meter, started: str, finished: str, spli
            "n_train": split.X_train.shape[0], "n_test": split.X_test.shape[0], "n_features": split.X_train.shape[1]}
     for name, m in phases.items():
         row.update({f"{name}_energy_j": m.total_j, f"{name}_s": m.duration_s})
-    row.update({"meter": meter.name, "energy_estimated": meter.estimated, **_metrics(split.y_test, y_pred)})
+    row.update({"meter": meter.name, "energy_estimated": meter.estimated, **_metrics(split.y_test, y_pred, n_classes)})
     row.update({f"{name}_domains_j": dict(m.domains_j) for name, m in phases.items()})
     row.update({f"{name}_below_resolution": below_resolution(m, res, rel)
                 for name, m in (phases if flagged is None else flagged).items()})
     row.update({f"level_{name}": level_text(level) for name, level in getattr(unit, "levels", ())})
     row["energy_invalid"] = invalid_phases(phases, flagged)
     return row
+
+
+def n_classes(protocol) -> int:
+    """The data set's classes, from the protocol's labels (codes 0..K-1; 2 when it has none)."""
+    import numpy as np
+
+    y = getattr(protocol, "y", None)
+    return max(2, len(np.unique(y))) if y is not None else 2
 
 
 def invalid_phases(phases: dict, windows: dict | None = None) -> str:
@@ -146,7 +156,7 @@ def run_trial(trial: Trial, protocol, algorithm, meter, run_name: str, spec) -> 
                                                              spec.hygiene.min_phase_s)
     phases = {"preprocess": m_pre, "train": m_fit, "predict": m_pred}
     return {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases,
-                       {**phases, "predict": m_pred_window}),
+                       {**phases, "predict": m_pred_window}, n_classes=n_classes(protocol)),
             "phase_boundaries": "harness",
             "n_rows": "" if getattr(split, "n_rows", None) is None else split.n_rows,
             "input_dtype": str(split.X_train.dtype), "fit_dtype": fitted_dtype(estimator, split.X_train.shape[1]),

@@ -32,7 +32,7 @@ from harness.errors import SpecError
 from harness.results.read import check_rows_match_plan
 from harness.results.rundir import SEARCH_FIELDS
 from harness.results.store import TrialWriter, recover_trials, set_aside_unfinished
-from harness.run.trial import densify, unit_row, utc_now
+from harness.run.trial import densify, n_classes, unit_row, utc_now
 from harness.plan.tuning import TuningTrial, make_tuning_plan
 from harness.tuning.search import Cost, Evaluation, best, params_json, run_search, tpe_startup
 from harness.tuning.space import check_space, grid_size, n_settings, parse_space
@@ -111,7 +111,8 @@ def run_tuning_trial(trial: TuningTrial, spec, space, protocol, algorithm, meter
     m_pred = meter.end(token)
     phases = {"preprocess": m_pre, "search": Measurement(search.energy_j, search.s, search.domains_j, search.invalid),
               "train": m_fit, "predict": m_pred}
-    row = {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases),
+    row = {**unit_row(trial, spec, run_name, meter, started, utc_now(), split, y_pred, phases,
+                      n_classes=n_classes(protocol)),
            "validation": spec.tuning.validation.describe(), "budget": budget, "n_evaluations": len(evaluations),
            "n_failed": sum(math.isnan(e.val_f1) for e in evaluations),
            "propose_energy_j": propose.energy_j, "propose_s": propose.s,

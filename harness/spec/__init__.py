@@ -108,12 +108,23 @@ LEGACY_KEYS = {"row_fractions": "rows", "feature_fractions": "features"}
 FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _label_text(v):
+    """A label as text: YAML reads 1 as a number (the label "1") and yes/no as booleans (refused)."""
+    if isinstance(v, bool):  # YAML reads yes/no/true/false as booleans
+        raise ValueError("quote the label, e.g. positive_label: \"yes\" (YAML reads it as a boolean)")
+    return str(v) if isinstance(v, (int, float)) else v
+
+
 class DatasetSpec(_Model):
-    """A user's CSV: a text column (turned into tf-idf features), numeric feature columns, or both."""
+    """A user's CSV: a text column (turned into tf-idf features), numeric feature columns, or both.
+
+    ``positive_label`` names the class binary F1 scores (two classes); a label column with three
+    or more classes is scored with macro-averaged precision, recall and F1 and takes no
+    ``positive_label`` (``harness.data.scoring``)."""
 
     path: str
     label_column: str
-    positive_label: str
+    positive_label: str | None = None
     text_column: str | None = None
     feature_columns: list[str] = Field(default_factory=list)
     separator: str = ","
@@ -123,9 +134,7 @@ class DatasetSpec(_Model):
     @field_validator("positive_label", mode="before")
     @classmethod
     def _label_as_text(cls, v):
-        if isinstance(v, bool):  # YAML reads yes/no/true/false as booleans
-            raise ValueError("quote the label, e.g. positive_label: \"yes\" (YAML reads it as a boolean)")
-        return str(v) if isinstance(v, (int, float)) else v
+        return _label_text(v)
 
     @model_validator(mode="after")
     def _has_features(self) -> "DatasetSpec":
@@ -136,6 +145,61 @@ class DatasetSpec(_Model):
             raise ValueError(f"{field} names the label column {self.label_column!r}: the label would be a feature "
                              f"(every score would be near 1.0, a leak); remove {self.label_column!r} from {field}")
         return self
+
+
+SKLEARN_DATASETS = ("breast_cancer", "wine", "digits", "iris")
+
+
+class SklearnDatasetSpec(_Model):
+    """One of scikit-learn's bundled data sets (``sklearn.datasets.load_<name>``: shipped with
+    scikit-learn, no download): dense numeric features, the target's names as labels.
+    ``positive_label`` is for the two-class ``breast_cancer`` (default ``malignant``)."""
+
+    sklearn: Literal[SKLEARN_DATASETS]
+    positive_label: str | None = None
+    name: str | None = None
+
+    @field_validator("positive_label", mode="before")
+    @classmethod
+    def _label_as_text(cls, v):
+        return _label_text(v)
+
+
+class OpenMLDatasetSpec(_Model):
+    """An OpenML data set by id (``openml: 61``) or name (``openml: iris``, optionally ``version``),
+    read through ``sklearn.datasets.fetch_openml`` from a local cache (``cache``: its data_home;
+    default scikit-learn's, ``~/scikit_learn_data``). The harness never downloads: fill the cache
+    first (docs/how-to/own-data.md). ``label_column``: the target (default the data set's own);
+    ``feature_columns``: the numeric columns to use (default every other column, all numeric)."""
+
+    openml: Union[Annotated[int, Field(ge=1)], Annotated[str, Field(min_length=1)]]
+    version: int | None = Field(default=None, ge=1)
+    cache: str | None = None
+    label_column: str | None = None
+    feature_columns: list[str] = Field(default_factory=list)
+    positive_label: str | None = None
+    name: str | None = None
+
+    @field_validator("positive_label", mode="before")
+    @classmethod
+    def _label_as_text(cls, v):
+        return _label_text(v)
+
+    @model_validator(mode="after")
+    def _version_with_name(self) -> "OpenMLDatasetSpec":
+        if self.version is not None and isinstance(self.openml, int):
+            raise ValueError("version is for a data set named by name; an id names one version already")
+        return self
+
+
+def _dataset_tag(v) -> str:
+    if isinstance(v, str):
+        return "builtin"
+    if isinstance(v, SklearnDatasetSpec) or isinstance(v, dict) and "sklearn" in v:
+        return "sklearn-data"
+    if isinstance(v, OpenMLDatasetSpec) or isinstance(v, dict) and "openml" in v:
+        return "openml-data"
+    return "csv"
 
 
 class TextOptions(_Model):
@@ -333,8 +397,9 @@ class Spec(_Model):
     name: str
     description: str = ""
     dataset: Annotated[
-        Union[Annotated[Literal["sms_spam"], Tag("builtin")], Annotated[DatasetSpec, Tag("csv")]],
-        Discriminator(lambda v: "builtin" if isinstance(v, str) else "csv"),
+        Union[Annotated[Literal["sms_spam"], Tag("builtin")], Annotated[DatasetSpec, Tag("csv")],
+              Annotated[SklearnDatasetSpec, Tag("sklearn-data")], Annotated[OpenMLDatasetSpec, Tag("openml-data")]],
+        Discriminator(_dataset_tag),
     ] = "sms_spam"
     protocol: Literal["ict4s22", "holdout"] = "ict4s22"
     replication: Literal["none", "ict4s22"] = "none"  # harness.spec.replication: the paper's design exactly
@@ -485,6 +550,10 @@ class Spec(_Model):
     def dataset_name(self) -> str:
         if isinstance(self.dataset, str):
             return self.dataset
+        if isinstance(self.dataset, SklearnDatasetSpec):
+            return self.dataset.name or self.dataset.sklearn
+        if isinstance(self.dataset, OpenMLDatasetSpec):
+            return self.dataset.name or f"openml-{self.dataset.openml}"
         return self.dataset.name or Path(self.dataset.path).stem
 
     def design_hash(self) -> str:
@@ -515,7 +584,7 @@ def _kind(t: TacticSpec) -> str | None:
     return BUILTIN[t.tactic].kind if t.tactic else None
 
 
-_UNION_TAGS = {"builtin", "csv", "fixed", "adaptive"}
+_UNION_TAGS = {"builtin", "csv", "sklearn-data", "openml-data", "fixed", "adaptive"}
 _STRICT_KINDS = {"int_type": "an integer written without quotes (a boolean is not one)",
                  "float_type": "a number written without quotes (YAML reads 1e3 as text: write 1.0e+3; "
                                "a boolean is not one)",
@@ -551,7 +620,8 @@ def _one_line(err: ValidationError) -> str:
         if "input" in first and first["type"] not in ("value_error",):
             msg += f" (got {_short(first['input'])})"
     if loc == "dataset" and first["type"] == "literal_error":
-        msg += "; use a built-in name (sms_spam) or a mapping with path, label_column, positive_label and text_column or feature_columns"
+        msg += ("; use a built-in name (sms_spam), {sklearn: wine} (breast_cancer, wine, digits, iris), {openml: ID or name} "
+                "or a CSV mapping with path, label_column, positive_label and text_column or feature_columns")
     n = len(errors) - 1
     more = f" (and {n} more problem{'s' if n != 1 else ''})" if n else ""
     return f"{loc}: {msg}{more}"

@@ -93,9 +93,9 @@ def validation_folds(y: np.ndarray, validation, seed: int) -> list[tuple[np.ndar
 
 
 def _f1(y_true, y_pred) -> float:
-    from sklearn.metrics import f1_score
+    from harness.data.scoring import f1
 
-    return float(f1_score(y_true, y_pred, pos_label=1, zero_division=0))
+    return f1(y_true, y_pred)  # binary for two classes, macro for three or more
 
 
 def evaluate(index: int, params: dict, propose: Cost, algorithm, X, y, folds, seed: int, meter) -> Evaluation:
