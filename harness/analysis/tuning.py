@@ -49,7 +49,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.results.load import ESTIMATED_LABEL
-from harness.analysis.tables import Table, averaging_note, ci, fraction, num, pval
+from harness.analysis.tables import Table, averaging_note, fraction, num, pval
 from harness.errors import ResultsError
 from harness.results.schema import EVALUATION_COLUMNS, SEARCH_COLUMNS
 
