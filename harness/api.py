@@ -48,8 +48,8 @@ log = logging.getLogger("harness")
 
 PathLike = str | os.PathLike
 REL_ERROR = 0.05  # a run's hygiene.rel_error default: the window flagged below it (harness.hygiene.phases)
-ESTIMATE_NOTE = ("ESTIMATED energy: modelled from this process's CPU time (the estimate meter), not measured; "
-                 "no GPU, memory or other process is counted")
+ESTIMATE_NOTE = ("ESTIMATED energy: modelled from the CPU time of this process and its child processes (the "
+                 "estimate meter), not measured; no GPU, memory or other process is counted")
 
 
 class HarnessWarning(UserWarning):
@@ -471,7 +471,7 @@ class Window:
         power) or a meter opened without ``baseline_s``."""
         if self.estimated:
             raise UsageError("net energy subtracts idle power measured by a hardware meter; the estimate meter "
-                             "models only this process's CPU time and has no idle power to subtract")
+                             "models only the CPU time of this process and its children and has no idle power to subtract")
         if self.baseline_w is None:
             raise UsageError("no idle baseline: open the meter with baseline_s > 0 (e.g. EnergyMeter(baseline_s=5))")
         m = self._done()

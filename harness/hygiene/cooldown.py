@@ -6,7 +6,7 @@ first window that ends after ``min_s`` with power <= idle x (1 + ``tolerance``),
 has passed (then the row says ``max_s``). The idle power is the run's baseline (manifest
 ``baseline.total_w``), measured the same way: the harness asleep in one window.
 
-The ``estimate`` meter models only this process's CPU time, which is ~0 while it sleeps whatever
+The ``estimate`` meter models only the CPU time of this process and its child processes, which is ~0 while it sleeps whatever
 the machine does: it cannot tell idle from hot, so ``until_idle`` falls back to the fixed sleep
 and says so (``fixed_estimate``).
 

@@ -525,7 +525,7 @@ def net_of_baseline(results: Results) -> Results:
     where = results.manifest or (results.source / MANIFEST if results.source.is_dir() else results.source)
     if results.estimated:
         raise UsageError(f"{results.source}: --net subtracts idle power measured by a hardware "
-                         "meter; the estimate meter models only this process's CPU time and "
+                         "meter; the estimate meter models only the harness's processes' CPU time and "
                          "has no idle power to subtract; drop --net")
     if results.baseline is None and results.layout == "run" and results.manifest is None \
             and not results.source.is_dir():
