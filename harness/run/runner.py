@@ -60,11 +60,11 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     a = spec.adaptive
-    reps = f"{a.min}-{a.max}" if a is not None else f"{spec.repetitions}"
-    size = (f"{n_configs * a.min}-{len(plan)} trials = {n_configs} configurations x {reps} repetitions (adaptive: each "
+    reps = f"{a.min}-{a.max} repetitions" if a is not None else counted(spec.repetitions, "repetition")
+    size = (f"{n_configs * a.min}-{len(plan)} trials = {counted(n_configs, 'configuration')} x {reps} (adaptive: each "
             f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
             f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
-            f"{a.max})" if a is not None else f"{len(plan)} trials = {n_configs} configurations x {reps} repetitions")
+            f"{a.max})" if a is not None else f"{counted(len(plan), 'trial')} = {counted(n_configs, 'configuration')} x {reps}")
     lines = [f"spec {spec.name}: {size}",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
@@ -78,9 +78,9 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
         cells = n * len(spec.algorithms)
-        total = f"{cells * a.min}-{cells * a.max}" if a is not None else f"{cells * spec.repetitions}"
-        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
-                     f"{reps} repetitions = {total} trials")
+        total = f"{cells * a.min}-{cells * a.max} trials" if a is not None else counted(cells * spec.repetitions, "trial")
+        lines.append(f"sweep {name}: {shown} = {counted(n, 'level')} x {counted(len(spec.algorithms), 'algorithm')} x "
+                     f"{reps} = {total}")
     h = spec.hygiene
     cool = f"{h.cooldown_s} s per trial"
     if h.cooldown is not None and h.cooldown.until_idle:

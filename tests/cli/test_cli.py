@@ -110,8 +110,18 @@ def test_threads_beyond_this_machine_are_one_warning():
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, repo):
     proc = harness("run", repo / "experiments/spam.yaml", "--dry-run", "--results-dir", tmp_path / "o")
     assert proc.returncode == 0, proc.stderr
-    assert "3600 trials = 120 configurations x 30 repetitions" in proc.stdout
+    assert "3,600 trials = 120 configurations x 30 repetitions" in proc.stdout
     assert "sweep rows" in proc.stdout and "sweep features" in proc.stdout
     assert "duration: about" in proc.stdout and "5.0 hours of warm-up, baseline and cool-down" in proc.stdout
     assert f"would create {tmp_path / 'o' / 'spam'}/" in proc.stdout
     assert not (tmp_path / "o").exists()
+
+
+def test_dry_run_counts_one_of_each_in_the_singular(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(GOOD)
+    proc = harness("run", spec, "--dry-run", "--results-dir", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 trial = 1 configuration x 1 repetition" in proc.stdout
+    assert "= 1 level x 1 algorithm x 1 repetition = 1 trials" not in proc.stdout
+    assert "repetitions" not in proc.stdout.split("hygiene")[0], proc.stdout
