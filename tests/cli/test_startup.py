@@ -67,7 +67,7 @@ def test_dry_run_prints_its_plan_before_importing_a_heavy_library(tmp_path, monk
                        cwd=REPO, env=bench._env(), capture_output=True, text=True, timeout=600)
     line = next(x for x in p.stderr.splitlines() if x.startswith("HEAVY_AT_FIRST_OUTPUT:"))
     assert line == "HEAVY_AT_FIRST_OUTPUT:", line
-    assert p.stdout.startswith("spec spam: 3600 trials"), p.stdout[:200]
+    assert p.stdout.startswith("spec spam: 3,600 trials"), p.stdout[:200]
 
 
 @pytest.mark.slow
