@@ -170,13 +170,17 @@ def to_target(results: TuningResults, target: pd.Series) -> pd.DataFrame:
 
 
 def median_ci(values, n_resamples: int = stats.N_RESAMPLES, seed: int = stats.SEED) -> tuple[float, float, float]:
-    """Median and its percentile bootstrap 95% CI (NaN CI below 2 values); +inf values allowed."""
+    """Median and its percentile bootstrap 95% CI; +inf values allowed. NaN CI below
+    ``stats.MIN_BOOTSTRAP_N`` values, as every other bootstrap CI of the harness: from 2 to 4 values the
+    percentile interval is the range of a handful of medians and covers far less than 95% (issue 21, item 5)."""
     v = np.asarray(values, dtype=float)
     if len(v) == 0:
         return math.nan, math.nan, math.nan
     med = float(np.median(v))
-    if len(v) < 2 or np.all(v == v[0]):
-        return med, (med if len(v) >= 2 else math.nan), (med if len(v) >= 2 else math.nan)
+    if len(v) < stats.MIN_BOOTSTRAP_N:
+        return med, math.nan, math.nan
+    if np.all(v == v[0]):
+        return med, med, med
     from scipy import stats as sps
 
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):

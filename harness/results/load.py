@@ -384,13 +384,26 @@ def differences(parts: list[Results]) -> list[str]:
     one at a time or several at once: energy estimated under concurrency differs), hosts, meters."""
     notes = []
     for what, of in (("executors", lambda p: ", ".join(p.executors) or "not recorded"),
-                     ("hosts", lambda p: _values(p, "host")), ("meters", lambda p: _values(p, "meter"))):
+                     ("hosts", lambda p: _values(p, "host")), ("host hardware", _hardware),
+                     ("meters", lambda p: _values(p, "meter"))):
         seen = {str(p.source): of(p) for p in parts}
         if len(set(seen.values())) > 1:
             detail = "; ".join(f"{src}: {v}" for src, v in seen.items())
             notes.append(f"note: pooling runs with different {what} ({detail}); their energies and times "
                          "may not be one sample")
     return notes
+
+
+def _hardware(part: Results) -> str:
+    """The CPU model and core count of each host the part's manifest recorded ("AMD EPYC x 2 cores"),
+    so that runs from two machines with the same host name (a VM image's "vm", "localhost") are not
+    taken for one machine; "not recorded" without a manifest or its ``hosts``."""
+    try:
+        hosts = json.loads(part.manifest.read_text(encoding="utf-8")).get("hosts") or {}
+    except (AttributeError, OSError, ValueError):
+        hosts = {}
+    seen = sorted({f"{h.get('cpu_model')} x {h.get('cpu_count')} cores" for h in hosts.values() if isinstance(h, dict)})
+    return ", ".join(seen) or "not recorded"
 
 
 def _as_bool(col: pd.Series) -> pd.Series:

@@ -10,10 +10,12 @@ from synthetic import fabricate, write_run
 SESSION = {"versions": {"scikit-learn": "1.9.1", "numpy": "2.4.6"}, "executor": {"kind": "local"}}
 
 
-def _run(where, name, trials=None, dataset=None, executor=None):
+def _run(where, name, trials=None, dataset=None, executor=None, hosts=None):
     trials = fabricate(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=3) if trials is None else trials
     manifest = {"run": name, "baseline": None, "dataset": {"name": "sms_spam", "sha256": "a" * 64, **(dataset or {})},
                 "sessions": [{**SESSION, "executor": executor or SESSION["executor"]}]}
+    if hosts is not None:
+        manifest["hosts"] = hosts
     return write_run(where / name, trials, manifest)
 
 
@@ -59,3 +61,17 @@ def test_same_design_pools_without_a_note(tmp_path):
     proc = harness("analyze", a, b, "--bootstrap", "100", "--out", tmp_path / "o")
     assert proc.returncode == 0, proc.stderr
     assert "note: pooling" not in proc.stdout
+
+
+def test_same_host_name_on_different_hardware_is_said(tmp_path):
+    # two machines made from one VM image share the host name "vm": the manifests' CPU model and
+    # core count tell them apart, and the pooled analysis says so (it was silent)
+    a = _run(tmp_path, "a", hosts={"vm": {"cpu_model": "AMD EPYC", "cpu_count": 2, "meter": "estimate"}})
+    b = _run(tmp_path, "b", hosts={"vm": {"cpu_model": "Intel Xeon Gold 6148", "cpu_count": 40, "meter": "estimate"}})
+    proc = harness("analyze", a, b, "--bootstrap", "100", "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    assert "note: pooling runs with different host hardware" in proc.stdout
+    assert "AMD EPYC x 2 cores" in proc.stdout and "Intel Xeon Gold 6148 x 40 cores" in proc.stdout
+    same = _run(tmp_path, "c", hosts={"vm": {"cpu_model": "AMD EPYC", "cpu_count": 2, "meter": "estimate"}})
+    proc = harness("analyze", a, same, "--bootstrap", "100", "--out", tmp_path / "o2")
+    assert proc.returncode == 0 and "note: pooling" not in proc.stdout

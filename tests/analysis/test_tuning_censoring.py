@@ -92,3 +92,14 @@ def test_km_medians_ratio_when_both_defined():
     comp = tables[1].frame.iloc[0]
     assert (comp["strategy"], comp["versus"]) == ("bayesian", "grid")
     assert comp["ratio"] == pytest.approx(36 / 96) and comp["reached"] == "2/3"
+
+
+def test_search_energy_ci_needs_five_searches():
+    # issue 21, item 5: below 5 values no percentile bootstrap CI is given as a 95% CI (2 searches
+    # gave the range of their two energies); from 5 on the interval holds the median
+    med, low, high = tuning.median_ci([1.0, 2.0])
+    assert med == 1.5 and math.isnan(low) and math.isnan(high)
+    assert all(math.isnan(v) for v in tuning.median_ci([1.0, 2.0, 3.0, 4.0])[1:])
+    med, low, high = tuning.median_ci([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert low <= med <= high
+    assert tuning.median_ci([2.0] * 5) == (2.0, 2.0, 2.0)
