@@ -307,7 +307,8 @@ def best_tactic(trade: pd.DataFrame, f1_tolerance: float = 0.01, energy: str = "
 
 def factorial_cells(trials: pd.DataFrame) -> pd.DataFrame:
     """Every cell of every sweep in which two or more factors vary (a full factorial), per
-    algorithm: median training energy, saving versus the untreated trials, median F1 and its change."""
+    algorithm: median training energy, saving versus the untreated trials, the same on the whole trial,
+    median J per prediction (predict energy / test rows), median F1 and its change."""
     rows = []
     trials = stats.with_trial_energy(with_treatment(trials))
     base = untreated(trials)
@@ -329,6 +330,7 @@ def factorial_cells(trials: pd.DataFrame) -> pd.DataFrame:
                          "saving_pct": 100 * (1 - e / e_ref) if e_ref > 0 else math.nan,
                          "median_trial_energy_j": t,
                          "trial_saving_pct": 100 * (1 - t / t_ref) if t_ref > 0 else math.nan,
+                         "median_predict_energy_per_row_j": float(h[stats.PER_ROW].median()),
                          "median_f1": float(h["f1"].median()),
                          "f1_change_pts": 100 * (float(h["f1"].median()) - f1_ref)})
     return pd.DataFrame(rows)

@@ -216,6 +216,8 @@ def _factorial_table(cells: pd.DataFrame) -> Table:
         "training saving (%)": [pct(x) for x in cells["saving_pct"]],
         "whole-trial saving (%)": [pct(x) for x in cells["trial_saving_pct"]] if "trial_saving_pct" in cells
         else [UNDEFINED] * len(cells),
+        "J/prediction": [num(x, 3) for x in cells["median_predict_energy_per_row_j"]]
+        if "median_predict_energy_per_row_j" in cells else [UNDEFINED] * len(cells),
         "median F1": [num(x, 3) for x in cells["median_f1"]],
         "F1 change (pts)": [pct(x, 2) for x in cells["f1_change_pts"]],
     })

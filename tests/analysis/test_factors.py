@@ -42,6 +42,10 @@ def test_savings_and_best_tactic_within_tolerance():
 def test_factorial_cells_and_correlation_variable():
     cells = factors.factorial_cells(_trials())
     assert len(cells) == 1 and np.isclose(cells.iloc[0].saving_pct, 90.0, atol=0.5)
+    with_predict = _trials().assign(preprocess_energy_j=1.0, predict_energy_j=2.0, n_test=50)
+    cell = factors.factorial_cells(with_predict).iloc[0]
+    assert np.isclose(cell.median_predict_energy_per_row_j, 0.04)  # 2 J over 50 test rows
+    assert np.isclose(cell.median_trial_energy_j, 1.0 + 1.015 + 2.0)  # preprocess + median train + predict
     corr = factors.correlations(_trials(), "train_energy_j")
     # chi2 keeps n_features here (synthetic): its x is the fraction kept, none = 1.0, never "bits" with none = 64
     assert dict(zip(corr.factor, corr.variable)) == {"svd": "n_features", "chi2": "level_value"}
