@@ -115,7 +115,16 @@ def _label_text(v):
     return str(v) if isinstance(v, (int, float)) else v
 
 
-class DatasetSpec(_Model):
+class _Labelled(_Model):
+    """A data set spec's ``positive_label``, read as text (``_label_text``)."""
+
+    @field_validator("positive_label", mode="before", check_fields=False)
+    @classmethod
+    def _label_as_text(cls, v):
+        return _label_text(v)
+
+
+class DatasetSpec(_Labelled):
     """A user's CSV: a text column (turned into tf-idf features), numeric feature columns, or both.
 
     ``positive_label`` names the class binary F1 scores (two classes); a label column with three
@@ -131,11 +140,6 @@ class DatasetSpec(_Model):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     name: str | None = None
 
-    @field_validator("positive_label", mode="before")
-    @classmethod
-    def _label_as_text(cls, v):
-        return _label_text(v)
-
     @model_validator(mode="after")
     def _has_features(self) -> "DatasetSpec":
         if self.text_column is None and not self.feature_columns:
@@ -150,7 +154,7 @@ class DatasetSpec(_Model):
 SKLEARN_DATASETS = ("breast_cancer", "wine", "digits", "iris")
 
 
-class SklearnDatasetSpec(_Model):
+class SklearnDatasetSpec(_Labelled):
     """One of scikit-learn's bundled data sets (``sklearn.datasets.load_<name>``: shipped with
     scikit-learn, no download): dense numeric features, the target's names as labels.
     ``positive_label`` is for the two-class ``breast_cancer`` (default ``malignant``)."""
@@ -159,13 +163,8 @@ class SklearnDatasetSpec(_Model):
     positive_label: str | None = None
     name: str | None = None
 
-    @field_validator("positive_label", mode="before")
-    @classmethod
-    def _label_as_text(cls, v):
-        return _label_text(v)
 
-
-class OpenMLDatasetSpec(_Model):
+class OpenMLDatasetSpec(_Labelled):
     """An OpenML data set by id (``openml: 61``) or name (``openml: iris``, optionally ``version``),
     read through ``sklearn.datasets.fetch_openml`` from a local cache (``cache``: its data_home;
     default scikit-learn's, ``~/scikit_learn_data``). The harness never downloads: fill the cache
@@ -179,11 +178,6 @@ class OpenMLDatasetSpec(_Model):
     feature_columns: list[str] = Field(default_factory=list)
     positive_label: str | None = None
     name: str | None = None
-
-    @field_validator("positive_label", mode="before")
-    @classmethod
-    def _label_as_text(cls, v):
-        return _label_text(v)
 
     @model_validator(mode="after")
     def _version_with_name(self) -> "OpenMLDatasetSpec":
