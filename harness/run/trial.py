@@ -107,6 +107,16 @@ def _raised(e: BaseException, call: str) -> str:
     return f"{call} raised {type(e).__name__}: {' '.join(str(e).split())[:300]}"
 
 
+def _guarded(meter, token, algorithm, trial, call: str, fn):
+    """``fn()`` inside the meter window ``token``; an exception from the estimator's code closes the
+    window and ends the run with one line (``estimator_fault``)."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
+        meter.end(token)
+        raise estimator_fault(algorithm, trial, _raised(e, call)) from None
+
+
 def fit_predict(trial, algorithm, estimator, split, meter, min_phase_s: float):
     """The train window (``estimator.fit``) and the predict window (``measure_repeated``); an
     estimator that raises, or predicts anything but one label seen in fit per test row
@@ -117,11 +127,7 @@ def fit_predict(trial, algorithm, estimator, split, meter, min_phase_s: float):
     from harness.models.algorithms import prediction_problem
 
     token = meter.begin()
-    try:
-        estimator.fit(split.X_train, split.y_train)
-    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
-        meter.end(token)
-        raise estimator_fault(algorithm, trial, _raised(e, "fit")) from None
+    _guarded(meter, token, algorithm, trial, "fit", lambda: estimator.fit(split.X_train, split.y_train))
     m_fit = meter.end(token)
     try:
         y_pred, m_window, m_pred, reps = measure_repeated(
@@ -189,18 +195,10 @@ def run_faithful_trial(trial, protocol, algorithm, meter, run_name: str, spec) -
     estimator = algorithm.make(trial.seed)
     token = meter.begin()
     split = protocol.split(treated)
-    try:
-        estimator.fit(split.X_train, split.y_train)
-    except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
-        meter.end(token)
-        raise estimator_fault(algorithm, trial, _raised(e, "fit")) from None
+    _guarded(meter, token, algorithm, trial, "fit", lambda: estimator.fit(split.X_train, split.y_train))
     m_fit = meter.end(token)
     token = meter.begin()
-    try:
-        y_pred = estimator.predict(split.X_test)
-    except Exception as e:  # noqa: BLE001
-        meter.end(token)
-        raise estimator_fault(algorithm, trial, _raised(e, "predict")) from None
+    y_pred = _guarded(meter, token, algorithm, trial, "predict", lambda: estimator.predict(split.X_test))
     try:
         classification_report(split.y_test, y_pred, zero_division=0)  # computed, unused: as the original
         _metrics(split.y_test, y_pred)  # the scores are computed inside the window, as the original
