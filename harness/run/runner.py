@@ -57,14 +57,19 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
     return rows
 
 
+def _n(count, word: str) -> str:
+    """``count word``, the word plural unless the count is 1 ("1 repetition", "2 trials", "2-6 trials")."""
+    return f"{count} {word}{'' if str(count) == '1' else 's'}"
+
+
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     a = spec.adaptive
-    reps = f"{a.min}-{a.max}" if a is not None else f"{spec.repetitions}"
-    size = (f"{n_configs * a.min}-{len(plan)} trials = {n_configs} configurations x {reps} repetitions (adaptive: each "
+    reps = f"{a.min}-{a.max}" if a is not None else spec.repetitions
+    size = (f"{n_configs * a.min}-{len(plan)} trials = {_n(n_configs, 'configuration')} x {_n(reps, 'repetition')} (adaptive: each "
             f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
             f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
-            f"{a.max})" if a is not None else f"{len(plan)} trials = {n_configs} configurations x {reps} repetitions")
+            f"{a.max})" if a is not None else f"{_n(len(plan), 'trial')} = {_n(n_configs, 'configuration')} x {_n(reps, 'repetition')}")
     lines = [f"spec {spec.name}: {size}",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
@@ -79,8 +84,8 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
         cells = n * len(spec.algorithms)
         total = f"{cells * a.min}-{cells * a.max}" if a is not None else f"{cells * spec.repetitions}"
-        lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
-                     f"{reps} repetitions = {total} trials")
+        lines.append(f"sweep {name}: {shown} = {_n(n, 'level')} x {_n(len(spec.algorithms), 'algorithm')} x "
+                     f"{_n(reps, 'repetition')} = {_n(total, 'trial')}")
     h = spec.hygiene
     cool = f"{h.cooldown_s} s per trial"
     if h.cooldown is not None and h.cooldown.until_idle:
@@ -369,7 +374,7 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
         print("dry run: nothing written", file=out)
         return 0
     print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...; {classes_text(dataset)}), "
-          f"{features.n_features} features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+          f"{features.n_features} features, every (row level, repetition) of the {_n(len(plan), 'trial')}, results directory", file=out)
     timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
