@@ -394,6 +394,9 @@ def load_openml(ds, spec_dir: Path | None = None) -> Dataset:
                            "column(s); name one in dataset.label_column")
     data = bunch.data
     label_column = str(target.name)
+    if label_column in ds.feature_columns:  # before: "no column(s) 'class'" (the target is not among bunch.data)
+        raise DatasetError(f"{where}: feature_columns names the label column {label_column!r}: the label would be a "
+                           f"feature (every score would be near 1.0, a leak); remove {label_column!r} from feature_columns")
     columns = list(ds.feature_columns) or [str(c) for c in data.columns]
     missing = [c for c in columns if c not in data.columns]
     if missing:

@@ -113,7 +113,7 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
     kind = estimator_type(est)
     if kind != "classifier":
         what = f"a {kind}" if kind else "not declared a classifier"
-        raise SpecError(f"{where}.class: {path} is {what}; every trial is scored as binary classification (F1), so "
+        raise SpecError(f"{where}.class: {path} is {what}; every trial is scored as classification (F1 of predicted labels), so "
                         "use a classifier (your own class: inherit sklearn.base.ClassifierMixin and BaseEstimator, "
                         "or set _estimator_type = 'classifier')")
     convention = ("a scikit-learn estimator stores each __init__ argument unchanged, as an attribute of the "

@@ -212,16 +212,18 @@ def check_plan(plan, protocol, dataset, X) -> None:
 
 
 def label_copies(dataset) -> list[str]:
-    """The numeric feature columns that give the label away: one value for every positive row and
-    another for every other row (a copy of the label, or of its 0/1 code). Every score would be
-    near 1.0 with one of them among the features, a leak the spec did not name as the label."""
+    """The numeric feature columns that give the label away: one value for every row of each class,
+    a different one per class (a copy of the label, or of its code: 0/1 for two classes, any
+    distinct values for three or more). Every score would be near 1.0 with one of them among the
+    features, a leak the spec did not name as the label."""
     if dataset.columns is None:
         return []
-    y = np.asarray(dataset.y).astype(bool)
+    y = np.asarray(dataset.y)
+    classes = np.unique(y)
     out = []
     for j, name in enumerate(dataset.column_names):
         column = dataset.columns[:, j]
-        pos, neg = np.unique(column[y]), np.unique(column[~y])
-        if len(pos) == 1 and len(neg) == 1 and pos[0] != neg[0]:
+        values = [np.unique(column[y == c]) for c in classes]
+        if all(len(v) == 1 for v in values) and len(np.unique([v[0] for v in values])) == len(classes):
             out.append(name)
     return out

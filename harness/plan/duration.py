@@ -32,7 +32,10 @@ def _size(trial) -> float:
 def time_trials(plan, protocol, algorithms, threads: int | None) -> dict[str, float]:
     """Wall seconds of one trial per algorithm, at the configuration keeping the most rows x
     features, with the seed of its first repetition. Fits estimators; writes nothing."""
+    import numpy as np
     from threadpoolctl import threadpool_limits
+
+    from harness.models.algorithms import prediction_problem
 
     seconds = {}
     with threadpool_limits(limits=threads):
@@ -42,14 +45,19 @@ def time_trials(plan, protocol, algorithms, threads: int | None) -> dict[str, fl
             split = protocol.preprocess(trial.row_fraction, trial.feature_fraction, trial.seed)
             inputs = getattr(algorithm, "inputs", lambda X: X)  # dense features for a dense-input estimator
             estimator = algorithm.make(trial.seed)
+            cls = getattr(algorithm, "cls", type(estimator))
             try:
                 estimator.fit(inputs(split.X_train), split.y_train)
-                estimator.predict(inputs(split.X_test))
+                y_pred = estimator.predict(inputs(split.X_test))
             except Exception as e:  # noqa: BLE001 - the estimator's code: any exception, said in one line
-                cls = getattr(algorithm, "cls", type(estimator))
                 raise EstimatorError(f"algorithms {name!r} ({cls.__module__}:{cls.__qualname__}): its timed trial "
                                      f"(trial {trial.trial_id}) raised {type(e).__name__}: "
                                      f"{' '.join(str(e).split())[:300]}") from None
+            # the run's own check of a prediction (floats, scores, the wrong length), so --dry-run finds it too
+            problem = prediction_problem(y_pred, split.X_test.shape[0], np.unique(split.y_train))
+            if problem is not None:
+                raise EstimatorError(f"algorithms {name!r} ({cls.__module__}:{cls.__qualname__}): its timed trial "
+                                     f"(trial {trial.trial_id}): {problem}")
             seconds[name] = time.perf_counter() - start
     return seconds
 

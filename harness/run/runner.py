@@ -278,8 +278,10 @@ def _check_inputs(c: Checked, allow_import, dry_run: bool, out) -> None:
                         f"{dataset.n_classes} classes: use replication: none")
     check_split_sizes(dataset, spec)
     for column in label_copies(dataset):
-        print(f"warning: dataset.feature_columns: {column!r} holds one value for every {dataset.positive_label!r} "
-              f"row and another for every other row: a copy of the label {dataset.label_column!r}? every score "
+        holds = (f"one value for every {dataset.positive_label!r} row and another for every other row"
+                 if dataset.positive_label is not None else "one value per class in every row")
+        print(f"warning: dataset.feature_columns: {column!r} holds {holds}: a copy of the label "
+              f"{dataset.label_column!r}? every score "
               "would be near 1.0; remove it from feature_columns unless that is intended", file=out, flush=True)
     allowed = allowed_packages(allow_import)
     specs = replication.algorithm_specs(spec)
@@ -367,7 +369,7 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
         print("dry run: nothing written", file=out)
         return 0
     print(f"checked: algorithms, dataset {dataset.path} (sha256 {dataset.sha256[:12]}...; {classes_text(dataset)}), "
-          f"{features.n_features} features, every (row level, repetition) of the {len(plan)} trials, results directory", file=out)
+          f"{features.n_features} features, every (row level, repetition) of the {counted(len(plan), 'trial')}, results directory", file=out)
     timed = time_trials(plan, protocol, algorithms, spec.hygiene.threads) if todo else {}
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)

@@ -65,4 +65,4 @@ def open_trials(run, plan: list) -> Study:
     """The trials of a data-reduction study: trials.csv checked and opened (``Run.open``)."""
     writer = run.open(plan)
     return Study(plan, "trial", TRIALS, run.trials_path, {TRIALS: writer}, run.done, run.unverified,
-                 done_line=f"done: {len(plan)} trials in {run.trials_path}")
+                 done_line=f"done: {len(plan)} trial{'' if len(plan) == 1 else 's'} in {run.trials_path}")

@@ -653,6 +653,16 @@ def _check_top_keys(data: dict, source: str) -> None:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "check its spelling against docs/reference/spec.md"
             raise SpecError(f"{source}: {key}: unknown key; {hint}")
+    dataset = data.get("dataset")
+    if isinstance(dataset, dict):  # {sklern: wine}: named, not "dataset.path: required field is missing"
+        fields = [(name, f.alias) for model in (DatasetSpec, SklearnDatasetSpec, OpenMLDatasetSpec)
+                  for name, f in model.model_fields.items()]
+        known = {name for pair in fields for name in pair if name}
+        for key in dataset:
+            if isinstance(key, str) and key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "check its spelling against docs/reference/spec.md"
+                raise SpecError(f"{source}: dataset.{key}: unknown key; {hint}")
 
 
 def parse_spec(data: Any, source: str = "<spec>") -> Spec:

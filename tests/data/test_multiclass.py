@@ -211,3 +211,16 @@ def test_the_real_fetch_openml_reads_a_filled_cache_without_network(tmp_path, mo
     facts = ds.describe()
     assert facts["openml_id"] == 61 or facts["openml_id"] == "61"
     assert facts["openml_name"] == "iris" and str(facts["version"]) == "1" and facts["f1_average"] == "macro"
+
+
+@pytest.mark.filterwarnings("ignore:Multiple active versions")
+@pytest.mark.parametrize("label, features", [(None, ["class"]), ("class", ["class", "petalwidth"]),
+                                             ("petalwidth", ["petalwidth", "sepallength"])])
+def test_openml_label_named_as_a_feature_is_the_leak_refusal(tmp_path, label, features):
+    """Before: "no column(s) 'class'; check dataset.feature_columns" (the target is not among the
+    data's columns), or, for a label taken from the features, a run with the label as a feature."""
+    home = real_iris_cache(tmp_path / "cache")
+    target = label or "class"
+    with pytest.raises(DatasetError, match=f"feature_columns names the label column '{target}': the label would be "
+                                           f"a feature .*remove '{target}' from feature_columns"):
+        load_openml(OpenMLDatasetSpec(openml=61, cache=str(home), label_column=label, feature_columns=features))

@@ -261,3 +261,20 @@ def test_tactics_progress_label_names_the_steps_that_are_on_and_vary(repo):
     assert all(" none" not in label and label.count(",") <= 4 for label in labels)
     fixed = Trial(0, 0, "svm", "s", 1.0, 1.0, 0, 1, levels=(("dtype", "float32"), ("chi2", 0.5)))
     assert progress_label(fixed, {"chi2"}) == "svm, chi2 0.5, rep 0"  # a factor at one level everywhere: not named
+
+
+def test_label_copies_with_three_classes_too():
+    """Before: the label was cast to bool, so with three or more classes (codes 0..K-1) a column
+    holding one value per class was not found (only the 0-vs-rest split was compared)."""
+    from types import SimpleNamespace
+
+    from harness.plan.checks import label_copies
+
+    y = np.arange(30) % 3
+    columns = np.column_stack([np.choose(y, [0.0, 5.0, 9.0]),      # a copy of the label: warned
+                               np.where(y == 0, 1.0, 2.0),          # two classes share a value: not a copy
+                               np.random.default_rng(0).normal(size=30)])
+    ds = SimpleNamespace(y=y, columns=columns, column_names=("code", "zero_or_not", "x"))
+    assert label_copies(ds) == ["code"]
+    binary = SimpleNamespace(y=(y == 0).astype(int), columns=columns, column_names=ds.column_names)
+    assert label_copies(binary) == ["zero_or_not"]

@@ -118,6 +118,18 @@ def test_misspelled_top_key_is_named_with_its_close_match():
     assert str(err.value) == "s.yaml: algoritms: unknown key; did you mean 'algorithms'?"
 
 
+@pytest.mark.parametrize("dataset, says", [
+    ({"sklern": "wine"}, "dataset.sklern: unknown key; did you mean 'sklearn'?"),
+    ({"path": "d.csv", "label_colum": "y"}, "dataset.label_colum: unknown key; did you mean 'label_column'?"),
+    ({"sklearn": "wine", "positve_label": "x"}, "dataset.positve_label: unknown key; did you mean 'positive_label'?"),
+])
+def test_misspelled_dataset_key_is_named_with_its_close_match(dataset, says):
+    # before: {sklern: wine} was "dataset.path: required field is missing (and 2 more problems)"
+    with pytest.raises(SpecError) as err:
+        parse_spec({"name": "t", "dataset": dataset, "algorithms": ["svm"], "sweeps": BASE["sweeps"]}, "s.yaml")
+    assert str(err.value) == f"s.yaml: {says}"
+
+
 def test_one_more_problem_is_singular():
     with pytest.raises(SpecError) as err:
         parse_spec({"name": "t", "repetitions": 0, "sweeps": {"rows": {"row_fractions": [1.5]}},
