@@ -139,7 +139,7 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
     seeded = "random_state" in known and "random_state" not in spec_alg.params
     dense, why = False, ""
     if getattr(spec_alg, "dense", None) is not None:
-        dense, why = bool(spec_alg.dense), "spec" if spec_alg.dense else ""
+        dense, why = bool(spec_alg.dense), "spec" if spec_alg.dense else "spec: dense false"
     elif accepts_sparse(est) is False:
         dense, why = True, "input_tags.sparse is False"
     return Algorithm(spec_alg.name, cls, params, seeded, dense, why)
@@ -151,11 +151,14 @@ def check_fit(algorithm: Algorithm, X, y, where: str) -> Algorithm:
     takes sparse input; if that fit refuses sparse input and a dense one succeeds, the estimator is
     given dense features (``dense_why``). Any other failure of this small fit is left to the trials
     (a sample this small may fail where the real one does not). Estimators that declare tags are
-    not fitted here: their tags answer. Returns the (possibly updated) Algorithm."""
+    not fitted here: their tags answer, unless the spec set ``dense: false`` (then this fit checks
+    it, and a refusal of sparse input raises SpecError before anything is written). Returns the
+    (possibly updated) Algorithm."""
     import numpy as np
     import scipy.sparse as sp
 
-    if algorithm.dense or not sp.issparse(X) or accepts_sparse(algorithm.make(0)) is not None:
+    kept_sparse = algorithm.dense_why == "spec: dense false"
+    if algorithm.dense or not sp.issparse(X) or (accepts_sparse(algorithm.make(0)) is not None and not kept_sparse):
         return algorithm
     y = np.asarray(y)
     rows = np.concatenate([np.flatnonzero(y == c)[:25] for c in np.unique(y)])
@@ -165,6 +168,10 @@ def check_fit(algorithm: Algorithm, X, y, where: str) -> Algorithm:
     except Exception as e:  # noqa: BLE001 - the user's class: only a refusal of sparse input counts
         if "sparse" not in str(e).lower() and "dense" not in str(e).lower():
             return algorithm
+        if kept_sparse:
+            raise SpecError(f"{where}.dense: false, but {algorithm.cls.__name__} refused the sparse features "
+                            f"({type(e).__name__}: {' '.join(str(e).split())[:160]}); remove 'dense: false' "
+                            "(it is then given dense features) or choose an estimator that takes sparse input") from None
     try:
         algorithm.make(0).fit(X[rows].toarray(), y[rows])
     except Exception as e:  # noqa: BLE001

@@ -100,7 +100,8 @@ def estimator_fault(algorithm, trial, what: str) -> EstimatorError:
     fix = ("; give it dense features with 'dense: true' in its algorithms entry"
            if "sparse" in what.lower() and not getattr(algorithm, "dense", False) else "")
     return EstimatorError(f"algorithms {getattr(algorithm, 'name', '?')!r} ({path}) in trial "
-                          f"{getattr(trial, 'trial_id', '?')}: {what}{fix}; the rows of finished trials are kept")
+                          f"{getattr(trial, 'trial_id', '?')}: {what.rstrip('.;: ')}{fix}; the rows of finished trials "
+                          "are kept")
 
 
 def _raised(e: BaseException, call: str) -> str:

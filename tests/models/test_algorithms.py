@@ -163,6 +163,17 @@ def test_a_class_without_tags_that_refuses_sparse_input_gets_dense_features(tmp_
     assert check_fit(alg, X.toarray(), y, "algorithms.0") is alg  # dense data: nothing to learn
 
 
+def test_dense_false_on_an_estimator_that_refuses_sparse_input_is_refused_at_load(tmp_path):
+    """Before: --dry-run refused it, but run created the run folder and failed at its first trial."""
+    spec = write_spec(tmp_path, '[{name: nb, class: "sklearn.naive_bayes:GaussianNB", dense: false}]')
+    for extra in (("--dry-run",), ()):
+        proc = run(tmp_path, spec, *extra)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "algorithms.0.dense: false, but GaussianNB refused the sparse features" in proc.stderr
+        assert "remove 'dense: false'" in proc.stderr
+        assert not (tmp_path / "out/mine").exists()
+
+
 def test_a_class_that_refuses_sparse_and_dense_is_refused_at_load_and_writes_nothing(tmp_path):
     (tmp_path / "notags_bad.py").write_text(NO_TAGS.format(name="Never", dense_fit='raise ValueError("no rows I like")'))
     spec = write_spec(tmp_path, '[{name: never, class: "notags_bad:Never"}]')
