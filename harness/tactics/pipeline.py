@@ -187,8 +187,15 @@ class TacticPipeline:
         return Xt, np.asarray(y), X_test
 
 
-SPARSE_FIX = ("the features are a sparse matrix (tf-idf): use a step that accepts sparse input, e.g. "
-              "StandardScaler with params {with_mean: false}, or MaxAbsScaler")
+SPARSE_FIX = "the features are a sparse matrix (tf-idf): use a step that accepts sparse input"
+
+
+def sparse_fix(class_path: str) -> str:
+    """The fix for a step that refused sparse input: ``StandardScaler``'s own option where the step
+    is one, else steps that take sparse input (scikit-learn's ``MaxAbsScaler``, ``TruncatedSVD``)."""
+    if class_path.rsplit(":", 1)[-1].rsplit(".", 1)[-1] == "StandardScaler":
+        return f"{SPARSE_FIX}: StandardScaler with params {{with_mean: false}}, or MaxAbsScaler"
+    return f"{SPARSE_FIX}, e.g. MaxAbsScaler instead of a centring scaler, TruncatedSVD instead of PCA"
 
 
 def _user_step(f, level, step, kind, X, y, Xt, X_test, rows):
@@ -207,7 +214,7 @@ def _user_step(f, level, step, kind, X, y, Xt, X_test, rows):
                 X_test = step.transform(X_test)
     except Exception as e:  # noqa: BLE001 - a user's code: any exception, said in one line
         text = " ".join(str(e).split())[:300] or type(e).__name__
-        fix = f"; {SPARSE_FIX}" if "sparse" in text.lower() else ""
+        fix = f"; {sparse_fix(f.class_path)}" if "sparse" in text.lower() else ""
         raise TreatmentError(f"tactics.{f.name}: {f.class_path} at level {level!r} failed on the data "
                              f"({type(e).__name__}: {text}){fix}") from None
     return Xt, np.asarray(y), X_test, rows

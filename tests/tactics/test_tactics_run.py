@@ -263,3 +263,11 @@ meter: estimate
         assert "tactics.scaler: sklearn.preprocessing:StandardScaler at level True failed" in proc.stderr
         assert "with_mean: false" in proc.stderr and "MaxAbsScaler" in proc.stderr
         assert not (tmp_path / "out/s").exists()
+
+
+def test_the_sparse_fix_fits_the_step():
+    from harness.tactics.pipeline import sparse_fix
+
+    assert "with_mean: false" in sparse_fix("sklearn.preprocessing:StandardScaler")
+    other = sparse_fix("sklearn.decomposition:FactorAnalysis")
+    assert "with_mean" not in other and "TruncatedSVD" in other and "MaxAbsScaler" in other
