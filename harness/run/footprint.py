@@ -119,6 +119,9 @@ def combine(sessions: list[dict]) -> dict | None:
     total["energy_j"] = sum(energies) if all(e is not None for e in energies) else None
     total["energy_estimated"] = any(f.get("energy_estimated") for f in feet)
     total["sessions"] = len(feet)
+    # A session killed outright (SIGKILL, a crash of the machine, power loss) never closed, so it left
+    # no footprint: its cost is missing from the sum, and the sum must say so rather than look complete.
+    total["sessions_unrecorded"] = sum(1 for s in sessions if isinstance(s, dict)) - len(feet)
     capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet)
     total["measured_share"] = total["phases_s"] / capacity if capacity > 0 else math.nan
     hosts: dict[str, dict] = {}

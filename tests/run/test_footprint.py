@@ -73,3 +73,42 @@ def test_mlflow_metrics_leave_out_what_was_not_measured():
     r = SimpleNamespace(footprint={"wall_s": 3.0, "phases_s": 1.0, "energy_j": None, "measured_share": math.nan,
                                    "energy_estimated": True})
     assert {m.key: m.value for m in footprint_metrics(r)} == {"footprint_wall_s": 3.0, "footprint_phases_s": 1.0}
+
+
+def test_a_killed_session_without_a_footprint_is_said_not_hidden(tmp_path):
+    spec = make_run(tmp_path, repetitions=2)
+    assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
+    path, manifest = tmp_path / "tiny/trials.csv", tmp_path / "tiny/manifest.json"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:1 + 5]))
+    m = json.loads(manifest.read_text())  # what SIGKILL leaves: the session opened, never closed
+    killed = {k: v for k, v in m["sessions"][0].items() if k != "footprint"}
+    m["sessions"][0] = {**killed, "ended_by": "error", "finished_at": None}
+    manifest.write_text(json.dumps(m))
+    assert harness("run", spec, "--results-dir", tmp_path, "--quiet").returncode == 0
+    f = json.loads(manifest.read_text())["footprint"]
+    assert f["sessions"] == 1 and f["sessions_unrecorded"] == 1 and f["units"] == 7
+    out = harness("analyze", tmp_path / "tiny", "--out", tmp_path / "an")
+    assert out.returncode == 0, out.stderr
+    assert "1 session(s) of this run recorded no footprint" in out.stdout
+    assert "cover 7 stored units (this run stored 12 trials)" in out.stdout
+
+
+def test_mlflow_logs_the_footprint_carbon_and_the_adaptive_stop():
+    from types import SimpleNamespace
+
+    pytest.importorskip("mlflow")
+    from harness.analysis.footprint import footprint_gco2e
+    from harness.data.carbon import CarbonInputs
+    from harness.output.export.mlflow import adaptive_params, footprint_metrics
+
+    carbon = CarbonInputs(400.0)
+    f = {"wall_s": 10.0, "energy_j": 3.6e6, "energy_estimated": True, "sessions_unrecorded": 1}
+    metrics = {m.key: m.value for m in footprint_metrics(SimpleNamespace(footprint=f), carbon)}
+    assert metrics["footprint_gco2e"] == pytest.approx(400.0) == footprint_gco2e(f, carbon)  # 1 kWh x 400 g/kWh
+    assert metrics["footprint_sessions_unrecorded"] == 1
+    assert "footprint_gco2e" not in {m.key for m in footprint_metrics(SimpleNamespace(footprint={**f, "energy_j": None}),
+                                                                      carbon)}
+    r = SimpleNamespace(adaptive={"per_configuration": {"3": {"repetitions": 9, "stopped": "precise"}}})
+    assert adaptive_params(r, 3) == {"repetitions_reached": "9", "stopped": "precise"}
+    assert adaptive_params(SimpleNamespace(adaptive=None), 3) == {}
