@@ -115,7 +115,8 @@ class Checked:
 def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
              workers: int | None = None, cluster: str | None = None, out=None,
-             allow_import: tuple[str, ...] = (), spec_dir: str | Path | None = None) -> int:
+             allow_import: tuple[str, ...] = (), spec_dir: str | Path | None = None,
+             began: float | None = None) -> int:
     """Run (or resume) every unit of a spec: its trials, or its tuning searches. Returns the exit
     code. ``allow_import``: packages, beyond the defaults, whose classes the spec may name
     (``harness.imports``).
@@ -130,13 +131,16 @@ def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results
     ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
     estimate of the run's duration and what would be written, and writes nothing (``dry_run_spec``).
 
+    ``began``: the ``time.perf_counter()`` from which the footprint's ``setup_s`` counts (the command
+    line passes its process's start, so the interpreter's start and imports count); default: this call.
+
     The steps: check (read-only), lock (a costly executor starts after it), open, execute, close."""
     out = out or sys.stdout
     options = dict(results_dir=results_dir, name=name, fresh=fresh, quiet=quiet, meter=meter, workers=workers,
                    cluster=cluster, out=out, allow_import=allow_import, spec_dir=spec_dir)
     if dry_run:
         return dry_run_spec(spec_path, **options)
-    began = time.perf_counter()
+    began = time.perf_counter() if began is None else began
     c = _design(spec_path, meter, workers, cluster, allow_import, spec_dir)
     try:
         check(c, results_dir, name, workers, cluster, quiet, allow_import, out)

@@ -112,3 +112,18 @@ def test_mlflow_logs_the_footprint_carbon_and_the_adaptive_stop():
     r = SimpleNamespace(adaptive={"per_configuration": {"3": {"repetitions": 9, "stopped": "precise"}}})
     assert adaptive_params(r, 3) == {"repetitions_reached": "9", "stopped": "precise"}
     assert adaptive_params(SimpleNamespace(adaptive=None), 3) == {}
+
+
+def test_setup_counts_from_the_process_start_under_the_command_line(tmp_path):
+    import time
+
+    from harness.run.footprint import process_age_s
+    from harness.run.runner import run_spec
+
+    age = process_age_s()
+    time.sleep(0.05)
+    assert 0 < age < process_age_s() < 7 * 24 * 3600  # this test process's age, read from /proc
+    spec = make_run(tmp_path, repetitions=1)
+    assert run_spec(spec, results_dir=tmp_path, quiet=True, began=time.perf_counter() - 5.0) == 0
+    f = json.loads((tmp_path / "tiny/manifest.json").read_text())["footprint"]
+    assert f["setup_s"] >= 5.0  # the CLI passes its process's start: interpreter start and imports count
