@@ -31,7 +31,7 @@ from harness.plan.duration import compute_estimate_s, format_duration, hygiene_s
 from harness.errors import ResultsError, SpecError, counted
 from harness.run.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.imports import allowed_packages
-from harness.plan import Trial, execution_order, make_plan
+from harness.plan import Trial, adaptive, execution_order, make_plan
 from harness.hygiene.provenance import library_versions
 from harness.results.rundir import Run, check_writable, preview
 from harness.run.session import close_session, machine_notes, merge_hosts, start_session
@@ -60,11 +60,15 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     a = spec.adaptive
-    reps = f"{a.min}-{a.max}" if a is not None else f"{spec.repetitions}"
-    size = (f"{n_configs * a.min}-{len(plan)} trials = {n_configs} configurations x {reps} repetitions (adaptive: each "
+    low = adaptive.fewest_repetitions(a) if a is not None else None  # above min when the CI needs more values
+    reps = f"{low}-{a.max}" if a is not None else f"{spec.repetitions}"
+    size = (f"{n_configs * low}-{len(plan)} trials = {n_configs} configurations x {reps} repetitions (adaptive: each "
             f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
             f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
-            f"{a.max})" if a is not None else f"{len(plan)} trials = {n_configs} configurations x {reps} repetitions")
+            f"{a.max}" + (f"; min {a.min}, but a {100 * a.confidence:g}% interval of a median needs "
+                          f"{adaptive.values_needed(a.confidence)} values"
+                          + (f": every configuration runs to {a.max}" if low == a.max else "")
+                          if low != a.min else "") + ")" if a is not None else f"{len(plan)} trials = {n_configs} configurations x {reps} repetitions")
     lines = [f"spec {spec.name}: {size}",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
@@ -78,7 +82,7 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
         cells = n * len(spec.algorithms)
-        total = f"{cells * a.min}-{cells * a.max}" if a is not None else f"{cells * spec.repetitions}"
+        total = f"{cells * low}-{cells * a.max}" if a is not None else f"{cells * spec.repetitions}"
         lines.append(f"sweep {name}: {shown} = {n} levels x {len(spec.algorithms)} algorithms x "
                      f"{reps} repetitions = {total} trials")
     h = spec.hygiene
@@ -376,10 +380,11 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
     if spec.adaptive is not None:  # at least min repetitions of every configuration, at most max
-        fewest = [t for t in todo if t.repetition < spec.adaptive.min]
+        least = adaptive.fewest_repetitions(spec.adaptive)
+        fewest = [t for t in todo if t.repetition < least]
         low = compute_estimate_s(fewest, timed, plan) + hygiene_s(spec, len(fewest))
         print(f"duration (adaptive): between about {format_duration(low)} ({len(fewest)} trials, if every "
-              f"configuration is precise at {spec.adaptive.min} repetitions) and the following, at "
+              f"configuration is precise at {least} repetitions) and the following, at "
               f"{spec.adaptive.max}:", file=out)
     print(f"duration: about {format_duration(compute + hygiene)} for {counted(n_todo, 'trial')} to run: "
           f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "

@@ -85,6 +85,16 @@ def test_dry_run_gives_the_range_of_trials_and_durations(tmp_path):
     assert not (tmp_path / "tiny").exists()
 
 
+def test_dry_run_range_starts_where_a_configuration_can_stop(tmp_path):
+    # min 5 at 95%: no interval of a median exists below 6 values, so none stops before 6
+    _, adaptive = _adaptive_spec(tmp_path)
+    adaptive.write_text(adaptive.read_text().replace("min: 6", "min: 5"))
+    proc = harness("run", adaptive, "--results-dir", tmp_path, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "36-48 trials = 6 configurations x 6-8 repetitions (adaptive" in proc.stdout
+    assert "min 5, but a 95% interval of a median needs 6 values)" in proc.stdout and "(36 trials" in proc.stdout
+
+
 @pytest.mark.parametrize("value, message", [
     ("{min: 9, max: 8}", "repetitions: min (9) must be at most max (8)"),
     ("{min: 6, max: 8, energy: predict}", "repetitions.energy: Input should be 'trial' or 'train'"),
