@@ -54,6 +54,10 @@ def test_adaptive_trials_are_a_subset_of_the_fixed_design_with_identical_scores(
     assert "Incomplete" not in out.stdout and "never on a comparison" in out.stdout
     cmp = harness("compare", tmp_path / "a/tiny", "--candidate", "knn", "--out", tmp_path / "cmp")
     assert cmp.returncode == 0 and cmp.stdout.startswith("Repetitions: adaptive, 6-8 per configuration"), cmp.stderr
+    # the rule and what was reached travel with every table file, not only with the printed header
+    reached = f"reached {a.groupby('config_id').size().min()}-{a.groupby('config_id').size().max()} per configuration"
+    for table in (tmp_path / "an/rq2_energy_spearman.md", tmp_path / "an/tradeoff.md", tmp_path / "cmp/compare_knn.md"):
+        assert "Repetitions: adaptive, 6-8 per configuration" in table.read_text() and reached in table.read_text()
 
 
 @pytest.mark.slow
