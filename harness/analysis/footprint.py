@@ -41,7 +41,8 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
     energy = f.get("energy_j")
     estimated = bool(f.get("energy_estimated"))
     other_j = (energy - f.get("phases_energy_j", 0.0)) if energy is not None else None
-    waits = "not estimated (the CPU-time model covers busy CPU only)" if estimated else "in 'rest'"
+    waits = ("not measured" if energy is None else
+             "not estimated (the CPU-time model covers busy CPU only)" if estimated else "in 'rest'")
     rows = [
         ("setup: spec, data, features, checks (before the session)", f.get("setup_s", 0.0), None, "not measured"),
         ("trials' measured phases (preprocess, train, predict)", f.get("phases_s", 0.0), f.get("phases_energy_j"), ""),

@@ -81,6 +81,8 @@ class Footprint:
         host = self.per_host.setdefault(str(row.get("host") or "?"), {"units": 0, "phases_s": 0.0, "phases_j": 0.0,
                                                                       "cooldown_s": 0.0})
         self.units += 1
+        if row.get("energy_estimated") is True or str(row.get("energy_estimated")).lower() == "true":
+            self.estimated = True  # the phases' energy comes from the rows: a worker's estimate meter is an estimate
         if row.get("energy_invalid") and self.meter is not None:  # e.g. a GPU reset: the chain spans it too,
             # and a counter that restarted and climbed past its old value would not show it on its own
             self.invalid = self.invalid or f"unit {row.get('trial_id')}: {row['energy_invalid']}"

@@ -127,3 +127,21 @@ def test_setup_counts_from_the_process_start_under_the_command_line(tmp_path):
     assert run_spec(spec, results_dir=tmp_path, quiet=True, began=time.perf_counter() - 5.0) == 0
     f = json.loads((tmp_path / "tiny/manifest.json").read_text())["footprint"]
     assert f["setup_s"] >= 5.0  # the CLI passes its process's start: interpreter start and imports count
+
+
+def test_on_a_cluster_the_waits_are_not_measured_and_estimated_phases_are_said():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from harness.analysis.footprint import footprint_table
+    from harness.run.footprint import Footprint, combine
+
+    fp = Footprint(meter=None)  # the units ran on workers: no chain of windows in the driver
+    fp.unit({"host": "w1", "preprocess_s": 0.1, "train_s": 0.2, "predict_s": 0.1, "preprocess_energy_j": 1.0,
+             "train_energy_j": 2.0, "predict_energy_j": 1.0, "cooldown_waited_s": 0.5, "energy_estimated": True})
+    f = fp.close(None, slots=2)
+    assert f["energy_j"] is None and f["energy_estimated"]  # a worker's estimate meter: the phases are estimates
+    table = footprint_table(SimpleNamespace(footprint=combine([{"footprint": f}]), trials=pd.DataFrame(), host=None))
+    notes = dict(zip(table.frame["part"], table.frame["energy_note"]))
+    assert notes["cool-downs between trials"] == notes["idle baseline"] == "not measured"
