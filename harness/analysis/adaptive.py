@@ -3,6 +3,8 @@ per configuration the repetitions it reached, why it stopped and how precise its
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from harness.analysis.tables import Table, num
@@ -21,6 +23,27 @@ def rule_line(rule: AdaptiveRepetitions) -> str:
     return (f"adaptive, {rule.min}-{rule.max} per configuration: stop once the {100 * rule.confidence:g}% "
             f"order-statistic CI of the median {rule.energy} energy is within +-{100 * rule.energy_half_width:g}% "
             f"of it and that of the median F1 within +-{rule.f1_half_width:g} points")
+
+
+def rule_note(results: Results) -> str | None:
+    """The note every other table of an adaptive run carries: the stopping rule, the repetitions the
+    configurations reached and why they stopped (the manifest's counts); None for a fixed design."""
+    a = results.adaptive
+    if a is None or not isinstance(a.get("rule"), dict):
+        return None
+    per = [v for v in (a.get("per_configuration") or {}).values() if isinstance(v, dict)]
+    reps = [int(v["repetitions"]) for v in per if isinstance(v.get("repetitions"), int)]
+    stops = [v.get("stopped") for v in per]
+    reached = (f"; reached {min(reps)}-{max(reps)} per configuration ({stops.count('precise')} precise, "
+               f"{stops.count('max')} at max, {stops.count('open')} open)" if reps else "")
+    return (f"Repetitions: {rule_line(AdaptiveRepetitions(**a['rule']))}{reached}: each test's n is the repetitions "
+            "its configurations reached (table 'Adaptive repetitions').")
+
+
+def with_rule_note(table: Table, results: Results) -> Table:
+    """``table`` with the adaptive run's rule note (``rule_note``) added; unchanged for a fixed design."""
+    note = rule_note(results)
+    return dataclasses.replace(table, notes=(*table.notes, note)) if note else table
 
 
 def adaptive_table(results: Results) -> Table | None:

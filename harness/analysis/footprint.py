@@ -15,6 +15,21 @@ def _share(x: float, whole: float) -> str:
     return f"{100 * x / whole:.1f}%" if whole > 0 and not math.isnan(x) else "-"
 
 
+def footprint_gco2e(f: dict | None, carbon) -> float | None:
+    """The footprint's total carbon (gCO2e) with ``carbon`` (``harness.data.carbon.CarbonInputs``),
+    computed as the carbon tables compute a trial's: operational from its energy, embodied (when
+    given) over its wall time and setup; None without carbon inputs or a recorded energy."""
+    if not f or carbon is None or f.get("energy_j") is None:
+        return None
+    from harness.data.carbon import embodied_g, operational_g
+
+    g = operational_g(f["energy_j"], carbon.intensity_g_per_kwh, carbon.pue)
+    if carbon.has_embodied:
+        g += embodied_g(float(f.get("wall_s") or 0.0) + f.get("setup_s", 0.0), carbon.embodied_kg,
+                        carbon.lifetime_years)
+    return g
+
+
 def footprint_table(results: Results, carbon=None) -> Table | None:
     """Parts of the run's time (s) and energy (J): setup, measured phases, cool-downs, idle baseline,
     warm-up, the rest (harness work between phases, abandoned units), the total; and per host on a
@@ -23,13 +38,11 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
     f = results.footprint
     if not f:
         return None
-    from harness.data.carbon import embodied_g, operational_g
-
-    wall = float(f.get("wall_s") or 0.0) * 1.0
     energy = f.get("energy_j")
     estimated = bool(f.get("energy_estimated"))
     other_j = (energy - f.get("phases_energy_j", 0.0)) if energy is not None else None
-    waits = "not estimated (the CPU-time model covers busy CPU only)" if estimated else "in 'rest'"
+    waits = ("not measured" if energy is None else
+             "not estimated (the CPU-time model covers busy CPU only)" if estimated else "in 'rest'")
     rows = [
         ("setup: spec, data, features, checks (before the session)", f.get("setup_s", 0.0), None, "not measured"),
         ("trials' measured phases (preprocess, train, predict)", f.get("phases_s", 0.0), f.get("phases_energy_j"), ""),
@@ -44,10 +57,8 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
     frame = pd.DataFrame([{"part": r[0], "time_s": r[1], "energy_j": r[2], "energy_note": r[3]} for r in rows]
                          + [{"part": "total", "time_s": total_s, "energy_j": energy,
                              "energy_note": f.get("energy_note", "")}])
-    if carbon is not None and energy is not None:
-        g = operational_g(energy, carbon.intensity_g_per_kwh, carbon.pue)
-        if carbon.has_embodied:
-            g += embodied_g(wall + f.get("setup_s", 0.0), carbon.embodied_kg, carbon.lifetime_years)
+    g = footprint_gco2e(f, carbon)
+    if g is not None:
         frame["gco2e"] = [math.nan] * (len(frame) - 1) + [g]
     display = pd.DataFrame({
         "part": frame["part"], "time (s)": [num(x) for x in frame["time_s"]],
@@ -63,6 +74,12 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
              + (f" ({100 * share:.1f}% of the session's slot time)" if share is not None and not math.isnan(share)
                 and slots > 1 else "") + ".",
              f"Energy: {f.get('energy_note') or 'not recorded'}."]
+    unrecorded = int(f.get("sessions_unrecorded") or 0)
+    if unrecorded:
+        stored = f" (this run stored {len(results.trials)} trials)" if results.host is None else ""
+        notes.append(f"Incomplete: {unrecorded} session(s) of this run recorded no footprint (ended without closing: "
+                     f"killed, e.g. SIGKILL, a crash or power loss, or run before footprints were recorded); their "
+                     f"cost is not in these totals, which cover {int(f.get('units', 0))} stored units{stored}.")
     if carbon is not None:
         notes.append(f"Carbon of the total: {carbon.describe()}.")
     hosts = f.get("per_host") or {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.analysis.adaptive import adaptive_table
+from harness.analysis.adaptive import adaptive_table, with_rule_note
 from harness.analysis.footprint import footprint_table
 from harness.analysis.tables import Options, Table, analysis_tables
 from harness.results.load import Results
@@ -16,10 +16,10 @@ def study_tables(results: Results, options: Options = Options(), carbon=None) ->
     """The tables, and the trials they were computed from (after cleaning); ``carbon``:
     ``harness.data.carbon.CarbonInputs`` or None. Raises ResultsError as ``analysis_tables``."""
     tables, trials = analysis_tables(results, options)
-    first = [t for t in (adaptive_table(results), footprint_table(results, carbon)) if t is not None]
-    tables = [*first, *tables]
     if carbon is not None:
         from harness.analysis.carbon_tables import carbon_tables
 
         tables += carbon_tables(results, trials, carbon)
-    return tables, trials
+    tables = [with_rule_note(t, results) for t in tables]  # the stopping rule said wherever results are shown
+    first = [t for t in (adaptive_table(results), footprint_table(results, carbon)) if t is not None]
+    return [*first, *tables], trials

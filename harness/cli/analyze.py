@@ -364,7 +364,9 @@ def run_compare(args) -> int:
 
         print(f"Repetitions: {_adaptive_rule(results)}. {WHY_HONEST}\n")
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()] if args.baselines else None
-    table = compare_table(results, args.candidate, baselines, options)
+    from harness.analysis.adaptive import with_rule_note
+
+    table = with_rule_note(compare_table(results, args.candidate, baselines, options), results)
     out = _out(args, "analysis")
     write_tables([table], out)
     print(to_markdown(table))

@@ -63,6 +63,17 @@ def _ranks(n: int, confidence: float) -> tuple[int, int] | None:
     return int(ci.low), int(ci.high)
 
 
+def values_needed(confidence: float) -> int:
+    """The fewest values for which a ``confidence`` interval of a median exists (6 at 95%)."""
+    return next(n for n in range(2, 10_000) if _ranks(n, float(confidence)))
+
+
+def fewest_repetitions(rule) -> int:
+    """The fewest repetitions at which a configuration can stop under ``rule``: ``min``, or more when
+    the ``confidence`` interval of a median needs more values; ``max`` when it never can."""
+    return min(max(rule.min, values_needed(rule.confidence)), rule.max)
+
+
 def median_interval(values, confidence: float) -> tuple[float, float]:
     """Distribution-free ``confidence`` interval of the median of ``values`` (1-D, NaN left out):
     two order statistics, those ``scipy.stats.quantile_test`` picks (the binomial interval).

@@ -19,7 +19,20 @@ not measured: said). Carbon is added by ``analyze``/``report`` with their carbon
 from __future__ import annotations
 
 import math
+import os
 import time
+from pathlib import Path
+
+
+def process_age_s() -> float:
+    """Seconds since this process started (Linux ``/proc``: the interpreter's start and its imports
+    count), 0.0 where that cannot be read."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(uptime - ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _f(row: dict, key: str) -> float:
@@ -68,6 +81,8 @@ class Footprint:
         host = self.per_host.setdefault(str(row.get("host") or "?"), {"units": 0, "phases_s": 0.0, "phases_j": 0.0,
                                                                       "cooldown_s": 0.0})
         self.units += 1
+        if row.get("energy_estimated") is True or str(row.get("energy_estimated")).lower() == "true":
+            self.estimated = True  # the phases' energy comes from the rows: a worker's estimate meter is an estimate
         if row.get("energy_invalid") and self.meter is not None:  # e.g. a GPU reset: the chain spans it too,
             # and a counter that restarted and climbed past its old value would not show it on its own
             self.invalid = self.invalid or f"unit {row.get('trial_id')}: {row['energy_invalid']}"
@@ -119,6 +134,9 @@ def combine(sessions: list[dict]) -> dict | None:
     total["energy_j"] = sum(energies) if all(e is not None for e in energies) else None
     total["energy_estimated"] = any(f.get("energy_estimated") for f in feet)
     total["sessions"] = len(feet)
+    # A session killed outright (SIGKILL, a crash of the machine, power loss) never closed, so it left
+    # no footprint: its cost is missing from the sum, and the sum must say so rather than look complete.
+    total["sessions_unrecorded"] = sum(1 for s in sessions if isinstance(s, dict)) - len(feet)
     capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet)
     total["measured_share"] = total["phases_s"] / capacity if capacity > 0 else math.nan
     hosts: dict[str, dict] = {}

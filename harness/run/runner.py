@@ -31,7 +31,7 @@ from harness.plan.duration import compute_estimate_s, format_duration, hygiene_s
 from harness.errors import ResultsError, SpecError, counted
 from harness.run.executors import JOBQUEUE_KINDS, check_local_workers, make_executor
 from harness.imports import allowed_packages
-from harness.plan import Trial, execution_order, make_plan
+from harness.plan import Trial, adaptive, execution_order, make_plan
 from harness.hygiene.provenance import library_versions
 from harness.results.rundir import Run, check_writable, preview
 from harness.run.session import close_session, machine_notes, merge_hosts, start_session
@@ -60,11 +60,16 @@ def check_treatments(protocol, spec: Spec, plan: list[Trial]) -> dict[str, int]:
 def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     n_configs = len({t.config_id for t in plan})
     a = spec.adaptive
-    reps = f"{a.min}-{a.max} repetitions" if a is not None else counted(spec.repetitions, "repetition")
-    size = (f"{n_configs * a.min}-{len(plan)} trials = {counted(n_configs, 'configuration')} x {reps} (adaptive: each "
+    low = adaptive.fewest_repetitions(a) if a is not None else None  # above min when the CI needs more values
+    reps = f"{low}-{a.max} repetitions" if a is not None else counted(spec.repetitions, "repetition")
+    size = (f"{n_configs * low}-{len(plan)} trials = {counted(n_configs, 'configuration')} x {reps} (adaptive: each "
             f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
             f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
-            f"{a.max})" if a is not None else f"{counted(len(plan), 'trial')} = {counted(n_configs, 'configuration')} x {reps}")
+            f"{a.max}" + (f"; min {a.min}, but a {100 * a.confidence:g}% interval of a median needs "
+                          f"{adaptive.values_needed(a.confidence)} values"
+                          + (f": every configuration runs to {a.max}" if low == a.max else "")
+                          if low != a.min else "") + ")" if a is not None
+            else f"{counted(len(plan), 'trial')} = {counted(n_configs, 'configuration')} x {reps}")
     lines = [f"spec {spec.name}: {size}",
              f"dataset {spec.dataset_name}, protocol {spec.protocol}, seed {spec.seed}, meter {spec.meter}"
              + (f", replication {spec.replication} (subsample seed {replication.ICT4S22_SUBSAMPLE_SEED} and split "
@@ -78,7 +83,7 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
         cells = n * len(spec.algorithms)
-        total = f"{cells * a.min}-{cells * a.max} trials" if a is not None else counted(cells * spec.repetitions, "trial")
+        total = f"{cells * low}-{cells * a.max} trials" if a is not None else counted(cells * spec.repetitions, "trial")
         lines.append(f"sweep {name}: {shown} = {counted(n, 'level')} x {counted(len(spec.algorithms), 'algorithm')} x "
                      f"{reps} = {total}")
     h = spec.hygiene
@@ -115,7 +120,8 @@ class Checked:
 def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results", name: str | None = None,
              fresh: bool = False, quiet: bool = False, meter: str | None = None, dry_run: bool = False,
              workers: int | None = None, cluster: str | None = None, out=None,
-             allow_import: tuple[str, ...] = (), spec_dir: str | Path | None = None) -> int:
+             allow_import: tuple[str, ...] = (), spec_dir: str | Path | None = None,
+             began: float | None = None) -> int:
     """Run (or resume) every unit of a spec: its trials, or its tuning searches. Returns the exit
     code. ``allow_import``: packages, beyond the defaults, whose classes the spec may name
     (``harness.imports``).
@@ -130,13 +136,16 @@ def run_spec(spec_path: str | Path | Spec, *, results_dir: str | Path = "results
     ``dry_run`` makes every check a real run makes before writing, then prints the plan, an
     estimate of the run's duration and what would be written, and writes nothing (``dry_run_spec``).
 
+    ``began``: the ``time.perf_counter()`` from which the footprint's ``setup_s`` counts (the command
+    line passes its process's start, so the interpreter's start and imports count); default: this call.
+
     The steps: check (read-only), lock (a costly executor starts after it), open, execute, close."""
     out = out or sys.stdout
     options = dict(results_dir=results_dir, name=name, fresh=fresh, quiet=quiet, meter=meter, workers=workers,
                    cluster=cluster, out=out, allow_import=allow_import, spec_dir=spec_dir)
     if dry_run:
         return dry_run_spec(spec_path, **options)
-    began = time.perf_counter()
+    began = time.perf_counter() if began is None else began
     c = _design(spec_path, meter, workers, cluster, allow_import, spec_dir)
     try:
         check(c, results_dir, name, workers, cluster, quiet, allow_import, out)
@@ -374,10 +383,11 @@ def _dry_run(spec, plan, run_dir, fresh, meter_name, dataset, features, protocol
     compute = compute_estimate_s(todo, timed, plan)
     hygiene = hygiene_s(spec, n_todo)
     if spec.adaptive is not None:  # at least min repetitions of every configuration, at most max
-        fewest = [t for t in todo if t.repetition < spec.adaptive.min]
+        least = adaptive.fewest_repetitions(spec.adaptive)
+        fewest = [t for t in todo if t.repetition < least]
         low = compute_estimate_s(fewest, timed, plan) + hygiene_s(spec, len(fewest))
         print(f"duration (adaptive): between about {format_duration(low)} ({len(fewest)} trials, if every "
-              f"configuration is precise at {spec.adaptive.min} repetitions) and the following, at "
+              f"configuration is precise at {least} repetitions) and the following, at "
               f"{spec.adaptive.max}:", file=out)
     print(f"duration: about {format_duration(compute + hygiene)} for {counted(n_todo, 'trial')} to run: "
           f"{format_duration(hygiene)} of warm-up, baseline and cool-down ({spec.hygiene.cooldown_s:g} s after "

@@ -54,6 +54,10 @@ def test_adaptive_trials_are_a_subset_of_the_fixed_design_with_identical_scores(
     assert "Incomplete" not in out.stdout and "never on a comparison" in out.stdout
     cmp = harness("compare", tmp_path / "a/tiny", "--candidate", "knn", "--out", tmp_path / "cmp")
     assert cmp.returncode == 0 and cmp.stdout.startswith("Repetitions: adaptive, 6-8 per configuration"), cmp.stderr
+    # the rule and what was reached travel with every table file, not only with the printed header
+    reached = f"reached {a.groupby('config_id').size().min()}-{a.groupby('config_id').size().max()} per configuration"
+    for table in (tmp_path / "an/rq2_energy_spearman.md", tmp_path / "an/tradeoff.md", tmp_path / "cmp/compare_knn.md"):
+        assert "Repetitions: adaptive, 6-8 per configuration" in table.read_text() and reached in table.read_text()
 
 
 @pytest.mark.slow
@@ -83,6 +87,16 @@ def test_dry_run_gives_the_range_of_trials_and_durations(tmp_path):
     assert "36-48 trials = 6 configurations x 6-8 repetitions (adaptive" in proc.stdout
     assert "duration (adaptive): between about" in proc.stdout and "(36 trials" in proc.stdout
     assert not (tmp_path / "tiny").exists()
+
+
+def test_dry_run_range_starts_where_a_configuration_can_stop(tmp_path):
+    # min 5 at 95%: no interval of a median exists below 6 values, so none stops before 6
+    _, adaptive = _adaptive_spec(tmp_path)
+    adaptive.write_text(adaptive.read_text().replace("min: 6", "min: 5"))
+    proc = harness("run", adaptive, "--results-dir", tmp_path, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "36-48 trials = 6 configurations x 6-8 repetitions (adaptive" in proc.stdout
+    assert "min 5, but a 95% interval of a median needs 6 values)" in proc.stdout and "(36 trials" in proc.stdout
 
 
 @pytest.mark.parametrize("value, message", [

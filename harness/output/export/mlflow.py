@@ -128,17 +128,31 @@ def configuration_metrics(group, carbon=None) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
-def footprint_metrics(results: Results) -> list:
+def footprint_metrics(results: Results, carbon=None) -> list:
     """The run's own footprint (``harness.run.footprint``) as parent-run metrics: ``footprint_<part>_s``
     and ``footprint_energy_j``/``footprint_phases_energy_j`` where recorded (an energy not measured
-    is left out, never logged as 0)."""
+    is left out, never logged as 0); with ``carbon``, ``footprint_gco2e`` as ``analyze`` computes it;
+    ``footprint_sessions_unrecorded`` when a killed session left no footprint (the sums miss it)."""
     from mlflow.entities import Metric
 
-    f = results.footprint or {}
+    from harness.analysis.footprint import footprint_gco2e
+
+    f = dict(results.footprint or {})
+    f["gco2e"] = footprint_gco2e(f, carbon)
     names = ("wall_s", "setup_s", "phases_s", "cooldown_s", "baseline_s", "warmup_s", "other_s", "energy_j",
-             "phases_energy_j", "measured_share")
+             "phases_energy_j", "measured_share", "gco2e", "sessions_unrecorded")
     return [Metric(f"footprint_{k}", float(f[k]), 0, 0) for k in names if isinstance(f.get(k), (int, float))
-            and not isinstance(f.get(k), bool) and f[k] == f[k]]
+            and not isinstance(f.get(k), bool) and f[k] == f[k]
+            and not (k == "sessions_unrecorded" and not f[k])]
+
+
+def adaptive_params(results: Results, config_id) -> dict[str, str]:
+    """An adaptive run's configuration: the repetitions it reached and why it stopped (precise, max,
+    or open), from the manifest's ``adaptive`` entry; {} for a fixed design."""
+    per = ((results.adaptive or {}).get("per_configuration") or {}).get(str(config_id))
+    if not isinstance(per, dict):
+        return {}
+    return {"repetitions_reached": str(per.get("repetitions")), "stopped": str(per.get("stopped"))}
 
 
 def export_run(results: Results, tracking_uri: str, experiment: str | None = None,
@@ -164,9 +178,20 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
                      tags=[RunTag("harness.energy", notes),
                            RunTag("harness.trials", f"{len(results.trials)} of "
                                   f"{results.planned_trials if results.planned_trials is not None else 'unknown'} planned")],
-                     metrics=[Metric("n_trials", float(len(results.trials)), 0, 0), *footprint_metrics(results)])
+                     metrics=[Metric("n_trials", float(len(results.trials)), 0, 0),
+                              *footprint_metrics(results, carbon)])
     if results.footprint:
         client.set_tag(parent, "harness.footprint_energy", results.footprint.get("energy_note", ""))
+    if carbon is not None:
+        client.set_tag(parent, "harness.carbon_inputs", carbon.describe())
+    rule = (results.adaptive or {}).get("rule")
+    repetitions = None  # an adaptive run's stopping rule, said on every run that shows its results
+    if isinstance(rule, dict):
+        from harness.analysis.adaptive import rule_line
+        from harness.spec import AdaptiveRepetitions
+
+        repetitions = RunTag("harness.repetitions", rule_line(AdaptiveRepetitions(**rule)))
+        client.set_tag(parent, repetitions.key, repetitions.value)
     _log_artifacts(client, parent, artifacts, artifact_dirs)
 
     runs = {}
@@ -177,10 +202,14 @@ def export_run(results: Results, tracking_uri: str, experiment: str | None = Non
                  f"features {100 * config['feature_fraction']:.0f}%")
         run_id = get_or_create(key, label, {"mlflow.parentRunId": parent, "harness.source": source})
         params = configuration_params(group)
+        if "config_id" in group and group["config_id"].nunique() == 1:
+            params.update(adaptive_params(results, group["config_id"].iloc[0]))
         metrics = configuration_metrics(group, carbon)
         tags = [RunTag("harness.energy", notes)]
         if carbon is not None:
             tags.append(RunTag("harness.carbon_inputs", carbon.describe()))
+        if repetitions is not None:
+            tags.append(repetitions)
         client.log_batch(run_id, params=[Param(k, v[:6000]) for k, v in params.items()],
                          metrics=[Metric(k, v, 0, 0) for k, v in metrics.items()], tags=tags)
         client.set_terminated(run_id)
