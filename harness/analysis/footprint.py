@@ -68,11 +68,9 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
         "note": frame["energy_note"]})
     if "gco2e" in frame:
         display["gCO2e"] = ["" if math.isnan(x) else num(x) for x in frame["gco2e"]]
-    share = f.get("measured_share")
     notes = [f"The run's own footprint over {f.get('sessions', 1)} session(s): {int(f.get('units', 0))} stored units; "
              f"the trials' measured phases were {_share(f.get('phases_s', 0.0), total_s)} of its time"
-             + (f" ({100 * share:.1f}% of the session's slot time)" if share is not None and not math.isnan(share)
-                and slots > 1 else "") + ".",
+             + (f" (time of {slots} slots: units ran {slots} at once)" if slots > 1 else "") + ".",
              f"Energy: {f.get('energy_note') or 'not recorded'}."]
     unrecorded = int(f.get("sessions_unrecorded") or 0)
     if unrecorded:

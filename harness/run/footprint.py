@@ -106,7 +106,8 @@ class Footprint:
         capacity = wall * max(slots, 1)
         parts["other_s"] = capacity - sum(parts.values())  # harness work between phases, abandoned units
         out = {"wall_s": wall, "slots": max(slots, 1), "units": self.units, **parts, "setup_s": self.setup_s,
-               "measured_share": self.phases_s / capacity if capacity > 0 else math.nan,
+               "measured_share": (self.phases_s / (capacity + self.setup_s) if capacity + self.setup_s > 0
+                                  else math.nan),  # of all the time it took, setup included (as analyze shows it)
                "phases_energy_j": self.phases_j, "energy_estimated": self.estimated,
                "per_host": self.per_host}
         if self.meter is None:
@@ -137,7 +138,7 @@ def combine(sessions: list[dict]) -> dict | None:
     # A session killed outright (SIGKILL, a crash of the machine, power loss) never closed, so it left
     # no footprint: its cost is missing from the sum, and the sum must say so rather than look complete.
     total["sessions_unrecorded"] = sum(1 for s in sessions if isinstance(s, dict)) - len(feet)
-    capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet)
+    capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet) + total["setup_s"]
     total["measured_share"] = total["phases_s"] / capacity if capacity > 0 else math.nan
     hosts: dict[str, dict] = {}
     for f in feet:

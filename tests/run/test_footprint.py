@@ -34,6 +34,11 @@ def test_parts_add_up_to_the_session_and_analyze_shows_them(tmp_path):
     out = harness("analyze", tmp_path / "out/tiny", "--out", tmp_path / "an", "--intensity", "100")
     assert out.returncode == 0, out.stderr
     assert "Footprint: what this study itself cost" in out.stdout and "Carbon of the total" in out.stdout
+    # one share of measured work, the same in the manifest and in analyze's table (setup included in both)
+    whole = m["footprint"]["wall_s"] + m["footprint"]["setup_s"]
+    assert m["footprint"]["measured_share"] == pytest.approx(m["footprint"]["phases_s"] / whole)
+    table = next(line for line in out.stdout.splitlines() if "trials' measured phases" in line)
+    assert f"{100 * m['footprint']['measured_share']:.1f}%" in table, table
 
 
 def test_a_resumed_run_adds_its_sessions(tmp_path):
