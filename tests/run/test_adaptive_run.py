@@ -58,6 +58,11 @@ def test_adaptive_trials_are_a_subset_of_the_fixed_design_with_identical_scores(
     reached = f"reached {a.groupby('config_id').size().min()}-{a.groupby('config_id').size().max()} per configuration"
     for table in (tmp_path / "an/rq2_energy_spearman.md", tmp_path / "an/tradeoff.md", tmp_path / "cmp/compare_knn.md"):
         assert "Repetitions: adaptive, 6-8 per configuration" in table.read_text() and reached in table.read_text()
+    page = harness("report", tmp_path / "a/tiny", "--out", tmp_path / "r.html")
+    assert page.returncode == 0, page.stderr  # the report's settings say the rule and what was reached
+    html = (tmp_path / "r.html").read_text()
+    settings = next(p for p in html.split("<p class='note'>") if p.startswith("Cleaning: on"))
+    assert "Repetitions: adaptive, 6-8 per configuration" in settings.split("</p>")[0]
 
 
 @pytest.mark.slow

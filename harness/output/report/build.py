@@ -34,12 +34,16 @@ def write_report(results: Results, out_html: Path, analysis_dir: Path, figures_d
     draw.draw_all(results, figures_dir, clean=options.clean, carbon=carbon)
     page = Page(results=results, analysis_dir=analysis_dir, figures_dir=figures_dir,
                 fresh_tables=tuple(t.name for t in tables), findings=tuple(findings(results, tables, carbon)),
-                settings=tuple(settings(options, carbon)))
+                settings=tuple(settings(options, carbon, results)))
     _write_html(render(page), out_html)
     return out_html
 
 
-def settings(options: Options, carbon) -> list[str]:
+def settings(options: Options, carbon, results: Results | None = None) -> list[str]:
+    """The report's settings lines: cleaning, tolerance, bootstrap, carbon inputs and, for an adaptive
+    run, its stopping rule and the repetitions reached (``harness.analysis.adaptive.rule_note``)."""
+    from harness.analysis.adaptive import rule_note
+
     out = [("Cleaning: on (training energy <= 0 J or missing, then |z| >= 3 per configuration)"
             if options.clean else "Cleaning: off (--no-clean)")
            + f"; F1 tolerance {100 * options.f1_tolerance:g} point(s); bootstrap {options.n_resamples} resamples, "
@@ -47,6 +51,9 @@ def settings(options: Options, carbon) -> list[str]:
     out.append("Carbon: " + (carbon.describe() if carbon is not None else
                              "not computed (pass --intensity gCO2e/kWh or a country code such as DEU; "
                              "--embodied-kg for the manufacturing share)") + ".")
+    rule = rule_note(results) if results is not None else None
+    if rule:
+        out.append(rule)
     return out
 
 
