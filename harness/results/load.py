@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.errors import ResultsError, UsageError
+from harness.errors import ResultsError, UsageError, counted
 from harness.results.read import READ_FIX, ResultsFile, check_results, read_bytes, read_header
 from harness.results.schema import COLUMNS, MANIFEST, TRIALS
 from harness.models.versions import ICT4S22_VERSIONS
@@ -391,7 +391,29 @@ def differences(parts: list[Results]) -> list[str]:
             detail = "; ".join(f"{src}: {v}" for src, v in seen.items())
             notes.append(f"note: pooling runs with different {what} ({detail}); their energies and times "
                          "may not be one sample")
+    repeated = _repeated_seeds(parts)
+    if repeated:
+        notes.append(f"note: {counted(repeated, 'trial')} of the pooled runs repeat a configuration and seed of "
+                     "another run (the same design run again): their scores are identical copies, counted once per "
+                     "run in F1 statistics (which then look more precise than they are); their energy and time are "
+                     "independent re-measurements (table 'between_runs' shows the spread between runs)")
     return notes
+
+
+def _repeated_seeds(parts: list[Results]) -> int:
+    """How many trials of ``parts`` have a (configuration, seed) that an earlier part already has."""
+    levels = sorted({c for p in parts for c in p.trials.columns if c.startswith("level_")})
+    key = [c for c in ("algorithm", "sweep", "row_fraction", "feature_fraction", *levels, "seed")
+           if all(c in p.trials.columns for p in parts)]
+    if "seed" not in key or "algorithm" not in key:
+        return 0
+    seen: set = set()
+    repeated = 0
+    for p in parts:
+        keys = set(map(tuple, p.trials[key].astype(str).itertuples(index=False, name=None)))
+        repeated += len(keys & seen)
+        seen |= keys
+    return repeated
 
 
 def _hardware(part: Results) -> str:

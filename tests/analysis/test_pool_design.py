@@ -75,3 +75,15 @@ def test_same_host_name_on_different_hardware_is_said(tmp_path):
     same = _run(tmp_path, "c", hosts={"vm": {"cpu_model": "AMD EPYC", "cpu_count": 2, "meter": "estimate"}})
     proc = harness("analyze", a, same, "--bootstrap", "100", "--out", tmp_path / "o2")
     assert proc.returncode == 0 and "note: pooling" not in proc.stdout
+
+
+def test_the_same_design_run_twice_says_its_scores_are_copies(tmp_path):
+    a, b = _run(tmp_path, "a"), _run(tmp_path, "b")  # same algorithms, levels and seeds
+    proc = harness("analyze", a, b, "--bootstrap", "100", "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    n = len(fabricate(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=3))
+    assert f"note: {n} trials of the pooled runs repeat a configuration and seed of another run" in proc.stdout
+    other = fabricate(algorithms={"svm": 0.5, "knn": 0.02}, repetitions=3)
+    c = _run(tmp_path, "c", other.assign(seed=other["seed"] + 10_000))  # other seeds: no copies
+    proc = harness("analyze", a, c, "--bootstrap", "100", "--out", tmp_path / "o2")
+    assert proc.returncode == 0 and "repeat a configuration and seed" not in proc.stdout, proc.stdout
