@@ -394,8 +394,8 @@ class RaplMeter(Meter):
                 d += ranges[i]
                 if d > most_uj:  # not a wrap: the counter was reset or jumped back
                     self._jumps[i] += 1
-                    self._jump_why[i] = (f"{self._names[i]} counter went backwards ({last[i]} -> {raw} uJ, "
-                                         f"not a wrap of {ranges[i]} uJ)")
+                    self._jump_why[i] = (f"{self._names[i]} counter went backwards ({last[i]} -> {raw} uJ: "
+                                         f"reset, not a wrap of {ranges[i]} uJ)")
                     d = 0
             acc[i] += d
             last[i] = raw
