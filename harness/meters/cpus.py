@@ -82,8 +82,10 @@ def _quota_files(sys_root: Path, proc_root: Path) -> tuple[float | None, Path | 
         except (OSError, ValueError, ZeroDivisionError):
             return None, None, None
         return cpus, found, found.parent / "cpu.stat"
-    v1 = v2 / "cpu"
-    found = _first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
+    found = None  # v1: the cpu hierarchy, mounted as cpu/ (often a link) or as cpu,cpuacct/ alone
+    for v1 in (v2 / "cpu", v2 / "cpu,cpuacct", v2 / "cpuacct,cpu"):
+        found = found or (_first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
+                          if v1.is_dir() else None)
     if found is None:
         return None, None, None
     try:
