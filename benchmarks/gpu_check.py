@@ -526,7 +526,7 @@ def _describe_lines() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=" ".join(__doc__.split("::")[0].split()) + ".")  # first two lines
     p.add_argument("--seconds", type=float, default=4.0, help="length of each busy window (default 4)")
     p.add_argument("--windows", type=int, default=3, help="busy windows (default 3)")
     p.add_argument("--device", type=int, default=0,

@@ -14,7 +14,7 @@ import pandas as pd
 from harness.errors import counted
 
 COLUMN = "energy_invalid"
-_READINGS = re.compile(r"\(-?\d+ -> -?\d+ mJ: ")  # the readings of one window: dropped to group the reasons
+_READINGS = re.compile(r"\(-?\d+ -> -?\d+ [mu]J: ")  # the readings of one window: dropped to group the reasons
 
 
 def invalid_energy_note(trials: pd.DataFrame) -> str:
@@ -40,3 +40,21 @@ def invalid_energy_note(trials: pd.DataFrame) -> str:
     phases = ", ".join(f"{p} {k}" for p, k in per_phase.items())
     return (f"Invalid energy: {counted(n, 'phase')} of {counted(len(cells), 'trial')} are not measurements ({phases}) and are "
             f"NaN, never a number: {'; '.join(reasons)} (column {COLUMN} of trials.csv).")
+
+
+THROTTLED = "cpu_throttled_s"
+
+
+def throttled_note(trials: pd.DataFrame) -> str:
+    """One line: how many trials the cgroup's CPU quota throttled (``cpu_throttled_s`` > 0) and for how
+    long in all: their times (and estimated energies) are inflated by waiting for quota, not by the
+    work; "" when none was, or the column is absent or empty (no quota)."""
+    if THROTTLED not in trials.columns:
+        return ""
+    seconds = pd.to_numeric(trials[THROTTLED], errors="coerce")
+    hit = seconds[seconds > 0]
+    if hit.empty:
+        return ""
+    return (f"Throttled: {counted(len(hit), 'trial')} of {len(trials)} were throttled by the cgroup's CPU quota "
+            f"({hit.sum():.3g} s in all, at most {hit.max():.3g} s in one): their times ran longer than their "
+            f"CPU time says (column {THROTTLED} of trials.csv; docs/hygiene.md, Containers and CPU quotas).")

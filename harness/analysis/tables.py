@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis import factors, stats
-from harness.analysis.invalid import invalid_energy_note
+from harness.analysis.invalid import invalid_energy_note, throttled_note
 from harness.results.load import ICT4S22_TIMES_NOTE, Results, f1_averages
 from harness.errors import ResultsError
 
@@ -96,6 +96,9 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     invalid = invalid_energy_note(results.trials)  # phases stored NaN because their window was not a measurement
     if invalid:
         tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, invalid))
+    throttled = throttled_note(results.trials)  # trials slowed by a container's CPU quota
+    if throttled:
+        tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, throttled))
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)

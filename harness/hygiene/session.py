@@ -3,6 +3,8 @@ manifest's hygiene entries; the cool-down it uses between trials."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.hygiene.checklist import checklist, warnings
 from harness.hygiene.cooldown import FIRST, Cooldown, settle  # noqa: F401  (the runner's cool-down)
 from harness.hygiene.machine import machine_state
@@ -26,14 +28,16 @@ def threads_warning(threads: int | None, processes: int, state: dict) -> str | N
     quota = (state.get("cpu_quota") or {}).get("cpus")
     where = "here"
     if quota and cpus and quota < cpus:  # a container's cgroup quota: the affinity mask does not show it
-        cpus, where = quota, f"in this cgroup's CPU quota (cpu.max: {quota:g} CPU{'s' if quota != 1 else ''})"
+        source = Path(str(state["cpu_quota"].get("source") or "cpu.max")).name  # cpu.max, or v1 cpu.cfs_quota_us
+        cpus, where = quota, f"in this cgroup's CPU quota ({source}: {quota:g} CPU{'s' if quota != 1 else ''})"
     if threads is None or not cpus or threads * processes <= cpus:
         return None
     who = f"{threads} x {processes} workers" if processes > 1 else f"{threads}"
     shown = f"{cpus:g} CPU{'s' if cpus != 1 else ''}"
     return (f"warning: hygiene.threads: {who} threads on {shown} {where}: the cores are oversubscribed"
             + (" and throttled by the quota" if where != "here" else "") + ", which inflates time and energy; "
-            f"set hygiene.threads to at most {max(1, int(cpus) // processes)}")
+            + (f"set hygiene.threads to at most {int(cpus) // processes}" if int(cpus) // processes >= 1 else
+               f"give it at least {processes} CPU{'s' if processes > 1 else ''} (one thread per trial process)"))
 
 
 def manifest_entries(state: dict, meter, hygiene) -> dict:

@@ -82,8 +82,10 @@ def _quota_files(sys_root: Path, proc_root: Path) -> tuple[float | None, Path | 
         except (OSError, ValueError, ZeroDivisionError):
             return None, None, None
         return cpus, found, found.parent / "cpu.stat"
-    v1 = v2 / "cpu"
-    found = _first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
+    found = None  # v1: the cpu hierarchy, mounted as cpu/ (often a link) or as cpu,cpuacct/ alone
+    for v1 in (v2 / "cpu", v2 / "cpu,cpuacct", v2 / "cpuacct,cpu"):
+        found = found or (_first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
+                          if v1.is_dir() else None)
     if found is None:
         return None, None, None
     try:
@@ -179,8 +181,9 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
 
     Read from ``devices/cpu_core/cpus`` (performance cores) and ``devices/cpu_atom/cpus`` (efficiency
     cores), the PMU folders Linux creates on Intel hybrid CPUs; without them, from the CPUs'
-    ``cpuinfo_max_freq`` when it takes exactly two values at least ``HYBRID_MIN_FREQ_RATIO`` apart (the
-    faster kind is ``performance``; closer values are favoured cores of one kind).
+    ``cpuinfo_max_freq`` grouped by gaps of at least ``HYBRID_MIN_FREQ_RATIO`` (closer values are one
+    kind: favoured cores); two groups or more are hybrid, the fastest ``performance``, the rest
+    ``efficiency``.
     Returns ``{"source": ..., "kinds": {"performance": [cpus], "efficiency": [cpus]}, "pinned_to":
     kind or "mixed" or None}``: ``pinned_to`` is the kind the CPUs in ``pinned_to`` (default: this
     process's affinity mask) all belong to, "mixed" when they span both."""
@@ -202,13 +205,22 @@ def core_types(sys_root: Path | None = None, pinned_to=None) -> dict | None:
             text = read_text(base / name / "cpufreq/cpuinfo_max_freq")
             if text and text.isdigit():
                 freqs.setdefault(int(text), []).append(cpu)
-        if len(freqs) != 2:
+        # Kinds: maximum frequencies grouped where neighbours are less than the ratio apart (favoured
+        # cores of Turbo Boost Max 3.0, an ARM prime core beside its big cores, are one kind); the
+        # fastest group is ``performance``, every slower one ``efficiency``.
+        groups: list[list[int]] = []
+        for f in sorted(freqs):
+            if groups and f < HYBRID_MIN_FREQ_RATIO * groups[-1][-1]:
+                groups[-1].append(f)
+            else:
+                groups.append([f])
+        if len(groups) < 2:
             return None
-        (low, slow), (high, fast) = sorted(freqs.items())
-        if high < HYBRID_MIN_FREQ_RATIO * low:  # favoured cores of one kind (Turbo Boost Max 3.0), not two kinds
-            return None
+        fast = [c for f in groups[-1] for c in freqs[f]]
+        slow = [c for g in groups[:-1] for f in g for c in freqs[f]]
         kinds = {"performance": sorted(fast), "efficiency": sorted(slow)}
-        source = f"cpufreq/cpuinfo_max_freq ({high / 1e6:.2f} and {low / 1e6:.2f} GHz)"
+        shown = lambda g: "/".join(f"{f / 1e6:.2f}" for f in sorted(g, reverse=True))  # noqa: E731
+        source = f"cpufreq/cpuinfo_max_freq ({' and '.join(shown(g) for g in reversed(groups))} GHz)"
     if pinned_to is None:
         try:
             pinned_to = os.sched_getaffinity(0)

@@ -46,10 +46,17 @@ apart. A window may be longer than that: while at least one window is open, a da
 every ``period_s`` = (shortest wrap time at ``max_power_w``) / 4, so it only samples windows long
 enough for a wrap to be possible at that power (at 1000 W a real 262 kJ counter wraps after
 ~4 minutes, so windows shorter than ~1 minute are never sampled).
+
+A counter that goes backwards without wrapping (a raw value below the previous one, where the wrap
+this would imply needs more energy than ``max_power_w`` gives in the time since the previous read,
+plus ``WRAP_SLACK_S`` for the counter's update steps): a firmware or driver reset, not a wrap. Every
+window open across it is invalid: NaN energy and ``Measurement.invalid`` says why, never a near-full
+wrap of joules counted.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -63,6 +70,9 @@ from harness.meters.common import Measurement, Meter, Resolution
 
 # Power no RAPL zone is expected to reach; only sets how often long windows are sampled.
 DEFAULT_MAX_POWER_W = 1000.0
+# Reads closer than the counter's update step can see one step of energy in a few µs; a wrap
+# is plausible if its energy fits max_power_w over the gap since the previous read plus this.
+WRAP_SLACK_S = 0.1
 MIN_PERIOD_S = 0.001
 # Counters step by the energy status unit, at most 2^-14 J = 61 µJ (Intel's common unit; AMD and
 # many Intel parts use 2^-16 J), and update about every 1 ms (Intel SDM vol. 3B, "Platform
@@ -284,7 +294,10 @@ class RaplMeter(Meter):
 
         self._lock = threading.Lock()
         self._last = [int(os.pread(fd, 32, 0)) for fd in self._fds]
+        self._last_t = time.perf_counter()
         self._acc = [0] * len(self._fds)
+        self._jumps = [0] * len(self._fds)  # backward steps that were not a wrap, per zone
+        self._jump_why = [""] * len(self._fds)
         self._open_windows = 0
         self._wake = threading.Event()  # set while a window is open
         self._stop = threading.Event()
@@ -372,33 +385,49 @@ class RaplMeter(Meter):
     def _read_locked(self) -> tuple[int, ...]:
         """Advance the running totals (µJ) to now; caller holds ``_lock``."""
         acc, last, ranges, pread = self._acc, self._last, self._ranges, os.pread
+        now = time.perf_counter()
+        most_uj = self.max_power_w * (now - self._last_t + WRAP_SLACK_S) * 1e6
         for i, fd in enumerate(self._fds):
             raw = int(pread(fd, 32, 0))
             d = raw - last[i]
             if d < 0:
                 d += ranges[i]
+                if d > most_uj:  # not a wrap: the counter was reset or jumped back
+                    self._jumps[i] += 1
+                    self._jump_why[i] = (f"{self._names[i]} counter went backwards ({last[i]} -> {raw} uJ: "
+                                         f"reset, not a wrap of {ranges[i]} uJ)")
+                    d = 0
             acc[i] += d
             last[i] = raw
+        self._last_t = now
         return tuple(acc)
 
     def begin(self) -> tuple[float, tuple[int, ...]]:
         with self._lock:
             acc = self._read_locked()
+            jumps = tuple(self._jumps)
             self._open_windows += 1
         if not self._wake.is_set():
             self._start_sampler()
-        return (time.perf_counter(), acc)
+        return (time.perf_counter(), acc, jumps)
 
     def end(self, token: tuple[float, tuple[int, ...]]) -> Measurement:
         t1 = time.perf_counter()
         with self._lock:
             acc1 = self._read_locked()
+            jumps1, why = tuple(self._jumps), tuple(self._jump_why)
             if self._open_windows > 0:
                 self._open_windows -= 1
-        t0, acc0 = token
-        domains = {n: (a1 - a0) * 1e-6 for n, a1, a0 in zip(self._names, acc1, acc0)}
-        total = sum((acc1[i] - acc0[i]) for i in self._total_idx) * 1e-6
-        return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains)
+        t0, acc0, jumps0 = token
+        back = [i for i, (a, b) in enumerate(zip(jumps1, jumps0)) if a != b]
+        domains = {n: math.nan if i in back else (acc1[i] - acc0[i]) * 1e-6
+                   for i, n in enumerate(self._names)}
+        if back:  # a reset zone, in the total or not: the window is not a measurement
+            total = math.nan
+        else:
+            total = sum((acc1[i] - acc0[i]) for i in self._total_idx) * 1e-6
+        return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains,
+                           invalid="; ".join(why[i] for i in back))
 
     # -- long windows -----------------------------------------------------------------------
     def _start_sampler(self) -> None:

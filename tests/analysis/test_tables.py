@@ -42,3 +42,27 @@ def test_invalid_energy_is_counted_once_per_phase_with_its_reasons():
     assert note.startswith("Invalid energy: 3 phases of 2 trials are not measurements (train 2, predict 1)")
     assert note.count("gpu0 counter went backwards (driver reloaded or GPU reset)") == 1
     assert "package-0 counter wrapped" in note
+
+
+def test_a_rapl_reset_reason_is_grouped_without_its_readings():
+    import pandas as pd
+
+    from harness.analysis.invalid import invalid_energy_note
+
+    cells = [f"train: package-0 counter went backwards ({a} -> {b} uJ: reset, not a wrap of 262143328850 uJ)"
+             for a, b in ((50_000_000, 49_990_000), (70_000_000, 60_000_000))]
+    note = invalid_energy_note(pd.DataFrame({"energy_invalid": cells}))
+    assert note.count("package-0 counter went backwards (reset, not a wrap") == 1
+
+
+def test_throttled_trials_are_counted_with_their_seconds():
+    import pandas as pd
+
+    from harness.analysis.invalid import throttled_note
+
+    assert throttled_note(pd.DataFrame({"f1": [1.0]})) == ""  # a trials.csv before the column
+    assert throttled_note(pd.DataFrame({"cpu_throttled_s": [float("nan"), float("nan")]})) == ""  # no quota
+    assert throttled_note(pd.DataFrame({"cpu_throttled_s": [0.0, 0.0]})) == ""
+    note = throttled_note(pd.DataFrame({"cpu_throttled_s": [0.0, 0.25, "", 0.5]}))
+    assert note.startswith("Throttled: 2 trials of 4 were throttled by the cgroup's CPU quota (0.75 s in all")
+    assert "cpu_throttled_s" in note

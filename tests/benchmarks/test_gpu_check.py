@@ -305,3 +305,14 @@ def test_without_pynvml_the_script_says_so_in_one_line():
     assert err == ["gpu_check: no GPU to check: nvidia-ml-py is not installed (module pynvml): pip install "
                    "nvidia-ml-py", "EXIT 2"], proc.stderr
     assert proc.stdout == ""
+
+
+def test_help_describes_the_check_in_whole_sentences():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
+    p = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
+    text = " ".join(p.stdout.split())
+    assert p.returncode == 0 and "Run on a machine with an NVIDIA GPU." in text

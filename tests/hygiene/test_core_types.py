@@ -78,3 +78,29 @@ def test_machine_state_records_the_kind_pinned_to(tmp_path):
     mine = set(os.sched_getaffinity(0))
     expected = ("performance" if mine <= set(range(16)) else "efficiency" if mine <= set(range(16, 24)) else "mixed")
     assert state["core_types"]["pinned_to"] == expected
+
+
+def _freqs(tmp_path, mhz):
+    sys_root = tmp_path / "sys"
+    for cpu, f in enumerate(mhz):
+        freq = sys_root / f"devices/system/cpu/cpu{cpu}/cpufreq"
+        freq.mkdir(parents=True)
+        (freq / "cpuinfo_max_freq").write_text(f"{f * 1000}\n")
+    return sys_root
+
+
+def test_favoured_performance_cores_beside_efficiency_cores_are_still_two_kinds(tmp_path):
+    # i9-12900K without the PMU folders: two favoured P-cores at 5.2 GHz, six at 5.0, eight E-cores at 3.9
+    found = core_types(_freqs(tmp_path, [5200] * 2 + [5000] * 6 + [3900] * 8), pinned_to=set(range(16)))
+    assert found["kinds"] == {"performance": list(range(8)), "efficiency": list(range(8, 16))}
+    assert found["pinned_to"] == "mixed" and "5.20/5.00 and 3.90 GHz" in found["source"]
+
+
+def test_arm_prime_big_and_little_clusters(tmp_path):
+    # 4 little at 2.0 GHz, 3 big at 2.8, one prime at 3.2: the prime is one kind with the big cores
+    found = core_types(_freqs(tmp_path, [2000] * 4 + [2800] * 3 + [3200]), pinned_to={0})
+    assert found["kinds"] == {"performance": [4, 5, 6, 7], "efficiency": [0, 1, 2, 3]}
+    assert found["pinned_to"] == "efficiency"
+    # three kinds far apart: the fastest is performance, the others efficiency
+    found = core_types(_freqs(tmp_path / "b", [1000] * 2 + [2000] * 2 + [3000] * 2))
+    assert found["kinds"] == {"performance": [4, 5], "efficiency": [0, 1, 2, 3]}

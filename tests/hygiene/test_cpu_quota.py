@@ -79,3 +79,23 @@ def test_the_estimate_meter_records_the_cpus_it_may_use(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_PROCFS_ROOT", str(proc_root))
     d = EstimateMeter(tdp_w=10.0, cores=1).describe()
     assert d["cpus_available"]["quota"] == 1.0 and d["cpus_available"]["cpus"] == 1.0
+
+
+def test_cgroup_v1_mounted_as_cpu_cpuacct_without_a_cpu_link(tmp_path):
+    own = tmp_path / "sys/fs/cgroup/cpu,cpuacct/docker/abc"
+    own.mkdir(parents=True)
+    (own / "cpu.cfs_quota_us").write_text("100000\n")
+    (own / "cpu.cfs_period_us").write_text("100000\n")
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text("4:cpu,cpuacct:/docker/abc\n")
+    q = cpu_quota(tmp_path / "sys", tmp_path / "proc")
+    assert q["cpus"] == 1.0 and q["source"].endswith("cpu,cpuacct/docker/abc/cpu.cfs_quota_us")
+
+
+def test_threads_warning_names_the_quota_file_and_a_quota_under_one_cpu():
+    state = {"affinity": {"cpus": [0, 1], "cpu_count": 2},
+             "cpu_quota": {"cpus": 0.5, "source": "/sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us"}}
+    line = threads_warning(1, 1, state)
+    assert "(cpu.cfs_quota_us: 0.5 CPUs)" in line and "cpu.max" not in line
+    assert "at most 0" not in line and "set hygiene.threads to at most 1" not in line  # 1 thread is already the least
+    assert "give it at least 1 CPU" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -116,6 +117,26 @@ def test_one_wrap_inside_a_window_is_corrected(powercap):
         fake.set_uj("package-0", 5_000)  # wrapped: 1_000 up to the range, 5_000 after
         m = meter.end(token)
     assert m.domains_j["package-0"] == pytest.approx(0.006)
+
+
+def test_counter_going_backwards_by_less_than_a_wrap_is_not_a_measurement(powercap):
+    # 10 J back on a 262 kJ counter: read as a wrap it would be ~262 kJ in a few ms (the bug); it is
+    # a reset, so the window is NaN with the reason, never a near-full wrap of joules.
+    fake = powercap(sockets=1, max_energy_range_uj=262_143_328_850)
+    with RaplMeter() as meter:
+        fake.set_uj("package-0", 50_000_000)
+        outer = meter.begin()
+        token = meter.begin()
+        fake.set_uj("package-0", 49_990_000)
+        m = meter.end(token)
+        after = meter.begin()  # a window opened after the jump is a measurement again
+        fake.set_uj("package-0", 51_990_000)
+        m_after = meter.end(after)
+        m_outer = meter.end(outer)
+    assert math.isnan(m.total_j) and math.isnan(m.domains_j["package-0"])
+    assert "package-0 counter went backwards" in m.invalid
+    assert math.isnan(m_outer.total_j) and m_outer.invalid
+    assert m_after.domains_j["package-0"] == pytest.approx(2.0) and not m_after.invalid
 
 
 def test_many_wraps_inside_one_long_window_are_corrected(powercap):

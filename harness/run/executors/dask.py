@@ -12,8 +12,8 @@ Measurement integrity:
   (and ``/dev/shm``) of their own but share the kernel's ``boot_id`` and its RAPL packages and GPUs,
   so workers are grouped by ``boot_id`` (``harness.hygiene.machine.machine_identity``, recorded in
   the manifest's ``hosts``);
-- with a meter that reads counters concurrent trials would share (rapl, pyrapl, nvml: any meter not
-  ``estimated``), a machine with more than one worker is refused at start, and so is more than one
+- with a meter that reads counters concurrent trials would share (rapl, pyrapl, nvml, alone or as a
+  part of a combined meter such as ``estimate+nvml``: ``reads_counters``), a machine with more than one worker is refused at start, and so is more than one
   worker where a worker's ``boot_id`` cannot be read (whether two share a machine cannot be told);
   each trial also holds a Dask lock named after its machine (``machine_lock``: the scheduler keeps
   it, so it holds across containers) and an exclusive file lock on its host (``host_lock``: also
@@ -168,12 +168,13 @@ class DaskExecutor(Executor):
             raise MeterError(f"workers picked different meters ({listed}); name one with --meter or the spec's meter")
         first = next(iter(probes.values()))
         per_host = Counter(p["host"] for p in probes.values())
-        if not first["meter"]["estimated"]:
+        if first["meter"].get("counters", not first["meter"]["estimated"]):
             refuse_shared_machines(probes, first["meter"]["name"])
         self.workers = probes
         self.meter_name = first["meter"]["name"]
         self.meter_info = {**first["meter"]["describe"], "name": self.meter_name,
                            "estimated": first["meter"]["estimated"], "selection": first["meter"]["summary"],
+                           "counters": first["meter"].get("counters", not first["meter"]["estimated"]),
                            "not_used": first["meter"]["not_used"]}
         for p in probes.values():
             entry = self.hosts.setdefault(p["host"], {k: p.get(k) for k in HOST_FACTS})
@@ -216,7 +217,7 @@ class DaskExecutor(Executor):
 
         if not trials:
             return
-        exclusive = not self.meter_info["estimated"]
+        exclusive = self.meter_info["counters"]
         address = self.client.scheduler.address
         try:
             # In a task, not scattered: the scheduler keeps the task's specification, so a worker that
@@ -310,6 +311,12 @@ def _by_machine(probes: dict) -> dict:
     return groups
 
 
+def reads_counters(meter) -> bool:
+    """Whether ``meter`` (or a part of a combined one) reads counters that concurrent trials on one
+    machine would share: ``estimate+nvml`` is ``estimated`` (a part is) yet its GPU counter is shared."""
+    return any(not part.estimated for part in getattr(meter, "meters", [meter]))
+
+
 def refuse_shared_machines(probes: dict, meter: str) -> None:
     """For a counter meter (``meter``): raise ExecutorError when two workers run on one machine (one
     kernel ``boot_id``, whatever their hostnames: containers of one server share its RAPL packages
@@ -366,7 +373,8 @@ def probe(meter_names, options, dask_worker=None) -> dict:
         return {**facts, "error": str(e)}
     try:
         m = sel.meter
-        facts["meter"] = {"name": m.name, "estimated": m.estimated, "summary": sel.summary(),
+        facts["meter"] = {"name": m.name, "estimated": m.estimated, "counters": reads_counters(m),
+                          "summary": sel.summary(),
                           "not_used": sel.reasons, "describe": m.describe()}
     finally:
         sel.meter.close()

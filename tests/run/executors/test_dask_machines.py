@@ -106,3 +106,23 @@ def _locked_window(i):
         start = time.monotonic()
         time.sleep(0.2)
         return start, time.monotonic(), get_worker().address
+
+
+def test_a_combined_meter_with_a_counter_part_is_one_worker_per_machine_too():
+    """The fault: ``estimate+nvml`` is ``estimated`` (a part is), so two containers of one server ran
+    trials concurrently on one GPU counter, each measuring the other's GPU energy."""
+    from types import SimpleNamespace
+
+    from harness.run.executors.dask import reads_counters
+
+    est, gpu = SimpleNamespace(estimated=True), SimpleNamespace(estimated=False)
+    assert reads_counters(SimpleNamespace(estimated=True, meters=[est, gpu]))
+    assert not reads_counters(SimpleNamespace(estimated=True, meters=[est]))
+    assert reads_counters(gpu) and not reads_counters(est)
+    both = [probe(h, BOOT_A, "estimate+nvml", True) for h in ("c1", "c2")]
+    for p in both:
+        p["meter"]["counters"] = True
+    with pytest.raises(ExecutorError) as e:
+        checked({"a": both[0], "b": both[1]})
+    assert "\n" not in str(e.value) and "2 workers on one machine" in str(e.value) and "estimate+nvml" in str(e.value)
+    assert checked({"a": both[0]}).meter_info["counters"] is True  # one worker: trials hold the machine lock
