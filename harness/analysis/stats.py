@@ -322,6 +322,8 @@ def n_below_resolution(g: pd.DataFrame) -> float:
     ``train_below_resolution``); NaN when the rows do not say (runs made before the flag)."""
     if BELOW not in g.columns:
         return math.nan
+    if g.empty:
+        return 0.0
     flags = pd.to_numeric(g[BELOW], errors="coerce")
     return math.nan if flags.isna().all() else float(flags.fillna(0).sum())
 
@@ -337,7 +339,9 @@ def rq1(trials: pd.DataFrame) -> pd.DataFrame:
                   median_train_energy_j=("train_energy_j", "median"),
                   median_train_s=("train_s", "median"))
              .reset_index())
-    below = {a: n_below_resolution(g) for a, g in full.groupby("algorithm")}
+    # of the readings n_trials counts: a blanked reading (cleaning, an invalid window) is not "below resolution"
+    read = full[pd.to_numeric(full["train_energy_j"], errors="coerce").notna()]
+    below = {a: n_below_resolution(read[read["algorithm"] == a]) for a in table["algorithm"]}
     table = (table.assign(n_below_resolution=table["algorithm"].map(below).astype(float))
              .sort_values("median_train_energy_j", kind="stable")
              .reset_index(drop=True))

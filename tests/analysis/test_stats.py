@@ -109,6 +109,16 @@ def test_rq1_medians_and_spread():
     assert table["ratio_to_min"].tolist() == pytest.approx([1.0, 100.0])
 
 
+def test_rq1_counts_below_resolution_among_the_readings_it_counts():
+    """Before: 'a' with every reading blanked showed 1 of 0 trials below resolution."""
+    trials = fabricate(algorithms={"a": 10.0, "b": 0.1}, noise=0.0, repetitions=3)
+    trials["train_below_resolution"] = True
+    trials.loc[trials["algorithm"] == "a", "train_energy_j"] = np.nan  # every reading of a blanked
+    table = stats.rq1(trials).set_index("algorithm")
+    assert table.loc["a", "n_trials"] == 0 and table.loc["a", "n_below_resolution"] == 0
+    assert table.loc["b", "n_trials"] == 6 and table.loc["b", "n_below_resolution"] == 6
+
+
 def test_rq1_time_ratio_is_its_own_smallest_median():
     trials = fabricate(algorithms={"a": 10.0, "b": 0.1}, noise=0.0, repetitions=3)
     trials["train_s"] = np.where(trials["algorithm"] == "a", 4.0, 8.0)  # b: less energy, more time
