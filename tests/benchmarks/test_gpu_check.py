@@ -137,7 +137,7 @@ def test_main_prints_the_table_and_writes_json(pynvml, tmp_path, capsys):
     assert "GPU: Fake GPU, NVML index 0 = CUDA device 0" in out and "PCI 0000:18:00.0" in out
     # the `meters` command's own lines for nvml, its column width included
     assert "  nvml      available" in out and "domains: gpu0; total = gpu0" in out
-    assert "sample over 0.10 s: total" in out
+    assert re.search(r"sample over 0\.\d\d s: total", out), out  # 0.10 s asked; a loaded machine sleeps longer
     assert any(line.startswith("window") and "counter J" in line and "integrated J" in line for line in lines)
     assert any(line.startswith("busy 2 ") for line in lines)
     assert any(line.startswith("idle: 60.") for line in lines) and any(line.startswith("busy: 30") for line in lines)
