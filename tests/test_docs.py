@@ -25,6 +25,7 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
     assert (tmp_path / "site/reference/api/index.html").read_text().count("run_spec") > 0
 
 
+@pytest.mark.slow
 def test_a_broken_link_fails_the_build(tmp_path):
     root = tmp_path / "repo"
     shutil.copytree(REPO / "docs", root / "docs")

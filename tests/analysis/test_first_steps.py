@@ -93,6 +93,7 @@ def _all_tables(tmp_path, trials):
     return tables
 
 
+@pytest.mark.slow
 def test_every_tex_table_has_as_many_cells_per_row_as_columns(tmp_path):
     tables = _all_tables(tmp_path, fabricate(repetitions=4, noise=0.0))  # nothing dropped: empty cleaning
     cleaning = next(t for t in tables if t.name == "cleaning")

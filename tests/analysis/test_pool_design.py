@@ -63,6 +63,7 @@ def test_same_design_pools_without_a_note(tmp_path):
     assert "note: pooling" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_same_host_name_on_different_hardware_is_said(tmp_path):
     # two machines made from one VM image share the host name "vm": the manifests' CPU model and
     # core count tell them apart, and the pooled analysis says so (it was silent)
@@ -77,6 +78,7 @@ def test_same_host_name_on_different_hardware_is_said(tmp_path):
     assert proc.returncode == 0 and "note: pooling" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_the_same_design_run_twice_says_its_scores_are_copies(tmp_path):
     a, b = _run(tmp_path, "a"), _run(tmp_path, "b")  # same algorithms, levels and seeds
     proc = harness("analyze", a, b, "--bootstrap", "100", "--out", tmp_path / "o")

@@ -4,6 +4,7 @@ beside every median that rests on them; runs without the flags say "not recorded
 import json
 
 import numpy as np
+import pytest
 
 from synthetic import fabricate, write_run
 from harness.analysis import stats
@@ -37,6 +38,7 @@ def test_rq1_and_tradeoff_count_flagged_training_phases(tmp_path):
     assert row["n_below_resolution"].item() == 4
 
 
+@pytest.mark.slow
 def test_tables_say_so_beside_the_medians(tmp_path):
     results = load_results(_flagged_run(tmp_path))
     tables = {t.name: t for t in analysis_tables(results, FAST)[0]}
@@ -52,6 +54,7 @@ def test_tables_say_so_beside_the_medians(tmp_path):
     assert combined == "7 of 76/0 of 76"
 
 
+@pytest.mark.slow
 def test_runs_without_flags_show_no_count(tmp_path):
     t = fabricate(repetitions=3)
     t = t.drop(columns=[c for c in COLUMNS if c.endswith("_below_resolution") and c in t.columns])
@@ -66,6 +69,7 @@ def test_runs_without_flags_show_no_count(tmp_path):
     assert BELOW_COLUMN not in tables["rq1_energy"].display.columns
 
 
+@pytest.mark.slow
 def test_published_data_has_no_below_resolution_flags_nor_time_ratios(tmp_path):
     """CodeCarbon 1.2.0 sampled RAPL power every 15 s and at stop(), and its phase times include
     about 1.4 s of tracker start-up: a 5 ms training phase is not flagged against RAPL's counters,

@@ -153,6 +153,7 @@ def test_spearman_at_10_pairs_is_a_permutation_p():
     assert stats.spearman_method(10).startswith("permutation") and stats.spearman_method(51) == "t-approximation"
 
 
+@pytest.mark.slow
 def test_no_bootstrap_ci_below_5_trials_and_the_note_says_why(tmp_path):
     assert all(math.isnan(v) for v in stats.bootstrap_median_ratio([1, 2, 3, 4], [2, 3, 4, 5, 6])[1:])
     assert not any(math.isnan(v) for v in stats.bootstrap_median_ratio([1, 2, 3, 4, 5], [2, 3, 4, 5, 6], 200))
@@ -162,6 +163,7 @@ def test_no_bootstrap_ci_below_5_trials_and_the_note_says_why(tmp_path):
     assert stats.small_sample_note([5, 30]) == ()
 
 
+@pytest.mark.slow
 def test_rq2_and_rq3_adjust_within_their_table(tmp_path):
     tables = {t.name: t for t in analysis_tables(load_results_of(fabricate(repetitions=3), tmp_path), Options(n_resamples=200))[0]}
     for name in ("rq2_energy_spearman", "rq3_f1_spearman"):

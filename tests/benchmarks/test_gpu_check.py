@@ -95,6 +95,7 @@ def test_counter_and_integrated_power_agree(pynvml):
     assert fake.calls.count("init") == fake.calls.count("shutdown")  # the meter was closed
 
 
+@pytest.mark.slow
 def test_a_counter_10_percent_high_fails(pynvml):
     fake = pynvml(counter_scale=1.1)
     result = gpu_check.run_check(fake, 0, sleep_work(fake), **FAST)
@@ -105,6 +106,7 @@ def test_a_counter_10_percent_high_fails(pynvml):
     assert re.search(r"\(\+(9\.9\d|10\.0\d)%, tolerance 2%\)", verdict)
 
 
+@pytest.mark.slow
 def test_power_averaged_over_a_second_needs_the_warm_up(pynvml):
     """NVML's power reading is a trailing mean on recent GPUs: a window that starts at the step from
     idle reads low power; after the warm-up (here longer than the fake's 0.3 s mean) it does not."""
@@ -149,6 +151,7 @@ def test_main_prints_the_table_and_writes_json(pynvml, tmp_path, capsys):
     assert fake.calls.count("init") == fake.calls.count("shutdown")
 
 
+@pytest.mark.slow
 def test_main_fail_exits_1(pynvml, tmp_path, capsys):
     fake = pynvml(counter_scale=0.9)
     out_json = tmp_path / "gpu.json"
@@ -256,6 +259,7 @@ def _bare_python(code: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_check_runs_with_only_a_gpu_machines_packages():
     """The whole check, `meters` view included, with a fake pynvml and every package outside the
     standard library, NumPy, PyTorch/CuPy and nvidia-ml-py refused (pydantic, pandas, sklearn,

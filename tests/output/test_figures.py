@@ -250,6 +250,7 @@ def test_figures_with_the_longest_energy_notes_are_paper_ready(variant):
     assert not bad, bad
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["rq2", "rq3"])
 def test_rq2_rq3_axes_read_as_words_not_column_names(name):
     # issue 22 item 7: the axes read n_train / n_features and the panels "rho"

@@ -19,6 +19,7 @@ def _session_wall(session) -> float:
     return (end - start).total_seconds()
 
 
+@pytest.mark.slow
 def test_parts_add_up_to_the_session_and_analyze_shows_them(tmp_path):
     spec = make_run(tmp_path, repetitions=2, cooldown=0.05)
     proc = harness("run", spec, "--results-dir", tmp_path / "out", "--quiet")

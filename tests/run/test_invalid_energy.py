@@ -70,6 +70,7 @@ def test_a_reset_inside_train_is_nan_with_a_reason_and_counted(tmp_path, resetti
     assert "gpu0 counter went backwards (driver reloaded or GPU reset)" in text
 
 
+@pytest.mark.slow
 def test_older_trials_csv_without_the_column_loads_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", None)
     spec = tmp_path / "est.yaml"

@@ -89,6 +89,7 @@ def test_grid_refuses_ranges_at_load(tmp_path):
     assert ok.tuning.budget == 7 and math.isclose(ok.tuning.spaces["svm"]["C"]["high"], 10)
 
 
+@pytest.mark.slow
 def test_random_search_draws_a_log_integer_range_on_a_log_scale():
     """c24: {low: 2, high: 1024, log: true, type: int} was drawn uniformly (4% at or below 45); on a log
     scale, as Optuna's suggest_int(log=True) draws it, P(<= 45) = log(45.5/1.5) / log(1024.5/1.5) = 0.523."""
