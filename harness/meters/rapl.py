@@ -48,8 +48,11 @@ enough for a wrap to be possible at that power (at 1000 W a real 262 kJ counter 
 ~4 minutes, so windows shorter than ~1 minute are never sampled).
 
 A counter that goes backwards without wrapping (a raw value below the previous one, where the wrap
-this would imply needs more energy than ``max_power_w`` gives in the time since the previous read,
-plus ``WRAP_SLACK_S`` for the counter's update steps): a firmware or driver reset, not a wrap. Every
+this would imply is more than half the counter's range, which the sampling above never lets two reads
+be apart, and needs more energy than ``max_power_w`` gives in the time since the previous read, plus
+``WRAP_SLACK_S`` for the counter's update steps): a firmware or driver reset, not a wrap. Both tests
+must say "impossible", so a fast wrap that a simulated or throttled clock makes look instantaneous is
+still a wrap, and a step back of a few joules on a 262 kJ counter is a reset. Every
 window open across it is invalid: NaN energy and ``Measurement.invalid`` says why, never a near-full
 wrap of joules counted.
 """
@@ -392,7 +395,7 @@ class RaplMeter(Meter):
             d = raw - last[i]
             if d < 0:
                 d += ranges[i]
-                if d > most_uj:  # not a wrap: the counter was reset or jumped back
+                if d > most_uj and 2 * d > ranges[i]:  # not a wrap: the counter was reset or jumped back
                     self._jumps[i] += 1
                     self._jump_why[i] = (f"{self._names[i]} counter went backwards ({last[i]} -> {raw} uJ: "
                                          f"reset, not a wrap of {ranges[i]} uJ)")

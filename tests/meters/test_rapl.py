@@ -119,6 +119,19 @@ def test_one_wrap_inside_a_window_is_corrected(powercap):
     assert m.domains_j["package-0"] == pytest.approx(0.006)
 
 
+def test_a_wrap_faster_than_the_clock_is_still_a_wrap(powercap):
+    # c08: AMD's 65.5 kJ range, 100 J below its top, then 560 J in a window the fake makes instant: the
+    # energy outruns max_power_w over the clock's gap, but a step this far below half the range is a
+    # wrap (was taken for a reset: NaN where 560 J is exact)
+    fake = powercap(sockets=1, max_energy_range_uj=65_532_610_987)
+    with RaplMeter() as meter:
+        fake.set_uj("package-0", 65_532_610_987 - 100_000_000)
+        token = meter.begin()
+        fake.set_uj("package-0", 460_000_000)
+        m = meter.end(token)
+    assert m.domains_j["package-0"] == pytest.approx(560.0) and not m.invalid
+
+
 def test_counter_going_backwards_by_less_than_a_wrap_is_not_a_measurement(powercap):
     # 10 J back on a 262 kJ counter: read as a wrap it would be ~262 kJ in a few ms (the bug); it is
     # a reset, so the window is NaN with the reason, never a near-full wrap of joules.
