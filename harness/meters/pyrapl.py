@@ -182,7 +182,8 @@ class PyRaplMeter(Meter):
                 wrapped.append(name)
             domains[name] = j
             total += j
-        invalid = f"{', '.join(wrapped)} counter wrapped (pyRAPL does not correct a wrap)" if wrapped else ""
+        invalid = (f"{', '.join(wrapped)} counter went backwards (a wrap, which pyRAPL does not correct, or a "
+                   "reset)" if wrapped else "")
         return Measurement(total_j=total, duration_s=t1 - t0, domains_j=domains, invalid=invalid)
 
     def resolution(self) -> Resolution:

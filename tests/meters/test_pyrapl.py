@@ -46,7 +46,7 @@ def test_wrap_gives_nan_not_a_wrong_number(powercap):
         m = meter.end(token)
     assert math.isnan(m.domains_j["package-0"]) and math.isnan(m.total_j)
     assert m.domains_j["package-0/dram"] == 0.0
-    assert m.invalid == "package-0 counter wrapped (pyRAPL does not correct a wrap)"  # the row says why
+    assert m.invalid == "package-0 counter went backwards (a wrap, which pyRAPL does not correct, or a reset)"  # the row says why
     assert meter.describe()["wraparound_corrected"] is False
 
 
