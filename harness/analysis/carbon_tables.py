@@ -10,7 +10,7 @@ import pandas as pd
 from harness.data import carbon
 from harness.analysis import stats
 from harness.results.load import Results
-from harness.analysis.tables import Table, _config_display, _with_notes, num
+from harness.analysis.tables import Table, _config_display, with_notes, num
 
 MG_PER_G = 1000.0
 
@@ -71,4 +71,4 @@ def carbon_tables(results: Results, trials: pd.DataFrame, inputs: carbon.CarbonI
     })
     per_trial_table = Table("carbon_trials", "Carbon per trial and phase (gCO2e in the CSV)",
                             per_trial, trial_display, notes=(inputs_note,))
-    return [_with_notes(per_config, results), _with_notes(per_trial_table, results)]
+    return [with_notes(per_config, results), with_notes(per_trial_table, results)]

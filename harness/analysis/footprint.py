@@ -85,5 +85,4 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
         notes.append("Per host: " + "; ".join(
             f"{h}: {int(v.get('units', 0))} units, phases {num(v.get('phases_s', 0.0))} s / "
             f"{num(v.get('phases_j', 0.0))} J, cool-downs {num(v.get('cooldown_s', 0.0))} s" for h, v in hosts.items()))
-    return Table("footprint", "Footprint: what this study itself cost", frame, display, notes=tuple(notes),
-                 energy=False)
+    return Table("footprint", "Footprint: what this study itself cost", frame, display, notes=tuple(notes))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from harness.analysis.adaptive import adaptive_table, with_rule_note
 from harness.analysis.footprint import footprint_table
-from harness.analysis.tables import Options, Table, analysis_tables
+from harness.analysis.tables import Options, Table, with_notes, analysis_tables, with_energy_basis
 from harness.results.load import Results
 
 
@@ -21,5 +21,8 @@ def study_tables(results: Results, options: Options = Options(), carbon=None) ->
 
         tables += carbon_tables(results, trials, carbon)
     tables = [with_rule_note(t, results) for t in tables]  # the stopping rule said wherever results are shown
-    first = [t for t in (adaptive_table(results), footprint_table(results, carbon)) if t is not None]
+    adaptive, footprint = adaptive_table(results), footprint_table(results, carbon)
+    # both show energy: labelled (estimated, ...) and with energy_basis like every other energy table
+    first = [t for t in (adaptive and with_notes(adaptive, results),
+                         footprint and with_energy_basis(footprint, results)) if t is not None]
     return [*first, *tables], trials

@@ -105,7 +105,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     tables.append(_rq1_table(rq1, results.energy_unit, times=results.layout != "ict4s22"))
     if not factors.is_legacy(trials):  # tactics: every factor, not only rows and features
         tables += _factor_tables(trials, options, results.tactics)
-        return [_with_notes(t, results) for t in tables], trials
+        return [with_notes(t, results) for t in tables], trials
     tables.append(_correlation_table("rq2_energy_spearman", "RQ2: Spearman correlation of training "
                                      "energy with rows and features, all trials (training energy, as in the paper)", stats.rq2(trials)))
     tables.append(_correlation_table(
@@ -119,7 +119,7 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
     if len(cells):
         tables.append(_factorial_table(cells))
     tables += _between_runs_tables(trials, results.energy_unit)
-    return [_with_notes(t, results) for t in tables], trials
+    return [with_notes(t, results) for t in tables], trials
 
 
 def _between_runs_tables(trials: pd.DataFrame, unit: str = "J") -> list[Table]:
@@ -246,8 +246,14 @@ def averaging_note(trials: pd.DataFrame) -> str:
             "analyse runs of two-class and multi-class data sets apart.")
 
 
-def _with_notes(table: Table, results: Results) -> Table:
-    table = dataclasses.replace(table, notes=(*table.notes, averaging_note(results.trials)))
+def with_notes(table: Table, results: Results) -> Table:
+    return with_energy_basis(dataclasses.replace(table, notes=(*table.notes, averaging_note(results.trials))), results)
+
+
+def with_energy_basis(table: Table, results: Results) -> Table:
+    """``table`` with an ``energy_basis`` column (raw frame) and, for energy that is not measured
+    (estimated, or not joules), the results' energy notes in its title; unchanged unless
+    ``table.energy``."""
     if not table.energy:
         return table
     notes = results.energy_notes()
@@ -529,7 +535,7 @@ def compare_table(results: Results, candidate: str, baselines: list[str] | None,
             f"{c}/{b}" for c, b in zip(_below(table["n_candidate_below_resolution"], table["n_candidate"]),
                                        _below(table["n_baseline_below_resolution"], table["n_baseline"]))])
         notes = (*notes, BELOW_NOTE + " Given as candidate/baseline.")
-    return _with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines: training energy, "
+    return with_notes(Table(f"compare_{candidate}", f"Compare {candidate} against baselines: training energy, "
                              "with the whole trial and energy per prediction beside it",
                              table, display, notes=notes), results)
 

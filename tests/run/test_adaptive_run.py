@@ -52,6 +52,10 @@ def test_adaptive_trials_are_a_subset_of_the_fixed_design_with_identical_scores(
     assert out.returncode == 0, out.stderr
     assert "Adaptive repetitions: what each configuration reached" in out.stdout
     assert "Incomplete" not in out.stdout and "never on a comparison" in out.stdout
+    # its energy is estimated (the estimate meter): said in the table's title and energy_basis, as elsewhere
+    for name in ("adaptive_repetitions", "footprint"):
+        assert "estimated" in pd.read_csv(tmp_path / f"an/{name}.csv")["energy_basis"].iloc[0].lower(), name
+    assert "ESTIMATED" in (tmp_path / "an/adaptive_repetitions.md").read_text().splitlines()[0].upper()
     cmp = harness("compare", tmp_path / "a/tiny", "--candidate", "knn", "--out", tmp_path / "cmp")
     assert cmp.returncode == 0 and cmp.stdout.startswith("Repetitions: adaptive, 6-8 per configuration"), cmp.stderr
     # the rule and what was reached travel with every table file, not only with the printed header
