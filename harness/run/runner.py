@@ -62,7 +62,7 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
     a = spec.adaptive
     low = adaptive.fewest_repetitions(a) if a is not None else None  # above min when the CI needs more values
     reps = f"{low}-{a.max} repetitions" if a is not None else counted(spec.repetitions, "repetition")
-    size = (f"{n_configs * low}-{len(plan)} trials = {counted(n_configs, 'configuration')} x {reps} (adaptive: each "
+    size = (f"{n_configs * low:,}-{len(plan):,} trials = {counted(n_configs, 'configuration')} x {reps} (adaptive: each "
             f"configuration stops once the {100 * a.confidence:g}% CI of its median {a.energy} energy is within "
             f"+-{100 * a.energy_half_width:g}% and of its median F1 within +-{a.f1_half_width:g} points, or at "
             f"{a.max}" + (f"; min {a.min}, but a {100 * a.confidence:g}% interval of a median needs "
@@ -83,7 +83,7 @@ def describe_plan(spec: Spec, plan: list[Trial]) -> str:
         n = len({t.config_id for t in plan if t.sweep == name}) // len(spec.algorithms)
         shown = " x ".join(f"{f} {v}" for f, v in levels.items()) or "no step"
         cells = n * len(spec.algorithms)
-        total = f"{cells * low}-{cells * a.max} trials" if a is not None else counted(cells * spec.repetitions, "trial")
+        total = f"{cells * low:,}-{cells * a.max:,} trials" if a is not None else counted(cells * spec.repetitions, "trial")
         lines.append(f"sweep {name}: {shown} = {counted(n, 'level')} x {counted(len(spec.algorithms), 'algorithm')} x "
                      f"{reps} = {total}")
     h = spec.hygiene
