@@ -196,6 +196,8 @@ def prediction_problem(y_pred, n_test: int, classes) -> str | None:
     unseen = np.setdiff1d(np.unique(y_pred), np.asarray(classes))
     if len(unseen):
         shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in unseen[:3])
-        return (f"predict returned {len(unseen)} value(s) that are not labels seen in fit ({shown}"
-                f"{', ...' if len(unseen) > 3 else ''}; the labels are {', '.join(map(str, np.asarray(classes)))})")
+        distinct = "1 distinct value that is" if len(unseen) == 1 else f"{len(unseen)} distinct values that are"
+        return (f"predict returned {distinct} not a label seen in fit ({shown}{', ...' if len(unseen) > 3 else ''}; "
+                f"fit saw the labels {', '.join(map(str, np.asarray(classes)))}: the harness encodes the data "
+                "set's classes as 0, 1, ... before fit)")
     return None

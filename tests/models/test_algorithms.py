@@ -225,7 +225,7 @@ class Flaky(ClassifierMixin, BaseEstimator):
         {body}
 '''
 FAULTS = {
-    "floats": ("return np.full(X.shape[0], 0.7)", "not labels seen in fit (0.7"),
+    "floats": ("return np.full(X.shape[0], 0.7)", "not a label seen in fit (0.7"),
     "raises": ("raise RuntimeError('boom')", "predict raised RuntimeError: boom"),
     "length": ("return np.full(X.shape[0] + 3, self.classes_[0])", "predict returned shape"),
 }
@@ -246,7 +246,7 @@ def test_an_estimator_that_misbehaves_mid_run_ends_in_one_line_and_keeps_the_row
 def test_prediction_problems():
     assert prediction_problem(np.array([0, 1, 1]), 3, [0, 1]) is None
     assert "shape (2,) for 3 rows" in prediction_problem(np.array([0, 1]), 3, [0, 1])
-    assert "not labels seen in fit" in prediction_problem(np.array([0.2, 0.9, 1.0]), 3, [0, 1])
+    assert "2 distinct values that are not a label seen in fit (0.2, 0.9;" in prediction_problem(np.array([0.2, 0.9, 1.0]), 3, [0, 1])
     assert "shape (3, 2)" in prediction_problem(np.zeros((3, 2)), 3, [0, 1])
 
 

@@ -19,7 +19,7 @@ class Bad(ClassifierMixin, BaseEstimator):
         {body}
 '''
 FAULTS = {
-    "floats": ("return np.full(np.asarray(X).shape[0], 0.5)", "predict returned 1 value(s) that are not labels seen in fit (0.5"),
+    "floats": ("return np.full(np.asarray(X).shape[0], 0.5)", "predict returned 1 distinct value that is not a label seen in fit (0.5"),
     "length": ("return np.full(np.asarray(X).shape[0] - 1, self.classes_[0])", "predict returned shape"),
 }
 
