@@ -50,7 +50,8 @@ def footprint_table(results: Results, carbon=None) -> Table | None:
         ("idle baseline", f.get("baseline_s", 0.0), None, waits),
         ("warm-up", f.get("warmup_s", 0.0), None, "in 'rest'" if energy is not None else "not measured"),
         ("rest: harness work between phases, abandoned units", f.get("other_s", 0.0), other_j,
-         "" if other_j is not None else "not measured"),
+         ("its energy is everything but the phases': the waits' and the warm-up's too (their time is in "
+          "their own rows), so it is no power over its time") if other_j is not None else "not measured"),
     ]
     slots = f.get("slots", 1) or 1
     total_s = sum(r[1] or 0.0 for r in rows)
