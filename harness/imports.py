@@ -63,7 +63,10 @@ def import_class(path: str, where: str, role: str = "estimator", allowed: tuple[
     try:
         module = importlib.import_module(module_name)
     except (ImportError, ValueError, TypeError) as e:  # ValueError/TypeError: empty or relative module name
-        raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}); is it installed?") from None
+        top_missing = isinstance(e, ModuleNotFoundError) and e.name == module_name.split(".")[0]
+        hint = ("; is it installed? A module of your own is found in the folder you run `python -m harness` from "
+                "(the `harness` command does not look there) or on PYTHONPATH" if top_missing else "")
+        raise SpecError(f"{where}.class: cannot import module {module_name!r} ({e}){hint}") from None
     obj = module
     for part in attr.split("."):
         try:

@@ -78,3 +78,16 @@ def test_a_subpackage_may_be_allowed_and_only_it(tmp_path, monkeypatch):
         import_class("mypkg.other:D", "algorithms.0", allowed=allowed)
     with pytest.raises(SpecError):
         import_class("mypkg.subx:D", "algorithms.0", allowed=allowed)
+
+
+def test_a_missing_module_of_your_own_says_where_it_is_looked_for(tmp_path, monkeypatch):
+    with pytest.raises(SpecError) as e:
+        import_class("my_missing_estimators:Lite", "algorithms.0", allowed=("my_missing_estimators",))
+    assert "cannot import module 'my_missing_estimators'" in str(e.value)
+    assert "python -m harness" in str(e.value) and "PYTHONPATH" in str(e.value)
+    # a module that is there but fails inside (its own import): its error, not "is it installed?"
+    (tmp_path / "broken_mod.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(SpecError) as e:
+        import_class("broken_mod:Lite", "algorithms.0", allowed=("broken_mod",))
+    assert "No module named 'no_such_dependency_xyz'" in str(e.value) and "PYTHONPATH" not in str(e.value)
