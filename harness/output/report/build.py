@@ -61,6 +61,13 @@ def _by_name(tables: list[Table]) -> dict[str, Table]:
     return {t.name: t for t in tables}
 
 
+def _ci_text(low, high) -> str:
+    """" (95% CI a to b)", or " (no CI: too few trials)" when the bound is undefined."""
+    if any(x is None or (isinstance(x, float) and math.isnan(x)) for x in (low, high)):
+        return " (no CI: too few trials)"
+    return f" (95% CI {_fmt(low)} to {_fmt(high)})"
+
+
 def _fmt(x, digits=3) -> str:
     return "undefined" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
@@ -81,8 +88,11 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
     if reps < MIN_TESTABLE:
         from harness.analysis.stats import min_mannwhitney_p
 
-        out.append(f"Only {counted(reps, 'repetition')} per configuration: the confidence intervals below rest on "
-                   f"{counted(reps, 'value')} each, and no test between two configurations can reach p < 0.05 "
+        from harness.analysis.stats import MIN_BOOTSTRAP_N
+
+        out.append(f"Only {counted(reps, 'repetition')} per configuration: no bootstrap confidence interval is "
+                   f"given (they need {MIN_BOOTSTRAP_N} values a side), and no test between two configurations "
+                   "can reach p < 0.05 "
                    f"(the smallest Mann-Whitney p with {reps} per side is {min_mannwhitney_p(reps, reps):.2g}).")
     if "rq1_energy" in t:
         rq1 = t["rq1_energy"].frame
@@ -112,8 +122,8 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
             out.append(f"{r.algorithm}, {r.factor} at {100 * r.fraction:.0f}% (the largest saving among its "
                        f"{r.factor} levels keeping F1 within {100 * tol:g} point(s), selected after the fact, so "
                        f"likely overstated): {r.saving_pct:.1f}% of the "
-                       f"training energy saved{est} (95% CI {_fmt(r.saving_ci_low_pct)} to "
-                       f"{_fmt(r.saving_ci_high_pct)}), F1 {r.f1_change_pts:+.2f} points.")
+                       f"training energy saved{est}{_ci_text(r.saving_ci_low_pct, r.saving_ci_high_pct)}, "
+                       f"F1 {r.f1_change_pts:+.2f} points.")
     if carbon is not None and "carbon" in t:
         c = t["carbon_trials"].frame if "carbon_trials" in t else None
         if c is not None and len(c):

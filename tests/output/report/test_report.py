@@ -121,8 +121,10 @@ def test_one_repetition_is_singular(tmp_path, capsys):
     run = _run(tmp_path, repetitions=1)
     assert main(["report", str(run), "--bootstrap", "200"]) == 0
     page = (run / "report.html").read_text(encoding="utf-8")
-    assert "Only 1 repetition per configuration" in page and "rest on 1 value each" in page
-    assert "1 repetitions" not in page and "1 values" not in page
+    assert "Only 1 repetition per configuration" in page and "1 repetitions" not in page
+    # no interval is given below 5 trials a side: the finding says so, never "rest on 1 value" nor "CI undefined"
+    assert "no bootstrap confidence interval is given (they need 5 values a side)" in page
+    assert "rest on" not in page and "CI undefined" not in page
 
 
 def test_counted_takes_the_number_of_its_count():
