@@ -73,6 +73,8 @@ class Selection:
         if short:
             reasons = {k: _first_clause(v) for k, v in reasons.items() if not v.startswith("not needed")}
         if reasons:
+            if self.meter.name == "estimate":  # the advice the errors end with is what happened already
+                reasons = {k: v.replace("; use --meter estimate", "") for k, v in reasons.items()}
             line += "; not used: " + "; ".join(f"{k}: {v}" for k, v in reasons.items())
         return line
 

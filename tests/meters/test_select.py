@@ -43,6 +43,8 @@ def test_auto_without_powercap_is_estimate():
     assert sel.meter.name == "estimate"
     assert "does not exist" in sel.reasons["rapl"]
     assert "no readable RAPL package zone" in sel.reasons["pyrapl"]
+    # the reasons' own advice ("use --meter estimate") is what auto did: not repeated in the first line
+    assert "use --meter estimate" in sel.reasons["rapl"] and "use --meter estimate" not in sel.summary()
 
 
 def test_auto_with_bad_estimate_options_fails():
