@@ -419,7 +419,10 @@ def execute(c: Checked, run: Run, study: Study, quiet: bool, out) -> int:
                file=sys.stderr, dynamic_ncols=True)
     written: set[int] = set()
     session["ended_by"] = "error"
-    announce = lambda line: print(line, file=out, flush=True)  # noqa: E731 - the executor's first line
+    def announce(line: str) -> None:  # the executor's first line, above the progress bar (not inside it)
+        bar.write(line, file=out)
+        out.flush()
+
     footprint = c.footprint or _footprint(c)
     try:
         for batch in (rounds if rounds is not None else [todo]):
