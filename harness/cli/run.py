@@ -34,7 +34,7 @@ def register(subparsers) -> None:
 def _run(a) -> int:
     import time
 
-    from harness.run.footprint import process_age_s
+    from harness.meters.cpus import process_age_s
     from harness.run.runner import run_spec
 
     began = time.perf_counter() - process_age_s()  # the footprint's setup counts from the process's start

@@ -325,6 +325,19 @@ def _stat(proc_root: Path, pid: int, hz: int) -> tuple[int, float, float] | None
         return None
 
 
+def process_age_s(proc_root: Path = Path("/proc")) -> float:
+    """Seconds since this process started (``self/stat`` field 22, starttime in clock ticks since boot,
+    against ``uptime``: the interpreter's start and its imports count), 0.0 where that cannot be read.
+    The real ``/proc`` by default, also under a fake ``$HARNESS_PROCFS_ROOT``: this is the harness's own
+    process, not a measured machine's."""
+    text, uptime = read_text(proc_root / "self" / "stat"), read_text(proc_root / "uptime")
+    try:
+        ticks = int(text.rsplit(")", 1)[1].split()[19])
+        return max(float(uptime.split()[0]) - ticks / _clock_tick(), 0.0)
+    except (AttributeError, ValueError, IndexError):
+        return 0.0
+
+
 def _children(proc_root: Path, pid: int) -> list[int] | None:
     """``pid``'s children from ``/proc/<pid>/task/*/children`` (a child is listed under the thread
     that created it), or None where the kernel has no such file (CONFIG_PROC_CHILDREN off)."""

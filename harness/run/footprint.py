@@ -19,20 +19,7 @@ not measured: said). Carbon is added by ``analyze``/``report`` with their carbon
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
-
-
-def process_age_s() -> float:
-    """Seconds since this process started (Linux ``/proc``: the interpreter's start and its imports
-    count), 0.0 where that cannot be read."""
-    try:
-        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # field 22: starttime
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return max(uptime - ticks / os.sysconf("SC_CLK_TCK"), 0.0)
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def _f(row: dict, key: str) -> float:

@@ -123,7 +123,7 @@ def test_mlflow_logs_the_footprint_carbon_and_the_adaptive_stop():
 def test_setup_counts_from_the_process_start_under_the_command_line(tmp_path):
     import time
 
-    from harness.run.footprint import process_age_s
+    from harness.meters.cpus import process_age_s
     from harness.run.runner import run_spec
 
     age = process_age_s()
