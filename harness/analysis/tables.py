@@ -93,12 +93,9 @@ def analysis_tables(results: Results, options: Options = Options()) -> tuple[lis
         raise ResultsError(f"{results.source}: no trial left after cleaning (every training energy "
                            "<= 0 J or missing?); check the meter or use --no-clean")
     tables = [_cleaning_table(cleaning, options.clean)]
-    invalid = invalid_energy_note(results.trials)  # phases stored NaN because their window was not a measurement
-    if invalid:
-        tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, invalid))
-    throttled = throttled_note(results.trials)  # trials slowed by a container's CPU quota
-    if throttled:
-        tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, throttled))
+    # phases stored NaN because their window was not a measurement; trials slowed by a container's CPU quota
+    said = [n for n in (invalid_energy_note(results.trials), throttled_note(results.trials)) if n]
+    tables[0] = dataclasses.replace(tables[0], notes=(*tables[0].notes, *said))
     norm = stats.normality(trials, alpha=options.alpha)
     tables += [_normality_summary(norm, options.alpha), _normality_table(norm, options.alpha)]
     rq1 = stats.rq1(trials)

@@ -86,9 +86,7 @@ def findings(results: Results, tables: list[Table], carbon=None) -> list[str]:
     per_config = results.trials.groupby(["algorithm", "sweep", "row_fraction", "feature_fraction"]).size()
     reps = int(per_config.median()) if len(per_config) else 0
     if reps < MIN_TESTABLE:
-        from harness.analysis.stats import min_mannwhitney_p
-
-        from harness.analysis.stats import MIN_BOOTSTRAP_N
+        from harness.analysis.stats import MIN_BOOTSTRAP_N, min_mannwhitney_p
 
         out.append(f"Only {counted(reps, 'repetition')} per configuration: no bootstrap confidence interval is "
                    f"given (they need {MIN_BOOTSTRAP_N} values a side), and no test between two configurations "
