@@ -22,6 +22,13 @@ import math
 import time
 
 
+def measured_share(phases_s: float, slot_s: float, setup_s: float) -> float:
+    """The share of all the time a run took (its sessions' wall time x units at once, plus setup) that
+    was the trials' measured phases, as ``analyze``'s footprint table shows it; NaN for no time."""
+    whole = slot_s + setup_s
+    return phases_s / whole if whole > 0 else math.nan
+
+
 def _f(row: dict, key: str) -> float:
     try:
         v = float(row.get(key))
@@ -93,8 +100,7 @@ class Footprint:
         capacity = wall * max(slots, 1)
         parts["other_s"] = capacity - sum(parts.values())  # harness work between phases, abandoned units
         out = {"wall_s": wall, "slots": max(slots, 1), "units": self.units, **parts, "setup_s": self.setup_s,
-               "measured_share": (self.phases_s / (capacity + self.setup_s) if capacity + self.setup_s > 0
-                                  else math.nan),  # of all the time it took, setup included (as analyze shows it)
+               "measured_share": measured_share(self.phases_s, capacity, self.setup_s),
                "phases_energy_j": self.phases_j, "energy_estimated": self.estimated,
                "per_host": self.per_host}
         if self.meter is None:
@@ -125,8 +131,8 @@ def combine(sessions: list[dict]) -> dict | None:
     # A session killed outright (SIGKILL, a crash of the machine, power loss) never closed, so it left
     # no footprint: its cost is missing from the sum, and the sum must say so rather than look complete.
     total["sessions_unrecorded"] = sum(1 for s in sessions if isinstance(s, dict)) - len(feet)
-    capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet) + total["setup_s"]
-    total["measured_share"] = total["phases_s"] / capacity if capacity > 0 else math.nan
+    capacity = sum(f["wall_s"] * f.get("slots", 1) for f in feet)
+    total["measured_share"] = measured_share(total["phases_s"], capacity, total["setup_s"])
     hosts: dict[str, dict] = {}
     for f in feet:
         for h, v in (f.get("per_host") or {}).items():
