@@ -82,10 +82,9 @@ def _quota_files(sys_root: Path, proc_root: Path) -> tuple[float | None, Path | 
         except (OSError, ValueError, ZeroDivisionError):
             return None, None, None
         return cpus, found, found.parent / "cpu.stat"
-    found = None  # v1: the cpu hierarchy, mounted as cpu/ (often a link) or as cpu,cpuacct/ alone
-    for v1 in (v2 / "cpu", v2 / "cpu,cpuacct", v2 / "cpuacct,cpu"):
-        found = found or (_first_existing(v1, _own_cgroup(proc_root, "cpu"), "cpu.cfs_quota_us")
-                          if v1.is_dir() else None)
+    own = _own_cgroup(proc_root, "cpu")  # v1: the cpu hierarchy, mounted as cpu/ (often a link) or cpu,cpuacct/ alone
+    found = next((f for v1 in (v2 / "cpu", v2 / "cpu,cpuacct", v2 / "cpuacct,cpu") if v1.is_dir()
+                  for f in [_first_existing(v1, own, "cpu.cfs_quota_us")] if f is not None), None)
     if found is None:
         return None, None, None
     try:

@@ -405,7 +405,7 @@ class RaplMeter(Meter):
         self._last_t = now
         return tuple(acc)
 
-    def begin(self) -> tuple[float, tuple[int, ...]]:
+    def begin(self) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
         with self._lock:
             acc = self._read_locked()
             jumps = tuple(self._jumps)
@@ -414,7 +414,7 @@ class RaplMeter(Meter):
             self._start_sampler()
         return (time.perf_counter(), acc, jumps)
 
-    def end(self, token: tuple[float, tuple[int, ...]]) -> Measurement:
+    def end(self, token: tuple[float, tuple[int, ...], tuple[int, ...]]) -> Measurement:
         t1 = time.perf_counter()
         with self._lock:
             acc1 = self._read_locked()

@@ -22,6 +22,10 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# ``dense_why`` of an estimator the spec keeps on sparse features (``dense: false``): ``check_fit`` checks it
+KEPT_SPARSE = "spec: dense false"
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """A named estimator recipe. ``make(seed)`` returns a fresh, unfitted estimator whose
@@ -32,7 +36,7 @@ class Algorithm:
     params: dict[str, Any] = field(default_factory=dict)
     seeded: bool = False  # the estimator takes random_state and the spec did not fix it
     dense: bool = False  # it is given dense features (a sparse matrix is converted in preprocess)
-    dense_why: str = ""  # why: "spec", "input_tags.sparse is False", "its fit refused sparse input"
+    dense_why: str = ""  # why: "spec", "input_tags.sparse is False", "its fit refused sparse input"; KEPT_SPARSE
 
     def make(self, seed: int):
         est = self.cls(**self.params)
@@ -139,7 +143,7 @@ def resolve(spec_alg, index: int, allowed: tuple[str, ...] | None = None) -> Alg
     seeded = "random_state" in known and "random_state" not in spec_alg.params
     dense, why = False, ""
     if getattr(spec_alg, "dense", None) is not None:
-        dense, why = bool(spec_alg.dense), "spec" if spec_alg.dense else "spec: dense false"
+        dense, why = bool(spec_alg.dense), "spec" if spec_alg.dense else KEPT_SPARSE
     elif accepts_sparse(est) is False:
         dense, why = True, "input_tags.sparse is False"
     return Algorithm(spec_alg.name, cls, params, seeded, dense, why)
@@ -157,7 +161,7 @@ def check_fit(algorithm: Algorithm, X, y, where: str) -> Algorithm:
     import numpy as np
     import scipy.sparse as sp
 
-    kept_sparse = algorithm.dense_why == "spec: dense false"
+    kept_sparse = algorithm.dense_why == KEPT_SPARSE
     if algorithm.dense or not sp.issparse(X) or (accepts_sparse(algorithm.make(0)) is not None and not kept_sparse):
         return algorithm
     y = np.asarray(y)
