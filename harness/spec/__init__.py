@@ -643,26 +643,29 @@ def _check_tuning(spec: Spec) -> None:
 
 
 def _check_top_keys(data: dict, source: str) -> None:
-    """A misspelled top-level key is named, with the close match (``algoritms`` -> ``algorithms``),
-    before the required field it hides is reported missing."""
+    """A misspelled top-level or ``dataset`` key is named, with the close match (``algoritms`` ->
+    ``algorithms``, ``sklern`` -> ``sklearn``), before the required field it hides is reported missing."""
+    _check_keys(data, _field_names(Spec), source, "")
+    dataset = data.get("dataset")
+    if isinstance(dataset, dict):  # {sklern: wine}: named, not "dataset.path: required field is missing"
+        known = set().union(*(_field_names(m) for m in (DatasetSpec, SklearnDatasetSpec, OpenMLDatasetSpec)))
+        _check_keys(dataset, known, source, "dataset.")
+
+
+def _field_names(model) -> set[str]:
+    """A pydantic model's field names and their aliases."""
+    return set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+
+
+def _check_keys(mapping: dict, known: set[str], source: str, prefix: str) -> None:
+    """Raise SpecError for the first key of ``mapping`` not in ``known``, with its close match."""
     import difflib
 
-    known = set(Spec.model_fields) | {f.alias for f in Spec.model_fields.values() if f.alias}
-    for key in data:
+    for key in mapping:
         if isinstance(key, str) and key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "check its spelling against docs/reference/spec.md"
-            raise SpecError(f"{source}: {key}: unknown key; {hint}")
-    dataset = data.get("dataset")
-    if isinstance(dataset, dict):  # {sklern: wine}: named, not "dataset.path: required field is missing"
-        fields = [(name, f.alias) for model in (DatasetSpec, SklearnDatasetSpec, OpenMLDatasetSpec)
-                  for name, f in model.model_fields.items()]
-        known = {name for pair in fields for name in pair if name}
-        for key in dataset:
-            if isinstance(key, str) and key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else "check its spelling against docs/reference/spec.md"
-                raise SpecError(f"{source}: dataset.{key}: unknown key; {hint}")
+            raise SpecError(f"{source}: {prefix}{key}: unknown key; {hint}")
 
 
 def parse_spec(data: Any, source: str = "<spec>") -> Spec:
